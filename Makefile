@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Entry points; the work is done by the scripts in buildsys/.
+#   make demo    build QEMU with the MCD stub and run the demo guest
+#   make check   build everything and run every test
+#   make         build qemu-system-aarch64 and qemu-system-arm
+# Use your own QEMU 10.0.x tree with QEMU_SRC=/path/to/qemu.
+
+.PHONY: all build demo check assemble regen-patches clean
+
+all: build
+
+build:
+	buildsys/build.sh
+
+demo:
+	buildsys/demo.sh
+
+check:
+	buildsys/check.sh
+
+# Bring the working copy build/qemu up to date without building.
+assemble:
+	buildsys/install-deps.sh
+	buildsys/assemble.sh "$$(buildsys/fetch-qemu.sh)"
+
+# After editing upstream files in build/qemu: rewrite patches/.
+# FILES= names upstream files that have no patch yet.
+regen-patches:
+	buildsys/regen-patches.sh $(FILES)
+
+clean:
+	rm -rf build

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Settings shared by the build scripts; sourced, not run.
+#
+# Every path can be overridden from the environment:
+#   QEMU_SRC      a QEMU 10.0.x source tree to use instead of Debian's
+#                 source package (used read-only, copied into MCD_WORK)
+#   MCD_CACHE     where the downloaded and unpacked QEMU source is kept
+#   MCD_BUILDROOT where the working copy and the build directory live
+
+MCD_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MCD_CACHE=${MCD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qemu-mcd}
+MCD_BUILDROOT=${MCD_BUILDROOT:-$MCD_REPO/build}
+# The working copy: pristine QEMU + our patches + links to our files.
+MCD_WORK=$MCD_BUILDROOT/qemu
+# QEMU's build directory inside the working copy.
+MCD_BUILD=$MCD_WORK/build
+
+# The QEMU series we build against.
+MCD_QEMU_SERIES=10.0
+
+# Targets and features: the smallest QEMU that runs our tests.
+MCD_TARGETS=aarch64-softmmu,arm-softmmu
+MCD_CONFIGURE_ARGS=(
+    --target-list=$MCD_TARGETS
+    --without-default-features
+    --disable-docs
+    --disable-download
+    --enable-fdt=system
+    --disable-install-blobs
+    --enable-werror
+    --python=/usr/bin/python3
+)
+
+# The directories of the overlay: everything under them is ours and is
+# linked into the working copy at the same path.
+MCD_OVERLAY_DIRS=(mcdstub include/mcdstub tests docs)
+
+mcd_say() {
+    printf '==> %s\n' "$*" >&2
+}
+
+mcd_die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
