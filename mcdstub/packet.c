@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MCD stub packet layer: framing, acknowledgements and retransmission.
+ *
+ * Receive state machine:
+ *
+ *   IDLE --'$'--> PAYLOAD --'#'--> TERMINATOR --'|' or '~'--> packet
+ *                                            \--hex digit--> CHECKSUM
+ *                                                 --hex digit--> packet
+ *
+ * A packet is acknowledged with '+' before it is handed on, so the ack
+ * always precedes the reply.  A bad terminator or checksum gets '-' and
+ * the peer is expected to send the packet again.
+ */
+
+#include "qemu/osdep.h"
+#include "packet.h"
+
+void mcd_packet_init(MCDPacketLayer *p, const MCDPacketOps *ops,
+                     void *opaque)
+{
+    p->ops = ops;
+    p->opaque = opaque;
+    p->payload = g_string_sized_new(256);
+    p->unacked = g_string_sized_new(256);
+    mcd_packet_reset(p);
+}
+
+void mcd_packet_destroy(MCDPacketLayer *p)
+{
+    g_string_free(p->payload, true);
+    g_string_free(p->unacked, true);
+    p->payload = NULL;
+    p->unacked = NULL;
+}
+
+void mcd_packet_reset(MCDPacketLayer *p)
+{
+    p->state = MCD_RX_IDLE;
+    p->oversized = false;
+    p->framing = MCD_FRAMING_PLAIN;
+    g_string_truncate(p->payload, 0);
+    g_string_truncate(p->unacked, 0);
+}
+
+static void write_byte(MCDPacketLayer *p, uint8_t byte)
+{
+    p->ops->write(p->opaque, &byte, 1);
+}
+
+static void start_packet(MCDPacketLayer *p)
+{
+    p->state = MCD_RX_PAYLOAD;
+    p->oversized = false;
+    p->sum = 0;
+    g_string_truncate(p->payload, 0);
+}
+
+static void deliver_packet(MCDPacketLayer *p, MCDPacketFraming framing)
+{
+    bool oversized = p->oversized;
+
+    p->state = MCD_RX_IDLE;
+    p->framing = framing;
+    write_byte(p, MCD_PACKET_ACK);
+    if (oversized) {
+        g_string_truncate(p->payload, 0);
+    }
+    p->ops->packet(p->opaque, p->payload->str, p->payload->len, oversized);
+}
+
+static void reject_packet(MCDPacketLayer *p)
+{
+    p->state = MCD_RX_IDLE;
+    write_byte(p, MCD_PACKET_NAK);
+}
+
+static void idle_byte(MCDPacketLayer *p, uint8_t byte)
+{
+    switch (byte) {
+    case MCD_PACKET_START:
+        /* a new request implicitly acknowledges our last reply */
+        g_string_truncate(p->unacked, 0);
+        start_packet(p);
+        break;
+    case MCD_PACKET_ACK:
+        g_string_truncate(p->unacked, 0);
+        break;
+    case MCD_PACKET_NAK:
+        if (p->unacked->len) {
+            p->ops->write(p->opaque, (const uint8_t *)p->unacked->str,
+                          p->unacked->len);
+        }
+        break;
+    default:
+        /* NUL padding and noise between packets */
+        break;
+    }
+}
+
+static void payload_byte(MCDPacketLayer *p, uint8_t byte)
+{
+    if (byte == MCD_PACKET_END) {
+        p->state = MCD_RX_TERMINATOR;
+        return;
+    }
+    p->sum += byte;
+    if (p->payload->len >= MCD_PACKET_MAX_PAYLOAD) {
+        /* keep consuming until the end of the packet, then report it */
+        p->oversized = true;
+        return;
+    }
+    g_string_append_c(p->payload, byte);
+}
+
+static void terminator_byte(MCDPacketLayer *p, uint8_t byte)
+{
+    int hi;
+
+    if (byte == MCD_PACKET_LAST || byte == MCD_PACKET_MORE) {
+        deliver_packet(p, MCD_FRAMING_PLAIN);
+        return;
+    }
+    hi = g_ascii_xdigit_value(byte);
+    if (hi < 0) {
+        reject_packet(p);
+        return;
+    }
+    p->checksum_hi = hi;
+    p->state = MCD_RX_CHECKSUM;
+}
+
+static void checksum_byte(MCDPacketLayer *p, uint8_t byte)
+{
+    int lo = g_ascii_xdigit_value(byte);
+
+    if (lo < 0 || ((p->checksum_hi << 4) | lo) != p->sum) {
+        reject_packet(p);
+        return;
+    }
+    deliver_packet(p, MCD_FRAMING_CHECKSUM);
+}
+
+void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        switch (p->state) {
+        case MCD_RX_IDLE:
+            idle_byte(p, buf[i]);
+            break;
+        case MCD_RX_PAYLOAD:
+            payload_byte(p, buf[i]);
+            break;
+        case MCD_RX_TERMINATOR:
+            terminator_byte(p, buf[i]);
+            break;
+        case MCD_RX_CHECKSUM:
+            checksum_byte(p, buf[i]);
+            break;
+        }
+    }
+}
+
+void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len)
+{
+    GString *out = p->unacked;
+    uint8_t sum = 0;
+    size_t i;
+
+    g_string_truncate(out, 0);
+    g_string_append_c(out, MCD_PACKET_START);
+    g_string_append_len(out, payload, len);
+    g_string_append_c(out, MCD_PACKET_END);
+    if (p->framing == MCD_FRAMING_CHECKSUM) {
+        for (i = 0; i < len; i++) {
+            sum += (uint8_t)payload[i];
+        }
+        g_string_append_printf(out, "%02x", sum);
+    } else {
+        g_string_append_c(out, MCD_PACKET_LAST);
+    }
+    p->ops->write(p->opaque, (const uint8_t *)out->str, out->len);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MCD stub packet layer: framing, acknowledgements and retransmission.
+ *
+ * Independent of CPUs and of the character device, so that it can be
+ * unit-tested and fuzzed on its own.  The protocol is described in
+ * docs/interop/mcd.rst.
+ */
+
+#ifndef MCDSTUB_PACKET_H
+#define MCDSTUB_PACKET_H
+
+/*
+ * The largest payload accepted in one packet.  The era-1 client never
+ * sends more than 1020 bytes of payload; a longer packet is consumed,
+ * acknowledged and answered with an error reply.
+ */
+#define MCD_PACKET_MAX_PAYLOAD 4096
+
+/* Framing characters of the mcdstub protocol. */
+#define MCD_PACKET_START '$'
+#define MCD_PACKET_END '#'
+#define MCD_PACKET_LAST '|'
+#define MCD_PACKET_MORE '~'
+#define MCD_PACKET_ACK '+'
+#define MCD_PACKET_NAK '-'
+
+/**
+ * typedef MCDPacketFraming - how a packet was (or is to be) terminated
+ * @MCD_FRAMING_PLAIN: ``$payload#|`` (or ``#~``), the era-1 framing
+ * @MCD_FRAMING_CHECKSUM: ``$payload#xx`` with a gdb-style modulo-256
+ *                        checksum in two hex digits
+ */
+typedef enum MCDPacketFraming {
+    MCD_FRAMING_PLAIN,
+    MCD_FRAMING_CHECKSUM,
+} MCDPacketFraming;
+
+/**
+ * typedef MCDPacketOps - what the packet layer needs from its user
+ * @write: send raw bytes to the peer
+ * @packet: a complete, acknowledged packet has arrived; @payload is
+ *          NUL-terminated and @len bytes long.  When @oversized is true
+ *          the payload exceeded %MCD_PACKET_MAX_PAYLOAD and was
+ *          discarded (@payload is then empty).
+ */
+typedef struct MCDPacketOps {
+    void (*write)(void *opaque, const uint8_t *buf, size_t len);
+    void (*packet)(void *opaque, const char *payload, size_t len,
+                   bool oversized);
+} MCDPacketOps;
+
+typedef enum MCDPacketState {
+    MCD_RX_IDLE,        /* waiting for '$' */
+    MCD_RX_PAYLOAD,     /* collecting the payload until '#' */
+    MCD_RX_TERMINATOR,  /* the byte after '#' */
+    MCD_RX_CHECKSUM,    /* the second checksum digit */
+} MCDPacketState;
+
+/**
+ * typedef MCDPacketLayer - state of one connection's packet layer
+ *
+ * All fields are private to packet.c.
+ */
+typedef struct MCDPacketLayer {
+    const MCDPacketOps *ops;
+    void *opaque;
+    MCDPacketState state;
+    GString *payload;
+    bool oversized;
+    uint8_t sum;
+    uint8_t checksum_hi;
+    MCDPacketFraming framing;
+    /* the last packet sent, framed, kept until acknowledged */
+    GString *unacked;
+} MCDPacketLayer;
+
+/**
+ * mcd_packet_init() - set up a packet layer
+ * @p: the packet layer
+ * @ops: callbacks
+ * @opaque: passed to the callbacks
+ */
+void mcd_packet_init(MCDPacketLayer *p, const MCDPacketOps *ops,
+                     void *opaque);
+
+/**
+ * mcd_packet_destroy() - free what mcd_packet_init() allocated
+ * @p: the packet layer
+ */
+void mcd_packet_destroy(MCDPacketLayer *p);
+
+/**
+ * mcd_packet_reset() - forget any partial packet and unacknowledged reply
+ * @p: the packet layer
+ *
+ * Called when a connection opens or closes.
+ */
+void mcd_packet_reset(MCDPacketLayer *p);
+
+/**
+ * mcd_packet_input() - feed bytes received from the peer
+ * @p: the packet layer
+ * @buf: the bytes
+ * @len: how many
+ *
+ * Bytes may arrive split anywhere; complete packets are acknowledged
+ * with ``+`` and then passed to the @packet callback, one at a time and
+ * in order.  Bytes outside a packet, such as the NUL padding the era-1
+ * client sends, are ignored, except for ``+`` and ``-`` which acknowledge
+ * or reject the last packet sent.
+ */
+void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len);
+
+/**
+ * mcd_packet_send() - send one packet
+ * @p: the packet layer
+ * @payload: the payload; it must not contain ``#``
+ * @len: its length
+ *
+ * The packet is framed like the last packet received and kept until
+ * the peer acknowledges it, so that a ``-`` makes it go out again.
+ */
+void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len);
+
+#endif /* MCDSTUB_PACKET_H */

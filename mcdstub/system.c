@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MCD stub: the -mcd option, the character device and the session.
+ *
+ * The stub serves one debugger connection at a time on a QEMU character
+ * device, so TCP, Unix sockets and TLS come from the chardev layer.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/accel.h"
+#include "qemu/cutils.h"
+#include "qemu/option.h"
+#include "chardev/char.h"
+#include "chardev/char-fe.h"
+#include "hw/core/cpu.h"
+#include "system/accel-ops.h"
+#include "system/cpus.h"
+#include "mcdstub/mcdstub.h"
+#include "internals.h"
+#include "trace.h"
+
+typedef struct MCDSystemState {
+    MCDServer server;
+    CharBackend chr;
+    bool started;
+} MCDSystemState;
+
+static MCDSystemState mcd_state;
+
+/* The chardev label of a connection that -mcd creates itself. */
+#define MCD_CHARDEV_LABEL "mcd"
+
+static void mcd_chr_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    MCDSystemState *st = opaque;
+
+    /* like gdbstub: blocks until the peer took it, or the peer is gone */
+    qemu_chr_fe_write_all(&st->chr, buf, len);
+}
+
+static void mcd_chr_packet(void *opaque, const char *payload, size_t len,
+                           bool oversized)
+{
+    MCDSystemState *st = opaque;
+
+    mcd_handle_packet(&st->server, payload, len, oversized);
+}
+
+static const MCDPacketOps mcd_chr_packet_ops = {
+    .write = mcd_chr_write,
+    .packet = mcd_chr_packet,
+};
+
+static int mcd_chr_can_receive(void *opaque)
+{
+    return MCD_PACKET_MAX_PAYLOAD;
+}
+
+static void mcd_chr_receive(void *opaque, const uint8_t *buf, int size)
+{
+    MCDSystemState *st = opaque;
+
+    mcd_packet_input(&st->server.packet, buf, size);
+}
+
+static void mcd_chr_event(void *opaque, QEMUChrEvent event)
+{
+    MCDSystemState *st = opaque;
+
+    switch (event) {
+    case CHR_EVENT_OPENED:
+        trace_mcd_connect();
+        mcd_packet_reset(&st->server.packet);
+        break;
+    case CHR_EVENT_CLOSED:
+        trace_mcd_disconnect();
+        /* a client that just goes away is treated as a detach */
+        mcd_session_close(&st->server);
+        mcd_packet_reset(&st->server.packet);
+        break;
+    default:
+        break;
+    }
+}
+
+void mcd_session_close(MCDServer *s)
+{
+    s->session_open = false;
+}
+
+static bool mcd_supports_guest_debug(void)
+{
+    const AccelOpsClass *ops = cpus_get_accel();
+
+    return ops && ops->supports_guest_debug && ops->supports_guest_debug();
+}
+
+/*
+ * Turn the -mcd argument into a character device.  Returns NULL with
+ * *errp unset for "none".
+ */
+static Chardev *mcd_open_chardev(const char *device, Error **errp)
+{
+    ERRP_GUARD();
+    g_autofree char *spec = NULL;
+    const char *id;
+    QemuOpts *opts;
+    Chardev *chr;
+
+    if (g_str_equal(device, "none")) {
+        return NULL;
+    }
+    if (g_str_equal(device, "default")) {
+        device = MCD_DEFAULT_DEVICE;
+    }
+    if (strstart(device, "chardev:", &id)) {
+        chr = qemu_chr_find(id);
+        if (!chr) {
+            error_setg(errp, "mcdstub: no chardev with id '%s'", id);
+        }
+        return chr;
+    }
+    if (strstart(device, "tcp:", NULL)) {
+        /* a server that does not wait for the client, as gdbstub does */
+        spec = g_strdup_printf("%s,server=on,wait=off,nodelay=on", device);
+    } else if (strstart(device, "unix:", NULL)) {
+        spec = g_strdup_printf("%s,server=on,wait=off", device);
+    } else {
+        error_setg(errp, "mcdstub: unusable device '%s'", device);
+        error_append_hint(errp, "Use default, tcp:[host]:port, unix:path, "
+                          "chardev:id or none.\n");
+        return NULL;
+    }
+
+    opts = qemu_chr_parse_compat(MCD_CHARDEV_LABEL, spec, false);
+    if (!opts) {
+        error_setg(errp, "mcdstub: cannot parse device '%s'", device);
+        return NULL;
+    }
+    chr = qemu_chr_new_from_opts(opts, NULL, errp);
+    qemu_opts_del(opts);
+    if (!chr) {
+        error_prepend(errp, "mcdstub: cannot open '%s': ", device);
+    }
+    return chr;
+}
+
+bool mcdserver_start(const char *device, Error **errp)
+{
+    ERRP_GUARD();
+    MCDSystemState *st = &mcd_state;
+    Chardev *chr;
+
+    if (st->started) {
+        error_setg(errp, "mcdstub: only one -mcd option is supported");
+        return false;
+    }
+    if (!first_cpu) {
+        error_setg(errp, "mcdstub: meaningless to attach a debugger to a "
+                   "machine without any CPU");
+        return false;
+    }
+    if (!mcd_supports_guest_debug()) {
+        error_setg(errp, "mcdstub: the %s accelerator does not support "
+                   "guest debugging", current_accel_name());
+        error_append_hint(errp, "Use -accel tcg.\n");
+        return false;
+    }
+
+    trace_mcd_start(device);
+    chr = mcd_open_chardev(device, errp);
+    if (*errp) {
+        return false;
+    }
+    if (chr && !qemu_chr_fe_init(&st->chr, chr, errp)) {
+        error_prepend(errp, "mcdstub: ");
+        return false;
+    }
+
+    mcd_packet_init(&st->server.packet, &mcd_chr_packet_ops, st);
+    if (chr) {
+        qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
+                                 mcd_chr_receive, mcd_chr_event,
+                                 NULL, st, NULL, true);
+    }
+    st->started = true;
+    return true;
+}
