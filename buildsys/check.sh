@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build everything and run every test of the MCD stub: the qtests against
+# both system emulators (through QEMU's meson test suite), a smoke test
+# of the demo, a build with --disable-mcd, and checkpatch.  Ends with one
+# line "mcd: N passed, N failed" and exits non-zero if anything failed.
+set -uo pipefail
+. "$(dirname "$0")/config.sh"
+
+QTESTS=(qtest-aarch64/mcd-test qtest-arm/mcd-test)
+
+"$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
+    tests/qtest/mcd-test || mcd_die "build failed"
+
+mcd_say "running ${QTESTS[*]}"
+meson test -C "$MCD_BUILD" --no-rebuild --print-errorlogs "${QTESTS[@]}"
+
+mcd_say "checking a build without the MCD stub"
+"$MCD_REPO/buildsys/check-disabled.sh"
+disabled_rc=$?
+
+mcd_say "running checkpatch"
+"$MCD_REPO/buildsys/checkpatch.sh"
+style_rc=$?
+
+mcd_say "running the demo smoke test"
+python3 "$MCD_REPO/buildsys/demo-smoke.py" \
+    > "$MCD_BUILD/meson-logs/demo-smoke.log" 2>&1
+demo_rc=$?
+cat "$MCD_BUILD/meson-logs/demo-smoke.log"
+
+# Count the test cases: the TAP lines of every qtest, plus the demo.
+python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
+    "$disabled_rc" "${QTESTS[@]}" <<'EOPY'
+import json, re, sys
+
+log, names = sys.argv[1], sys.argv[5:]
+demo_rc, style_rc, disabled_rc = map(int, sys.argv[2:5])
+passed = failed = 0
+seen = set()
+with open(log) as f:
+    for line in f:
+        t = json.loads(line)
+        name = t["name"].split(" / ")[-1]
+        if name not in names:
+            continue
+        seen.add(name)
+        out = t.get("stdout") or ""
+        ok = len(re.findall(r"^ok \d+", out, re.M))
+        bad = len(re.findall(r"^not ok \d+", out, re.M))
+        if t["result"] not in ("OK", "EXPECTEDFAIL") and bad == 0:
+            bad = 1        # crashed or timed out outside any test case
+        passed += ok
+        failed += bad
+        print(f"{name}: {ok} passed, {bad} failed ({t['result']})")
+for name in set(names) - seen:
+    print(f"{name}: did not run")
+    failed += 1
+for what, rc in (("demo smoke test", demo_rc),
+                 ("build without the stub", disabled_rc),
+                 ("checkpatch", style_rc)):
+    if rc == 0:
+        passed += 1
+    else:
+        failed += 1
+    print(f"{what}: {'passed' if rc == 0 else 'FAILED'}")
+print(f"mcd: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+EOPY
