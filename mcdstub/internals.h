@@ -61,11 +61,42 @@ typedef struct MCDCmd {
  * struct MCDServer - the state of the stub and its one connection
  * @packet: the packet layer of the connection
  * @session_open: the client has sent ``I``
+ * @cores: the cores the client opened, by core number (MCDCore)
+ * @list_core: the core of the last ``q...f`` list query, which the
+ *             ``q...c`` continuation queries refer to
+ * @ext_errors: the client enabled the ``errors`` extension
+ * @in_query: a query (not a command) is being executed
  */
 struct MCDServer {
     MCDPacketLayer packet;
     bool session_open;
+    GHashTable *cores;
+    uint32_t list_core;
+    bool ext_errors;
+    bool in_query;
 };
+
+/**
+ * mcd_server_init() - set up the protocol state of a server
+ * @s: the server
+ * @ops: the packet layer callbacks
+ * @opaque: passed to them
+ */
+void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque);
+
+/**
+ * mcd_parse_args() - parse the parameters of a command
+ * @schema: the schema of the command (see &MCDCmd)
+ * @p: the parameters, NUL-terminated
+ * @args: filled in; the caller unrefs @args->data if it is set
+ *
+ * Every parameter must be well-formed (decimal digits only, no sign or
+ * white space, in range; hex data of even length) and nothing may follow
+ * the last one.
+ *
+ * Returns: true on success.
+ */
+bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args);
 
 /**
  * mcd_handle_packet() - execute one received packet

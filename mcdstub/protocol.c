@@ -5,18 +5,37 @@
  * A command payload is one command letter followed directly by its
  * parameters, separated by ';'.  Numbers are decimal.  The query command
  * 'q' carries a query name followed directly by the query's parameters.
- * See docs/interop/mcd.rst.
+ * Replies are bare strings, hex data or records of "key=value." items;
+ * list queries are paginated.  See docs/interop/mcd.rst.
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
 #include "qemu/cutils.h"
+#include "core.h"
 #include "internals.h"
 #include "trace.h"
 
 /* Replies of the era-1 protocol. */
 #define MCD_REPLY_HANDSHAKE "shaking your hand"
 #define MCD_REPLY_SYSTEM "qemu-system"
+#define MCD_REPLY_SUCCESS "success"
 #define MCD_REPLY_ERROR "error"
+
+/* The protocol version this stub speaks; the era-1 protocol is 1. */
+#define MCD_PROTOCOL_VERSION 2
+
+/* Extensions a client can enable with the "protocol" query. */
+#define MCD_EXT_ERRORS "errors"
+
+/* What the era-1 trigger query reports. */
+#define MCD_TRIGGER_INFO \
+    "nr_trigger=16.type=1,2,3,4.option=break_on_trigger." \
+    "action=check_data_value."
+
+/*
+ * Replies
+ */
 
 static void mcd_reply(MCDServer *s, const char *str)
 {
@@ -28,6 +47,97 @@ static void mcd_reply(MCDServer *s, const char *str)
 static void mcd_reply_empty(MCDServer *s)
 {
     mcd_reply(s, "");
+}
+
+/* Append "key=value." with @value made safe for a record value. */
+static void rec_str(GString *rec, const char *key, const char *value)
+{
+    const char *p;
+
+    g_string_append(rec, key);
+    g_string_append_c(rec, '=');
+    for (p = value; *p; p++) {
+        /* '.' ends a value and '#' a packet */
+        g_string_append_c(rec, *p == '.' || *p == '#' ? '_' : *p);
+    }
+    g_string_append_c(rec, '.');
+}
+
+static void rec_u64(GString *rec, const char *key, uint64_t value)
+{
+    g_string_append_printf(rec, "%s=%" PRIu64 ".", key, value);
+}
+
+/* The era-1 protocol prints addresses signed: all-ones is "-1". */
+static void rec_i64(GString *rec, const char *key, uint64_t value)
+{
+    g_string_append_printf(rec, "%s=%" PRId64 ".", key, (int64_t)value);
+}
+
+/*
+ * Report a failure.  Clients that enabled the errors extension get the
+ * MCD error code and a text; era-1 clients get "error" for commands and
+ * the empty packet for queries, as the original stub answered.
+ */
+static void G_GNUC_PRINTF(3, 4)
+mcd_reply_error(MCDServer *s, uint32_t code, const char *fmt, ...)
+{
+    g_autofree char *text = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    trace_mcd_error(code, text);
+
+    if (s->ext_errors) {
+        g_autoptr(GString) rec = g_string_new(NULL);
+
+        rec_u64(rec, "error", code);
+        rec_str(rec, "text", text);
+        mcd_reply(s, rec->str);
+    } else if (s->in_query) {
+        mcd_reply_empty(s);
+    } else {
+        mcd_reply(s, MCD_REPLY_ERROR);
+    }
+}
+
+/*
+ * A command that succeeded and has no reply of its own: era-1 clients
+ * only get the '+', clients that enabled the errors extension a reply.
+ */
+static void mcd_reply_done(MCDServer *s)
+{
+    if (s->ext_errors) {
+        mcd_reply(s, MCD_REPLY_SUCCESS);
+    }
+}
+
+typedef void (*MCDListItemFn)(GString *rec, const void *item);
+
+/*
+ * Reply with item @index of a list of @count items of @size bytes at
+ * @items: "<next>!<record>", where <next> is the index of the next item,
+ * or 0 after the last one.  An empty list is "0!".
+ */
+static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
+                           size_t count, size_t index, MCDListItemFn fn)
+{
+    g_autoptr(GString) rec = g_string_new(NULL);
+
+    if (count == 0 && index == 0) {
+        mcd_reply(s, "0!");
+        return;
+    }
+    if (index >= count) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "no list item %zu, the list has %zu",
+                        index, count);
+        return;
+    }
+    g_string_printf(rec, "%zu!", index + 1 < count ? index + 1 : 0);
+    fn(rec, (const char *)items + index * size);
+    mcd_reply(s, rec->str);
 }
 
 /*
@@ -78,11 +188,7 @@ static bool parse_hex(const char **p, GByteArray **out)
     return true;
 }
 
-/*
- * Parse @p according to @schema into @args.  Every parameter must be
- * well-formed and nothing may follow the last one.
- */
-static bool parse_args(const char *schema, const char *p, MCDCmdArgs *args)
+bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args)
 {
     size_t i;
 
@@ -146,15 +252,31 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
         mcd_reply_empty(s);
         return;
     }
-    if (!parse_args(cmd->schema, str + strlen(cmd->name), &args)) {
+    if (!mcd_parse_args(cmd->schema, str + strlen(cmd->name), &args)) {
         trace_mcd_bad_arguments(cmd->name, str);
-        mcd_reply_empty(s);
+        mcd_reply_error(s, MCD_ERR_PARAM, "malformed parameters for '%s'",
+                        cmd->name);
     } else {
         cmd->handler(s, &args);
     }
     if (args.data) {
         g_byte_array_unref(args.data);
     }
+}
+
+/*
+ * Cores
+ */
+
+static MCDCore *open_core(MCDServer *s, uint32_t index)
+{
+    MCDCore *core = g_hash_table_lookup(s->cores, GUINT_TO_POINTER(index));
+
+    if (!core) {
+        mcd_reply_error(s, MCD_ERR_USAGE, "core %" PRIu32 " is not open",
+                        index);
+    }
+    return core;
 }
 
 /*
@@ -166,8 +288,207 @@ static void handle_query_system(MCDServer *s, const MCDCmdArgs *args)
     mcd_reply(s, MCD_REPLY_SYSTEM);
 }
 
+static void handle_query_cores(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDSystemInfo *info = mcd_system_info();
+    g_autoptr(GString) rec = g_string_new(NULL);
+
+    rec_str(rec, "device", info->device);
+    rec_str(rec, "core", info->core_model);
+    rec_u64(rec, "nr_cores", info->nr_cores);
+    mcd_system_info_free(info);
+    mcd_reply(s, rec->str);
+}
+
+static void reset_record(GString *rec, const void *item)
+{
+    const MCDResetClass *rst = item;
+
+    rec_str(rec, "name", rst->name);
+    rec_u64(rec, "id", rst->id);
+}
+
+static void reply_resets(MCDServer *s, size_t index)
+{
+    size_t count;
+    const MCDResetClass *resets = mcd_reset_classes(&count);
+
+    mcd_reply_list(s, resets, sizeof(*resets), count, index, reset_record);
+}
+
+static void handle_query_reset_first(MCDServer *s, const MCDCmdArgs *args)
+{
+    /* the core parameter is sent, but resets are not per core */
+    reply_resets(s, 0);
+}
+
+static void handle_query_reset_next(MCDServer *s, const MCDCmdArgs *args)
+{
+    reply_resets(s, args->arg[0].u32);
+}
+
+static void handle_query_trigger(MCDServer *s, const MCDCmdArgs *args)
+{
+    mcd_reply(s, MCD_TRIGGER_INFO);
+}
+
+static void memspace_record(GString *rec, const void *item)
+{
+    const MCDMemSpace *ms = item;
+
+    rec_str(rec, "name", ms->name);
+    rec_u64(rec, "id", ms->id);
+    rec_u64(rec, "type", ms->type);
+    rec_u64(rec, "bpm", ms->bits_per_mau);
+    rec_u64(rec, "i", ms->invariance);
+    rec_u64(rec, "e", ms->endian);
+    rec_i64(rec, "min", ms->min_addr);
+    rec_i64(rec, "max", ms->max_addr);
+    rec_u64(rec, "sao", ms->access_options);
+}
+
+static void reggroup_record(GString *rec, const void *item)
+{
+    const MCDRegGroup *g = item;
+
+    rec_u64(rec, "id", g->id);
+    rec_str(rec, "name", g->name);
+}
+
+static void reg_record(GString *rec, const void *item)
+{
+    const MCDRegister *r = item;
+
+    rec_u64(rec, "id", r->id);
+    rec_str(rec, "name", r->name);
+    rec_u64(rec, "size", r->bits);
+    rec_u64(rec, "reggroupid", r->group_id);
+    rec_u64(rec, "memspaceid", r->memspace_id);
+    rec_u64(rec, "type", 0);        /* MCD_REG_TYPE_SIMPLE */
+    rec_u64(rec, "thread", 0);
+    rec_u64(rec, "opcode", r->opcode);
+}
+
+/* The lists of a core, in the order of enum MCDCoreList. */
+typedef enum MCDCoreList {
+    MCD_LIST_MEMSPACES,
+    MCD_LIST_REGGROUPS,
+    MCD_LIST_REGS,
+} MCDCoreList;
+
+static void reply_core_list(MCDServer *s, uint32_t index, MCDCoreList list,
+                            size_t item)
+{
+    MCDCore *core = open_core(s, index);
+
+    if (!core) {
+        return;
+    }
+    switch (list) {
+    case MCD_LIST_MEMSPACES:
+        mcd_reply_list(s, core->memspaces->data, sizeof(MCDMemSpace),
+                       core->memspaces->len, item, memspace_record);
+        break;
+    case MCD_LIST_REGGROUPS:
+        mcd_reply_list(s, core->reggroups->data, sizeof(MCDRegGroup),
+                       core->reggroups->len, item, reggroup_record);
+        break;
+    case MCD_LIST_REGS:
+        mcd_reply_list(s, core->regs->data, sizeof(MCDRegister),
+                       core->regs->len, item, reg_record);
+        break;
+    }
+}
+
+/* "q<list>f<core>": the first item; later "q<list>c<k>" use that core */
+static void query_first(MCDServer *s, const MCDCmdArgs *args,
+                        MCDCoreList list)
+{
+    s->list_core = args->arg[0].u32;
+    reply_core_list(s, s->list_core, list, 0);
+}
+
+static void handle_query_memory_first(MCDServer *s, const MCDCmdArgs *args)
+{
+    query_first(s, args, MCD_LIST_MEMSPACES);
+}
+
+static void handle_query_memory_next(MCDServer *s, const MCDCmdArgs *args)
+{
+    reply_core_list(s, s->list_core, MCD_LIST_MEMSPACES, args->arg[0].u32);
+}
+
+static void handle_query_reggroup_first(MCDServer *s, const MCDCmdArgs *args)
+{
+    query_first(s, args, MCD_LIST_REGGROUPS);
+}
+
+static void handle_query_reggroup_next(MCDServer *s, const MCDCmdArgs *args)
+{
+    reply_core_list(s, s->list_core, MCD_LIST_REGGROUPS, args->arg[0].u32);
+}
+
+static void handle_query_reg_first(MCDServer *s, const MCDCmdArgs *args)
+{
+    query_first(s, args, MCD_LIST_REGS);
+}
+
+static void handle_query_reg_next(MCDServer *s, const MCDCmdArgs *args)
+{
+    reply_core_list(s, s->list_core, MCD_LIST_REGS, args->arg[0].u32);
+}
+
+/*
+ * "qprotocol" reports the protocol version, the largest payload and the
+ * extensions; "qprotocol<ext>,<ext>..." also enables those extensions
+ * for this connection.  Era-1 clients never send it and so keep the
+ * era-1 behaviour.
+ */
+static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
+{
+    g_autoptr(GString) rec = g_string_new(NULL);
+    g_auto(GStrv) names = NULL;
+    bool errors = false;
+    size_t i;
+
+    if (*args->arg[0].str) {
+        names = g_strsplit(args->arg[0].str, ",", -1);
+        for (i = 0; names[i]; i++) {
+            if (g_str_equal(names[i], MCD_EXT_ERRORS)) {
+                errors = true;
+            } else {
+                mcd_reply_error(s, MCD_ERR_PARAM, "unknown extension '%s'",
+                                names[i]);
+                return;
+            }
+        }
+    }
+    s->ext_errors |= errors;
+
+    rec_u64(rec, "version", MCD_PROTOCOL_VERSION);
+    rec_u64(rec, "max_payload", MCD_PACKET_MAX_PAYLOAD);
+    rec_str(rec, "extensions", MCD_EXT_ERRORS);
+    rec_str(rec, "enabled", s->ext_errors ? MCD_EXT_ERRORS : "");
+    mcd_reply(s, rec->str);
+}
+
+/*
+ * The names are matched as prefixes, in this order; the parameters
+ * follow the name directly.
+ */
 static const MCDCmd mcd_queries[] = {
     { "system", "", handle_query_system },
+    { "cores", "", handle_query_cores },
+    { "resetf", "c", handle_query_reset_first },
+    { "resetc", "q", handle_query_reset_next },
+    { "trigger", "", handle_query_trigger },
+    { "memoryf", "c", handle_query_memory_first },
+    { "memoryc", "q", handle_query_memory_next },
+    { "reggroupf", "c", handle_query_reggroup_first },
+    { "reggroupc", "q", handle_query_reggroup_next },
+    { "regf", "c", handle_query_reg_first },
+    { "regc", "q", handle_query_reg_next },
+    { "protocol", "s", handle_query_protocol },
 };
 
 /*
@@ -182,18 +503,54 @@ static void handle_open_server(MCDServer *s, const MCDCmdArgs *args)
 
 static void handle_detach(MCDServer *s, const MCDCmdArgs *args)
 {
+    /* closing the session ends the extensions, but not for this reply */
+    bool ext_errors = s->ext_errors;
+
     mcd_session_close(s);
+    if (ext_errors) {
+        mcd_reply(s, MCD_REPLY_SUCCESS);
+    }
 }
 
 static void handle_query(MCDServer *s, const MCDCmdArgs *args)
 {
+    s->in_query = true;
     run_cmd(s, mcd_queries, ARRAY_SIZE(mcd_queries), args->arg[0].str);
+    s->in_query = false;
+}
+
+static void handle_open_core(MCDServer *s, const MCDCmdArgs *args)
+{
+    uint32_t index = args->arg[0].u32;
+    Error *err = NULL;
+    MCDCore *core = mcd_core_open(index, &err);
+
+    if (!core) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "%s", error_get_pretty(err));
+        error_free(err);
+        return;
+    }
+    g_hash_table_replace(s->cores, GUINT_TO_POINTER(index), core);
+    mcd_reply_done(s);
+}
+
+static void handle_close_core(MCDServer *s, const MCDCmdArgs *args)
+{
+    uint32_t index = args->arg[0].u32;
+
+    if (!open_core(s, index)) {
+        return;
+    }
+    g_hash_table_remove(s->cores, GUINT_TO_POINTER(index));
+    mcd_reply_done(s);
 }
 
 static const MCDCmd mcd_commands[] = {
     { "I", "", handle_open_server },
     { "D", "", handle_detach },
     { "q", "s", handle_query },
+    { "i", "c", handle_open_core },
+    { "d", "c", handle_close_core },
 };
 
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
@@ -201,7 +558,8 @@ void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
 {
     if (oversized) {
         trace_mcd_packet_oversized(MCD_PACKET_MAX_PAYLOAD);
-        mcd_reply(s, MCD_REPLY_ERROR);
+        mcd_reply_error(s, MCD_ERR_PARAM, "packet longer than %d bytes",
+                        MCD_PACKET_MAX_PAYLOAD);
         return;
     }
     trace_mcd_packet(payload);
@@ -211,4 +569,24 @@ void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
         return;
     }
     run_cmd(s, mcd_commands, ARRAY_SIZE(mcd_commands), payload);
+}
+
+void mcd_session_close(MCDServer *s)
+{
+    mcd_target_detach();
+    g_hash_table_remove_all(s->cores);
+    s->session_open = false;
+    s->ext_errors = false;
+    s->list_core = 0;
+}
+
+static void core_free(gpointer core)
+{
+    mcd_core_close(core);
+}
+
+void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)
+{
+    mcd_packet_init(&s->packet, ops, opaque);
+    s->cores = g_hash_table_new_full(NULL, NULL, NULL, core_free);
 }

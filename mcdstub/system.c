@@ -84,11 +84,6 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
     }
 }
 
-void mcd_session_close(MCDServer *s)
-{
-    s->session_open = false;
-}
-
 static bool mcd_supports_guest_debug(void)
 {
     const AccelOpsClass *ops = cpus_get_accel();
@@ -178,7 +173,7 @@ bool mcdserver_start(const char *device, Error **errp)
         return false;
     }
 
-    mcd_packet_init(&st->server.packet, &mcd_chr_packet_ops, st);
+    mcd_server_init(&st->server, &mcd_chr_packet_ops, st);
     if (chr) {
         qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
                                  mcd_chr_receive, mcd_chr_event,

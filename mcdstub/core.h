@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MCD stub core: the debug target as MCD sees it.
+ *
+ * Target independent and free of packet strings: the protocol layer
+ * (protocol.c) talks to the target only through this interface, in MCD
+ * terms (system, core, memory space, register group, register), so that
+ * another front-end could sit beside it.  core.c implements it on top of
+ * QEMU's CPUs and gdbstub register API.
+ */
+
+#ifndef MCDSTUB_CORE_H
+#define MCDSTUB_CORE_H
+
+/* MCD API error codes (mcd_error_code_et) that the stub reports. */
+#define MCD_ERR_NONE                0x0000
+#define MCD_ERR_FN_UNIMPLEMENTED    0x0100
+#define MCD_ERR_USAGE               0x0101
+#define MCD_ERR_PARAM               0x0102
+#define MCD_ERR_GENERAL             0x0F00
+#define MCD_ERR_NO_MEM_SPACES       0x1401
+#define MCD_ERR_MEM_SPACE_ID        0x1410
+#define MCD_ERR_NO_REG_GROUPS       0x1440
+#define MCD_ERR_REG_GROUP_ID        0x1441
+
+/* MCD memory space types (mcd_mem_type_et), bit flags */
+#define MCD_MEM_SPACE_IS_REGISTERS  0x01
+#define MCD_MEM_SPACE_IS_PROGRAM    0x02
+#define MCD_MEM_SPACE_IS_PHYSICAL   0x10
+#define MCD_MEM_SPACE_IS_LOGICAL    0x20
+
+/* MCD endianness (mcd_endian_et) */
+#define MCD_ENDIAN_LITTLE           1
+#define MCD_ENDIAN_BIG              2
+
+/**
+ * typedef MCDSystemInfo - what the debugger sees of the machine
+ * @device: the device name (the machine type)
+ * @core_model: the CPU model of the first core (its QOM type)
+ * @nr_cores: how many cores (vCPUs) there are
+ */
+typedef struct MCDSystemInfo {
+    char *device;
+    char *core_model;
+    uint32_t nr_cores;
+} MCDSystemInfo;
+
+/**
+ * typedef MCDMemSpace - an MCD memory space of a core
+ * @id: the memory space id, from 1 up, contiguous
+ * @name: its name
+ * @type: MCD_MEM_SPACE_IS_* bits
+ * @bits_per_mau: bits per minimal addressable unit
+ * @invariance: bytes per invariant unit
+ * @endian: MCD_ENDIAN_*
+ * @min_addr: lowest address
+ * @max_addr: highest address
+ * @access_options: supported MCD access options
+ */
+typedef struct MCDMemSpace {
+    uint32_t id;
+    const char *name;
+    uint32_t type;
+    uint32_t bits_per_mau;
+    uint32_t invariance;
+    uint32_t endian;
+    uint64_t min_addr;
+    uint64_t max_addr;
+    uint32_t access_options;
+} MCDMemSpace;
+
+/**
+ * typedef MCDRegGroup - an MCD register group of a core
+ * @id: the group id, from 1 up, contiguous
+ * @name: its name
+ */
+typedef struct MCDRegGroup {
+    uint32_t id;
+    char *name;
+} MCDRegGroup;
+
+/**
+ * typedef MCDRegister - one register of a core
+ * @id: the register id: QEMU's gdb register number
+ * @name: the register name, as gdbstub knows it
+ * @bits: its size in bits
+ * @group_id: the register group it belongs to
+ * @memspace_id: the register memory space it is accessed through
+ * @opcode: an architecture's access opcode for it, or 0
+ */
+typedef struct MCDRegister {
+    uint64_t id;
+    const char *name;
+    uint32_t bits;
+    uint32_t group_id;
+    uint32_t memspace_id;
+    uint32_t opcode;
+} MCDRegister;
+
+/**
+ * typedef MCDResetClass - a reset the debugger can ask for
+ * @id: the reset class id, 0 to 31
+ * @name: its name
+ */
+typedef struct MCDResetClass {
+    uint32_t id;
+    const char *name;
+} MCDResetClass;
+
+/**
+ * typedef MCDCore - a core the debugger has opened
+ * @index: the core number (QEMU's cpu_index)
+ * @memspaces: its memory spaces (MCDMemSpace)
+ * @reggroups: its register groups (MCDRegGroup)
+ * @regs: its registers (MCDRegister)
+ */
+typedef struct MCDCore {
+    uint32_t index;
+    GArray *memspaces;
+    GArray *reggroups;
+    GArray *regs;
+} MCDCore;
+
+/**
+ * mcd_system_info() - describe the machine
+ *
+ * Returns: a new MCDSystemInfo; free it with mcd_system_info_free().
+ */
+MCDSystemInfo *mcd_system_info(void);
+
+/**
+ * mcd_system_info_free() - free what mcd_system_info() returned
+ * @info: the description
+ */
+void mcd_system_info_free(MCDSystemInfo *info);
+
+/**
+ * mcd_reset_classes() - the reset classes the target offers
+ * @count: set to how many there are
+ *
+ * Returns: a static array of @count reset classes.
+ */
+const MCDResetClass *mcd_reset_classes(size_t *count);
+
+/**
+ * mcd_core_open() - open a core and describe it
+ * @index: the core number
+ * @errp: set when there is no such core
+ *
+ * Returns: the new core, or %NULL on error; free it with mcd_core_close().
+ */
+MCDCore *mcd_core_open(uint32_t index, Error **errp);
+
+/**
+ * mcd_core_new() - a core description with empty lists
+ * @index: the core number
+ *
+ * For implementations of mcd_core_open().
+ *
+ * Returns: the new core; free it with mcd_core_close().
+ */
+MCDCore *mcd_core_new(uint32_t index);
+
+/**
+ * mcd_core_close() - forget an opened core
+ * @core: the core, may be %NULL
+ */
+void mcd_core_close(MCDCore *core);
+
+/**
+ * mcd_target_detach() - the debugger went away: undo what it did
+ *
+ * Removes everything the debugger set in the target and lets a guest
+ * that the debugger stopped run again.
+ */
+void mcd_target_detach(void);
+
+#endif /* MCDSTUB_CORE_H */

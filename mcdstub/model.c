@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MCD stub core: the objects of the model, independent of QEMU's CPUs.
+ */
+
+#include "qemu/osdep.h"
+#include "core.h"
+
+MCDCore *mcd_core_new(uint32_t index)
+{
+    MCDCore *core = g_new0(MCDCore, 1);
+
+    core->index = index;
+    core->memspaces = g_array_new(false, true, sizeof(MCDMemSpace));
+    core->reggroups = g_array_new(false, true, sizeof(MCDRegGroup));
+    core->regs = g_array_new(false, true, sizeof(MCDRegister));
+    return core;
+}
+
+void mcd_core_close(MCDCore *core)
+{
+    size_t i;
+
+    if (!core) {
+        return;
+    }
+    for (i = 0; i < core->reggroups->len; i++) {
+        g_free(g_array_index(core->reggroups, MCDRegGroup, i).name);
+    }
+    g_array_free(core->memspaces, true);
+    g_array_free(core->reggroups, true);
+    g_array_free(core->regs, true);
+    g_free(core);
+}
+
+void mcd_system_info_free(MCDSystemInfo *info)
+{
+    if (info) {
+        g_free(info->device);
+        g_free(info->core_model);
+        g_free(info);
+    }
+}
