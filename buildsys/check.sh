@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build everything and run every test of the MCD stub: the qtests against
-# both system emulators (through QEMU's meson test suite), a smoke test
+# Build everything and run every test of the MCD stub: the unit tests and
+# the qtests against both system emulators (through QEMU's meson test
+# suite), a smoke test
 # of the demo, a build with --disable-mcd, and checkpatch.  Ends with one
 # line "mcd: N passed, N failed" and exits non-zero if anything failed.
 set -uo pipefail
 . "$(dirname "$0")/config.sh"
 
-QTESTS=(qtest-aarch64/mcd-test qtest-arm/mcd-test)
+TESTS=(test-mcd-packet test-mcd-protocol
+       qtest-aarch64/mcd-test qtest-arm/mcd-test)
 
 "$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
-    tests/qtest/mcd-test || mcd_die "build failed"
+    tests/qtest/mcd-test tests/unit/test-mcd-packet \
+    tests/unit/test-mcd-protocol || mcd_die "build failed"
 
-mcd_say "running ${QTESTS[*]}"
-meson test -C "$MCD_BUILD" --no-rebuild --print-errorlogs "${QTESTS[@]}"
+mcd_say "running ${TESTS[*]}"
+meson test -C "$MCD_BUILD" --no-rebuild --print-errorlogs "${TESTS[@]}"
 
 mcd_say "checking a build without the MCD stub"
 "$MCD_REPO/buildsys/check-disabled.sh"
@@ -30,9 +33,9 @@ python3 "$MCD_REPO/buildsys/demo-smoke.py" \
 demo_rc=$?
 cat "$MCD_BUILD/meson-logs/demo-smoke.log"
 
-# Count the test cases: the TAP lines of every qtest, plus the demo.
+# Count the test cases: the TAP lines of every test, plus the checks.
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "${QTESTS[@]}" <<'EOPY'
+    "$disabled_rc" "${TESTS[@]}" <<'EOPY'
 import json, re, sys
 
 log, names = sys.argv[1], sys.argv[5:]

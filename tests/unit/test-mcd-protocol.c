@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the MCD stub command and query tables
+ * (mcdstub/protocol.c) against a fake target (mcd-fake-core.c):
+ * parameter parsing, records, pagination, errors and negotiation.
+ */
+
+#include "qemu/osdep.h"
+#include "mcdstub/internals.h"
+#include "mcd-fake-core.h"
+
+typedef struct Client {
+    MCDServer s;
+    GString *out;
+} Client;
+
+static void client_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    Client *c = opaque;
+
+    g_string_append_len(c->out, (const char *)buf, len);
+}
+
+static void client_packet(void *opaque, const char *payload, size_t len,
+                          bool oversized)
+{
+    Client *c = opaque;
+
+    mcd_handle_packet(&c->s, payload, len, oversized);
+}
+
+static const MCDPacketOps client_ops = {
+    .write = client_write,
+    .packet = client_packet,
+};
+
+static Client *client_new(void)
+{
+    Client *c = g_new0(Client, 1);
+
+    c->out = g_string_new(NULL);
+    mcd_server_init(&c->s, &client_ops, c);
+    return c;
+}
+
+static void client_free(Client *c)
+{
+    mcd_session_close(&c->s);
+    g_hash_table_destroy(c->s.cores);
+    mcd_packet_destroy(&c->s.packet);
+    g_string_free(c->out, true);
+    g_free(c);
+}
+
+/*
+ * Send @cmd and check the reply: @reply is the payload of the reply
+ * packet, or NULL when only the '+' may come back.
+ */
+static void check(Client *c, const char *cmd, const char *reply)
+{
+    g_autofree char *pkt = g_strdup_printf("$%s#|", cmd);
+    g_autofree char *expected = reply ? g_strdup_printf("+$%s#|", reply)
+                                      : g_strdup("+");
+
+    g_string_truncate(c->out, 0);
+    mcd_packet_input(&c->s.packet, (const uint8_t *)pkt, strlen(pkt));
+    g_assert_cmpstr(c->out->str, ==, expected);
+}
+
+/* Parse @params with @schema; returns whether it parsed. */
+static bool parse(const char *schema, const char *params, MCDCmdArgs *args)
+{
+    bool ok;
+
+    memset(args, 0, sizeof(*args));
+    ok = mcd_parse_args(schema, params, args);
+    if (!ok && args->data) {
+        g_byte_array_unref(args->data);
+        args->data = NULL;
+    }
+    return ok;
+}
+
+static void test_parse_numbers(void)
+{
+    MCDCmdArgs a;
+
+    g_assert_true(parse("cdl", "1;4294967295;18446744073709551615", &a));
+    g_assert_cmpuint(a.arg[0].u32, ==, 1);
+    g_assert_cmpuint(a.arg[1].u32, ==, UINT32_MAX);
+    g_assert_cmpuint(a.arg[2].u64, ==, UINT64_MAX);
+    g_assert_true(parse("", "", &a));
+    g_assert_true(parse("q", "007", &a));
+    g_assert_cmpuint(a.arg[0].u32, ==, 7);
+
+    g_assert_false(parse("d", "4294967296", &a));
+    g_assert_false(parse("l", "18446744073709551616", &a));
+    g_assert_false(parse("l", "-1", &a));
+    g_assert_false(parse("l", "0x10", &a));
+    g_assert_false(parse("cd", "1", &a));
+    g_assert_false(parse("cd", "1;2;3", &a));
+    g_assert_false(parse("cd", "1;;2", &a));
+    g_assert_false(parse("c", "", &a));
+    g_assert_false(parse("", "1", &a));
+}
+
+static void test_parse_hex_and_string(void)
+{
+    MCDCmdArgs a;
+
+    g_assert_true(parse("clh", "0;4096;00ff7Fa5", &a));
+    g_assert_cmpuint(a.arg[1].u64, ==, 4096);
+    g_assert_cmpuint(a.data->len, ==, 4);
+    g_assert_cmpmem(a.data->data, 4, "\x00\xff\x7f\xa5", 4);
+    g_byte_array_unref(a.data);
+
+    /* empty hex data is zero bytes */
+    g_assert_true(parse("ch", "0;", &a));
+    g_assert_cmpuint(a.data->len, ==, 0);
+    g_byte_array_unref(a.data);
+
+    /* odd length, non-hex characters */
+    g_assert_false(parse("ch", "0;123", &a));
+    g_assert_false(parse("ch", "0;zz", &a));
+    g_assert_false(parse("ch", "0;0g", &a));
+    g_assert_false(parse("ch", "0;00 ", &a));
+
+    /* a string takes the rest, separators included */
+    g_assert_true(parse("cs", "3;a;b c", &a));
+    g_assert_cmpstr(a.arg[1].str, ==, "a;b c");
+    g_assert_true(parse("s", "", &a));
+    g_assert_cmpstr(a.arg[0].str, ==, "");
+}
+
+static void test_handshake(void)
+{
+    Client *c = client_new();
+
+    check(c, "I", "shaking your hand");
+    g_assert_true(c->s.session_open);
+    check(c, "qsystem", "qemu-system");
+    /* '.' cannot appear in a value: the device name "fake-1.0" */
+    check(c, "qcores", "device=fake-1_0.core=fake-cpu.nr_cores=2.");
+    check(c, "qtrigger", "nr_trigger=16.type=1,2,3,4."
+          "option=break_on_trigger.action=check_data_value.");
+    client_free(c);
+}
+
+static void test_unknown(void)
+{
+    Client *c = client_new();
+
+    check(c, "", "");
+    check(c, "Z", "");
+    check(c, "q", "");
+    check(c, "qnosuch", "");
+    check(c, "qSystem", "");
+    client_free(c);
+}
+
+static void test_open_close_core(void)
+{
+    Client *c = client_new();
+
+    check(c, "i0", NULL);
+    check(c, "i1", NULL);
+    g_assert_cmpuint(g_hash_table_size(c->s.cores), ==, 2);
+    /* opening again is fine */
+    check(c, "i0", NULL);
+    g_assert_cmpuint(g_hash_table_size(c->s.cores), ==, 2);
+    check(c, "d1", NULL);
+    g_assert_cmpuint(g_hash_table_size(c->s.cores), ==, 1);
+
+    /* no such core, core not open: era-1 commands answer "error" */
+    check(c, "i2", "error");
+    check(c, "i4294967295", "error");
+    check(c, "d1", "error");
+    g_assert_cmpuint(g_hash_table_size(c->s.cores), ==, 1);
+    client_free(c);
+}
+
+static void test_bad_numbers(void)
+{
+    Client *c = client_new();
+    static const char *const bad[] = {
+        "i", "i-1", "i+1", "i 1", "i1 ", "i0x1", "i1a", "i1;", "i;1",
+        "i4294967296", "i99999999999999999999999", "d", "d-0",
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        check(c, bad[i], "error");
+    }
+    g_assert_cmpuint(g_hash_table_size(c->s.cores), ==, 0);
+    /* trailing text after a command without parameters */
+    check(c, "Ix", "error");
+    g_assert_false(c->s.session_open);
+    /* queries answer the empty packet, as the era-1 stub did */
+    check(c, "qresetc", "");
+    check(c, "qresetcx", "");
+    check(c, "qresetc-1", "");
+    check(c, "qmemoryf", "");
+    check(c, "qsystemx", "");
+    client_free(c);
+}
+
+static void test_resets(void)
+{
+    Client *c = client_new();
+
+    check(c, "qresetf0", "1!name=full_system_reset.id=0.");
+    check(c, "qresetc1", "0!name=gpr_reset.id=1.");
+    check(c, "qresetc0", "1!name=full_system_reset.id=0.");
+    check(c, "qresetc2", "");
+    client_free(c);
+}
+
+static void test_lists(void)
+{
+    Client *c = client_new();
+
+    /* lists of a core that is not open */
+    check(c, "qmemoryf0", "");
+    check(c, "i0", NULL);
+
+    check(c, "qmemoryf0", "1!name=Physical.id=1.type=18.bpm=8.i=1.e=1."
+          "min=0.max=-1.sao=0.");
+    check(c, "qmemoryc1", "0!name=GPR Registers.id=2.type=1.bpm=8.i=1.e=1."
+          "min=0.max=-1.sao=0.");
+    check(c, "qmemoryc2", "");
+
+    check(c, "qreggroupf0", "1!id=1.name=core.");
+    check(c, "qreggroupc1", "0!id=2.name=system.");
+
+    check(c, "qregf0", "1!id=0.name=r0.size=32.reggroupid=1.memspaceid=2."
+          "type=0.thread=0.opcode=0.");
+    check(c, "qregc1", "2!id=15.name=pc.size=32.reggroupid=1.memspaceid=2."
+          "type=0.thread=0.opcode=0.");
+    check(c, "qregc2", "0!id=100.name=sys_reg.size=64.reggroupid=2."
+          "memspaceid=2.type=0.thread=0.opcode=4660.");
+    check(c, "qregc3", "");
+    client_free(c);
+}
+
+static void test_empty_lists(void)
+{
+    Client *c = client_new();
+
+    check(c, "i1", NULL);
+    check(c, "qmemoryf1", "0!");
+    check(c, "qreggroupf1", "0!");
+    check(c, "qregf1", "0!");
+    check(c, "qregc0", "0!");
+    check(c, "qregc1", "");
+    client_free(c);
+}
+
+/* The continuation queries refer to the core of the last first query. */
+static void test_list_core(void)
+{
+    Client *c = client_new();
+
+    check(c, "i0", NULL);
+    check(c, "i1", NULL);
+    check(c, "qregf1", "0!");
+    check(c, "qregc1", "");
+    check(c, "qmemoryf0", "1!name=Physical.id=1.type=18.bpm=8.i=1.e=1."
+          "min=0.max=-1.sao=0.");
+    check(c, "qregc1", "2!id=15.name=pc.size=32.reggroupid=1.memspaceid=2."
+          "type=0.thread=0.opcode=0.");
+    client_free(c);
+}
+
+static void test_oversized(void)
+{
+    Client *c = client_new();
+    g_autofree char *big = g_strnfill(MCD_PACKET_MAX_PAYLOAD + 1, '1');
+    g_autofree char *cmd = g_strconcat("i", big, NULL);
+
+    check(c, cmd, "error");
+    check(c, "qprotocolerrors", "version=2.max_payload=4096."
+          "extensions=errors.enabled=errors.");
+    check(c, cmd, "error=258.text=packet longer than 4096 bytes.");
+    client_free(c);
+}
+
+static void test_negotiation(void)
+{
+    Client *c = client_new();
+
+    check(c, "qprotocol", "version=2.max_payload=4096."
+          "extensions=errors.enabled=.");
+    /* an unknown extension enables nothing */
+    check(c, "qprotocolerrors,bogus", "");
+    check(c, "i2", "error");
+    check(c, "qprotocolerrors", "version=2.max_payload=4096."
+          "extensions=errors.enabled=errors.");
+
+    /* now every command answers, errors with an MCD error code */
+    check(c, "i0", "success");
+    check(c, "i2", "error=258.text=no core 2.");
+    check(c, "d1", "error=257.text=core 1 is not open.");
+    check(c, "i-1", "error=258.text=malformed parameters for 'i'.");
+    check(c, "qregc9", "error=258.text=no list item 9, the list has 3.");
+    check(c, "qmemoryf1", "error=257.text=core 1 is not open.");
+    check(c, "qprotocolbogus", "error=258.text=unknown extension 'bogus'.");
+    /* unknown commands still get the empty packet */
+    check(c, "Z", "");
+    check(c, "d0", "success");
+
+    /* detach ends the session and its extensions */
+    check(c, "D", "success");
+    check(c, "i2", "error");
+    client_free(c);
+}
+
+static void test_detach(void)
+{
+    Client *c = client_new();
+    unsigned before = mcd_fake_detach_count;
+
+    check(c, "I", "shaking your hand");
+    check(c, "i0", NULL);
+    check(c, "D", NULL);
+    g_assert_false(c->s.session_open);
+    g_assert_cmpuint(g_hash_table_size(c->s.cores), ==, 0);
+    g_assert_cmpuint(mcd_fake_detach_count, ==, before + 1);
+    /* a session can start again */
+    check(c, "I", "shaking your hand");
+    client_free(c);
+}
+
+static void test_nul_in_payload(void)
+{
+    Client *c = client_new();
+    static const char pkt[] = "$I\0x#|";
+
+    mcd_packet_input(&c->s.packet, (const uint8_t *)pkt, sizeof(pkt) - 1);
+    g_assert_cmpstr(c->out->str, ==, "+$#|");
+    client_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    g_test_add_func("/mcd/protocol/parse-numbers", test_parse_numbers);
+    g_test_add_func("/mcd/protocol/parse-hex-and-string",
+                    test_parse_hex_and_string);
+    g_test_add_func("/mcd/protocol/handshake", test_handshake);
+    g_test_add_func("/mcd/protocol/unknown", test_unknown);
+    g_test_add_func("/mcd/protocol/open-close-core", test_open_close_core);
+    g_test_add_func("/mcd/protocol/bad-numbers", test_bad_numbers);
+    g_test_add_func("/mcd/protocol/resets", test_resets);
+    g_test_add_func("/mcd/protocol/lists", test_lists);
+    g_test_add_func("/mcd/protocol/empty-lists", test_empty_lists);
+    g_test_add_func("/mcd/protocol/list-core", test_list_core);
+    g_test_add_func("/mcd/protocol/oversized", test_oversized);
+    g_test_add_func("/mcd/protocol/negotiation", test_negotiation);
+    g_test_add_func("/mcd/protocol/detach", test_detach);
+    g_test_add_func("/mcd/protocol/nul-in-payload", test_nul_in_payload);
+
+    return g_test_run();
+}
