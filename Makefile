@@ -4,9 +4,10 @@
 #   make demo    build QEMU with the MCD stub and run the demo guest
 #   make check   build everything and run every test
 #   make         build qemu-system-aarch64 and qemu-system-arm
+#   make fuzz    build and run the libFuzzer target of the protocol layer
 # Use your own QEMU 10.0.x tree with QEMU_SRC=/path/to/qemu.
 
-.PHONY: all build demo check assemble regen-patches clean
+.PHONY: all build demo check fuzz assemble regen-patches clean
 
 all: build
 
@@ -18,6 +19,9 @@ demo:
 
 check:
 	buildsys/check.sh
+
+fuzz:
+	buildsys/fuzz.sh
 
 # Bring the working copy build/qemu up to date without building.
 assemble:
