@@ -249,6 +249,19 @@ static void check_running(QTestState *qts)
     qobject_unref(rsp);
 }
 
+/* Start QEMU with the stub on an inherited TCP socket; connect to it. */
+static QTestState *start_with_client(const char *extra, int *fd)
+{
+    int lfd = listen_tcp();
+    QTestState *qts = qtest_initf(
+        "%s %s -chardev socket,id=mcd0,fd=%d,server=on,wait=off "
+        "-mcd chardev:mcd0", machine_args(), extra, lfd);
+
+    *fd = connect_tcp(tcp_port_of(lfd));
+    close(lfd);
+    return qts;
+}
+
 /*
  * Tests
  */
@@ -256,13 +269,9 @@ static void check_running(QTestState *qts)
 /* The stub on a TCP socket the test made and QEMU inherited. */
 static void test_handshake_tcp_fd(void)
 {
-    int lfd = listen_tcp();
-    QTestState *qts = qtest_initf(
-        "%s -chardev socket,id=mcd0,fd=%d,server=on,wait=off "
-        "-mcd chardev:mcd0", machine_args(), lfd);
-    int fd = connect_tcp(tcp_port_of(lfd));
+    int fd;
+    QTestState *qts = start_with_client("", &fd);
 
-    close(lfd);
     check_handshake(fd);
     check_running(qts);
     close(fd);
@@ -329,17 +338,12 @@ static void test_handshake_tcp(void)
 /* Framing: split writes, several packets at once, noise and bad frames. */
 static void test_framing(void)
 {
-    int lfd = listen_tcp();
-    QTestState *qts = qtest_initf(
-        "%s -chardev socket,id=mcd0,fd=%d,server=on,wait=off "
-        "-mcd chardev:mcd0", machine_args(), lfd);
-    int fd = connect_tcp(tcp_port_of(lfd));
+    int fd;
+    QTestState *qts = start_with_client("", &fd);
     const char split[] = "$qsystem#|";
     static const char two[] = "$I#|$qsystem#|";
     g_autofree char *reply = NULL;
     size_t i;
-
-    close(lfd);
 
     /* garbage and NUL bytes before '$' are ignored */
     send_raw(fd, "xyz\0\0\r\n", 7);
@@ -411,19 +415,6 @@ static void test_disconnect(void)
     close(fd);
     check_running(qts);
     qtest_quit(qts);
-}
-
-/* Start QEMU with the stub on an inherited TCP socket; connect to it. */
-static QTestState *start_with_client(const char *extra, int *fd)
-{
-    int lfd = listen_tcp();
-    QTestState *qts = qtest_initf(
-        "%s %s -chardev socket,id=mcd0,fd=%d,server=on,wait=off "
-        "-mcd chardev:mcd0", machine_args(), extra, lfd);
-
-    *fd = connect_tcp(tcp_port_of(lfd));
-    close(lfd);
-    return qts;
 }
 
 static const char *cpu_type(void)
