@@ -23,6 +23,7 @@ void mcd_packet_init(MCDPacketLayer *p, const MCDPacketOps *ops,
     p->opaque = opaque;
     p->payload = g_string_sized_new(256);
     p->unacked = g_string_sized_new(256);
+    p->tx = g_string_sized_new(256);
     mcd_packet_reset(p);
 }
 
@@ -30,8 +31,10 @@ void mcd_packet_destroy(MCDPacketLayer *p)
 {
     g_string_free(p->payload, true);
     g_string_free(p->unacked, true);
+    g_string_free(p->tx, true);
     p->payload = NULL;
     p->unacked = NULL;
+    p->tx = NULL;
 }
 
 void mcd_packet_reset(MCDPacketLayer *p)
@@ -41,11 +44,21 @@ void mcd_packet_reset(MCDPacketLayer *p)
     p->framing = MCD_FRAMING_PLAIN;
     g_string_truncate(p->payload, 0);
     g_string_truncate(p->unacked, 0);
+    g_string_truncate(p->tx, 0);
 }
 
-static void write_byte(MCDPacketLayer *p, uint8_t byte)
+static void write_bytes(MCDPacketLayer *p, const char *buf, size_t len)
 {
-    p->ops->write(p->opaque, &byte, 1);
+    if (p->in_input) {
+        g_string_append_len(p->tx, buf, len);
+    } else {
+        p->ops->write(p->opaque, (const uint8_t *)buf, len);
+    }
+}
+
+static void write_byte(MCDPacketLayer *p, char byte)
+{
+    write_bytes(p, &byte, 1);
 }
 
 static void start_packet(MCDPacketLayer *p)
@@ -88,8 +101,7 @@ static void idle_byte(MCDPacketLayer *p, uint8_t byte)
         break;
     case MCD_PACKET_NAK:
         if (p->unacked->len) {
-            p->ops->write(p->opaque, (const uint8_t *)p->unacked->str,
-                          p->unacked->len);
+            write_bytes(p, p->unacked->str, p->unacked->len);
         }
         break;
     default:
@@ -145,6 +157,7 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
 {
     size_t i;
 
+    p->in_input = true;
     for (i = 0; i < len; i++) {
         switch (p->state) {
         case MCD_RX_IDLE:
@@ -160,6 +173,11 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
             checksum_byte(p, buf[i]);
             break;
         }
+    }
+    p->in_input = false;
+    if (p->tx->len) {
+        p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);
+        g_string_truncate(p->tx, 0);
     }
 }
 
@@ -181,5 +199,5 @@ void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len)
     } else {
         g_string_append_c(out, MCD_PACKET_LAST);
     }
-    p->ops->write(p->opaque, (const uint8_t *)out->str, out->len);
+    write_bytes(p, out->str, out->len);
 }

@@ -11,11 +11,12 @@
 #define MCDSTUB_PACKET_H
 
 /*
- * The largest payload accepted in one packet.  The era-1 client never
+ * The largest payload accepted in one packet: 33 KiB, enough for a
+ * 16 KiB memory write in hex with its parameters.  The era-1 client never
  * sends more than 1020 bytes of payload; a longer packet is consumed,
  * acknowledged and answered with an error reply.
  */
-#define MCD_PACKET_MAX_PAYLOAD 4096
+#define MCD_PACKET_MAX_PAYLOAD (33 * 1024)
 
 /* Framing characters of the mcdstub protocol. */
 #define MCD_PACKET_START '$'
@@ -73,6 +74,9 @@ typedef struct MCDPacketLayer {
     MCDPacketFraming framing;
     /* the last packet sent, framed, kept until acknowledged */
     GString *unacked;
+    /* output held back while input is processed, sent in one write */
+    GString *tx;
+    bool in_input;
 } MCDPacketLayer;
 
 /**
@@ -106,7 +110,9 @@ void mcd_packet_reset(MCDPacketLayer *p);
  *
  * Bytes may arrive split anywhere; complete packets are acknowledged
  * with ``+`` and then passed to the @packet callback, one at a time and
- * in order.  Bytes outside a packet, such as the NUL padding the era-1
+ * in order.  What the layer sends meanwhile, acks and replies, goes out
+ * in one write at the end, so that an ack and its reply share a TCP
+ * segment.  Bytes outside a packet, such as the NUL padding the era-1
  * client sends, are ignored, except for ``+`` and ``-`` which acknowledge
  * or reject the last packet sent.
  */
