@@ -3,27 +3,52 @@
  * MCD stub core on top of QEMU: machine, CPUs, address spaces and the
  * gdbstub register API.
  *
- * The memory spaces and register groups built here are the generic
- * ones: the physical address spaces of the CPU and one register group
- * per gdb feature.
+ * An architecture description (arch.h) supplies the memory spaces,
+ * register group names and system registers of its CPUs; CPUs without
+ * one get the generic description: the CPU's address spaces as physical
+ * memory spaces, one register group per gdb feature.
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "exec/gdbstub.h"
+#include "exec/memory.h"
 #include "exec/tswap.h"
 #include "qemu/cutils.h"
+#include "qemu/rcu.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
-#include "core.h"
+#include "system/hw_accel.h"
+#include "arch.h"
 #include "trace.h"
-
-/* The id of the first register memory space follows the memory ones. */
-#define MCD_REGS_MEMSPACE_NAME "GPR Registers"
 
 static const MCDResetClass mcd_resets[] = {
     { 0, "full_system_reset" },
 };
+
+static GPtrArray *mcd_archs;
+
+void mcd_arch_register(const MCDArchOps *ops)
+{
+    if (!mcd_archs) {
+        mcd_archs = g_ptr_array_new();
+    }
+    g_ptr_array_add(mcd_archs, (gpointer)ops);
+}
+
+static const MCDArchOps *mcd_arch_of(CPUState *cpu)
+{
+    size_t i;
+
+    for (i = 0; mcd_archs && i < mcd_archs->len; i++) {
+        const MCDArchOps *ops = g_ptr_array_index(mcd_archs, i);
+
+        if (object_dynamic_cast(OBJECT(cpu), ops->cpu_type)) {
+            return ops;
+        }
+    }
+    return NULL;
+}
 
 MCDSystemInfo *mcd_system_info(void)
 {
@@ -46,7 +71,8 @@ const MCDResetClass *mcd_reset_classes(size_t *count)
     return mcd_resets;
 }
 
-static void add_memspace(MCDCore *core, const char *name, uint32_t type)
+uint32_t mcd_add_memspace(MCDCore *core, const char *name, uint32_t type,
+                          uint32_t arch_flags)
 {
     MCDMemSpace ms = {
         .id = core->memspaces->len + 1,
@@ -58,24 +84,37 @@ static void add_memspace(MCDCore *core, const char *name, uint32_t type)
                                            : MCD_ENDIAN_LITTLE,
         .min_addr = 0,
         .max_addr = UINT64_MAX,
+        .arch_flags = arch_flags,
     };
 
     g_array_append_val(core->memspaces, ms);
+    return ms.id;
 }
 
-/* The id of the register group for @feature, adding it if it is new. */
-static uint32_t reggroup_id(MCDCore *core, const char *feature)
+/* Generic memory spaces: each address space of the CPU, physical. */
+static void generic_memspaces(MCDCore *core, CPUState *cpu,
+                              uint32_t *gpr_space, uint32_t *sys_space)
 {
-    g_autofree char *name = NULL;
-    const char *short_name = feature;
+    int i;
+
+    for (i = 0; i < cpu->num_ases; i++) {
+        AddressSpace *as = cpu_get_address_space(cpu, i);
+
+        mcd_add_memspace(core, i == 0 ? "Physical" : as->name,
+                         MCD_MEM_SPACE_IS_PHYSICAL | MCD_MEM_SPACE_IS_PROGRAM,
+                         i);
+    }
+    *gpr_space = mcd_add_memspace(core, "GPR Registers",
+                                  MCD_MEM_SPACE_IS_REGISTERS, 0);
+    *sys_space = *gpr_space;
+}
+
+/* The id of the register group @name, adding it if it is new. */
+static uint32_t reggroup_id(MCDCore *core, const char *name)
+{
     MCDRegGroup group;
     size_t i;
 
-    /* "org.gnu.gdb.arm.core" -> "arm core" */
-    if (!strstart(feature, "org.gnu.gdb.", &short_name)) {
-        strstart(feature, "org.qemu.gdb.", &short_name);
-    }
-    name = g_strdelimit(g_strdup(short_name), ".", ' ');
     for (i = 0; i < core->reggroups->len; i++) {
         MCDRegGroup *g = &g_array_index(core->reggroups, MCDRegGroup, i);
 
@@ -84,23 +123,45 @@ static uint32_t reggroup_id(MCDCore *core, const char *feature)
         }
     }
     group.id = core->reggroups->len + 1;
-    group.name = g_steal_pointer(&name);
+    group.name = g_strdup(name);
     g_array_append_val(core->reggroups, group);
     return group.id;
 }
 
+/* A group name for a gdb feature: "org.gnu.gdb.arm.core" -> "arm core" */
+static char *generic_group_name(const char *feature)
+{
+    const char *short_name = feature;
+
+    if (!strstart(feature, "org.gnu.gdb.", &short_name)) {
+        strstart(feature, "org.qemu.gdb.", &short_name);
+    }
+    return g_strdelimit(g_strdup(short_name), ".", ' ');
+}
+
 static void build_registers(MCDCore *core, CPUState *cpu,
-                            uint32_t memspace_id)
+                            const MCDArchOps *arch,
+                            uint32_t gpr_space, uint32_t sys_space)
 {
     g_autoptr(GArray) descs = gdb_get_register_list(cpu);
     g_autoptr(GByteArray) buf = g_byte_array_new();
+    const char *feature = NULL;
+    int feature_base = 0;
     size_t i;
 
     for (i = 0; i < descs->len; i++) {
         GDBRegDesc *d = &g_array_index(descs, GDBRegDesc, i);
-        MCDRegister reg = { 0 };
+        const char *fname = d->feature_name ?: "registers";
+        const char *gname = arch ? arch->group_name(fname) : NULL;
+        g_autofree char *generic = NULL;
+        MCDRegister reg = { .sysreg = -1 };
         int size;
 
+        /* the registers of a feature are numbered from its base */
+        if (!feature || !g_str_equal(feature, fname)) {
+            feature = fname;
+            feature_base = d->gdb_reg;
+        }
         if (!d->name) {
             continue;
         }
@@ -109,11 +170,19 @@ static void build_registers(MCDCore *core, CPUState *cpu,
         if (size <= 0) {
             continue;
         }
+        if (!gname) {
+            gname = generic = generic_group_name(fname);
+        }
         reg.id = d->gdb_reg;
         reg.name = d->name;
         reg.bits = size * 8;
-        reg.group_id = reggroup_id(core, d->feature_name ?: "registers");
-        reg.memspace_id = memspace_id;
+        reg.group_id = reggroup_id(core, gname);
+        reg.memspace_id = gpr_space;
+        if (arch && arch->sysreg(cpu, fname, d->gdb_reg - feature_base,
+                                 &reg.opcode)) {
+            reg.sysreg = d->gdb_reg - feature_base;
+            reg.memspace_id = sys_space;
+        }
         g_array_append_val(core->regs, reg);
     }
 }
@@ -121,28 +190,118 @@ static void build_registers(MCDCore *core, CPUState *cpu,
 MCDCore *mcd_core_open(uint32_t index, Error **errp)
 {
     CPUState *cpu = index <= INT_MAX ? qemu_get_cpu(index) : NULL;
+    const MCDArchOps *arch;
+    uint32_t gpr_space, sys_space;
     MCDCore *core;
-    int i;
 
     if (!cpu) {
         error_setg(errp, "no core %" PRIu32, index);
         return NULL;
     }
-
+    arch = mcd_arch_of(cpu);
     core = mcd_core_new(index);
-
-    for (i = 0; i < cpu->num_ases; i++) {
-        AddressSpace *as = cpu_get_address_space(cpu, i);
-
-        add_memspace(core, i == 0 ? "Physical" : as->name,
-                     MCD_MEM_SPACE_IS_PHYSICAL | MCD_MEM_SPACE_IS_PROGRAM);
+    if (arch) {
+        arch->add_memspaces(core, cpu, &gpr_space, &sys_space);
+    } else {
+        generic_memspaces(core, cpu, &gpr_space, &sys_space);
     }
-    add_memspace(core, MCD_REGS_MEMSPACE_NAME, MCD_MEM_SPACE_IS_REGISTERS);
-    build_registers(core, cpu, core->memspaces->len);
+    build_registers(core, cpu, arch, gpr_space, sys_space);
 
     trace_mcd_core_open(index, core->memspaces->len, core->reggroups->len,
                         core->regs->len);
     return core;
+}
+
+uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
+                                GByteArray *buf, Error **errp)
+{
+    CPUState *cpu = qemu_get_cpu(core->index);
+
+    cpu_synchronize_state(cpu);
+    if (gdb_read_register(cpu, buf, reg->id) != reg->bits / 8) {
+        error_setg(errp, "cannot read register %s", reg->name);
+        return MCD_ERR_TXLIST_READ;
+    }
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
+                                 const uint8_t *data, Error **errp)
+{
+    CPUState *cpu = qemu_get_cpu(core->index);
+    const MCDArchOps *arch = mcd_arch_of(cpu);
+    g_autofree uint8_t *copy = NULL;
+
+    /* the vCPU thread owns the registers of a running core */
+    if (!cpu_is_stopped(cpu)) {
+        error_setg(errp, "core %" PRIu32 " is running", core->index);
+        return MCD_ERR_TXLIST_WRITE;
+    }
+    cpu_synchronize_state(cpu);
+    if (reg->sysreg >= 0 && arch) {
+        return arch->write_sysreg(cpu, reg->sysreg, data, reg->bits / 8,
+                                  errp);
+    }
+    copy = g_memdup2(data, reg->bits / 8);
+    if (gdb_write_register(cpu, copy, reg->id) != reg->bits / 8) {
+        error_setg(errp, "register %s cannot be written", reg->name);
+        return MCD_ERR_TXLIST_WRITE;
+    }
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_access_physical(AddressSpace *as, MemTxAttrs attrs,
+                             uint64_t addr, uint8_t *buf, size_t len,
+                             bool is_write, Error **errp)
+{
+    MemTxResult res;
+
+    while (len) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr;
+        bool rom;
+
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(as, addr, &xlat, &l, is_write, attrs);
+        rom = memory_region_is_rom(mr) || memory_region_is_romd(mr);
+        if (!is_write) {
+            res = address_space_read_full(as, addr, attrs, buf, l);
+        } else if (rom) {
+            /* as a debugger expects: a ROM write changes the ROM */
+            res = address_space_write_rom(as, addr, attrs, buf, l);
+        } else {
+            res = address_space_write(as, addr, attrs, buf, l);
+        }
+        if (res != MEMTX_OK) {
+            error_setg(errp, "cannot %s 0x%" PRIx64 " in %s",
+                       is_write ? "write" : "read", addr, as->name);
+            return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+        }
+        addr += l;
+        buf += l;
+        len -= l;
+    }
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
+                                uint64_t addr, uint8_t *buf, size_t len,
+                                bool is_write, Error **errp)
+{
+    CPUState *cpu = qemu_get_cpu(core->index);
+    const MCDArchOps *arch = mcd_arch_of(cpu);
+
+    if (addr + len - 1 < addr && len) {
+        error_setg(errp, "address range wraps around");
+        return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+    }
+    if (arch) {
+        return arch->access_memory(cpu, ms, addr, buf, len, is_write, errp);
+    }
+    /* generic: arch_flags holds the address space index */
+    return mcd_access_physical(cpu_get_address_space(cpu, ms->arch_flags),
+                               MEMTXATTRS_UNSPECIFIED, addr, buf, len,
+                               is_write, errp);
 }
 
 void mcd_target_detach(void)

@@ -22,6 +22,8 @@
 #define MCD_ERR_MEM_SPACE_ID        0x1410
 #define MCD_ERR_NO_REG_GROUPS       0x1440
 #define MCD_ERR_REG_GROUP_ID        0x1441
+#define MCD_ERR_TXLIST_READ         0x2100
+#define MCD_ERR_TXLIST_WRITE        0x2101
 
 /* MCD memory space types (mcd_mem_type_et), bit flags */
 #define MCD_MEM_SPACE_IS_REGISTERS  0x01
@@ -56,6 +58,7 @@ typedef struct MCDSystemInfo {
  * @min_addr: lowest address
  * @max_addr: highest address
  * @access_options: supported MCD access options
+ * @arch_flags: private to the architecture description
  */
 typedef struct MCDMemSpace {
     uint32_t id;
@@ -67,6 +70,7 @@ typedef struct MCDMemSpace {
     uint64_t min_addr;
     uint64_t max_addr;
     uint32_t access_options;
+    uint32_t arch_flags;
 } MCDMemSpace;
 
 /**
@@ -87,6 +91,8 @@ typedef struct MCDRegGroup {
  * @group_id: the register group it belongs to
  * @memspace_id: the register memory space it is accessed through
  * @opcode: an architecture's access opcode for it, or 0
+ * @sysreg: the index of a system register in the architecture's
+ *          description, or -1 for the others
  */
 typedef struct MCDRegister {
     uint64_t id;
@@ -95,6 +101,7 @@ typedef struct MCDRegister {
     uint32_t group_id;
     uint32_t memspace_id;
     uint32_t opcode;
+    int sysreg;
 } MCDRegister;
 
 /**
@@ -166,6 +173,67 @@ MCDCore *mcd_core_new(uint32_t index);
  * @core: the core, may be %NULL
  */
 void mcd_core_close(MCDCore *core);
+
+/**
+ * mcd_core_find_register() - look up a register of a core
+ * @core: the core
+ * @id: the register id
+ *
+ * Returns: the register, or %NULL if the core has none with that id.
+ */
+const MCDRegister *mcd_core_find_register(MCDCore *core, uint64_t id);
+
+/**
+ * mcd_core_find_memspace() - look up a memory space of a core
+ * @core: the core
+ * @id: the memory space id
+ *
+ * Returns: the memory space, or %NULL if the core has none with that id.
+ */
+const MCDMemSpace *mcd_core_find_memspace(MCDCore *core, uint32_t id);
+
+/**
+ * mcd_core_read_register() - read a register
+ * @core: the core
+ * @reg: the register, from mcd_core_find_register()
+ * @buf: the value is appended here, in target byte order
+ * @errp: set on failure
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
+                                GByteArray *buf, Error **errp);
+
+/**
+ * mcd_core_write_register() - write a register
+ * @core: the core
+ * @reg: the register, from mcd_core_find_register()
+ * @data: the new value, in target byte order, @reg->bits / 8 bytes
+ * @errp: set on failure, such as a register the architecture does not
+ *        let the debugger write, or a core that is running
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
+                                 const uint8_t *data, Error **errp);
+
+/**
+ * mcd_core_access_memory() - read or write memory through a memory space
+ * @core: the core
+ * @ms: the memory space, from mcd_core_find_memspace(); not a register
+ *      space
+ * @addr: the first address
+ * @buf: the data to write, or where to read to
+ * @len: how many bytes
+ * @is_write: write rather than read
+ * @errp: set on failure: nothing mapped at some address of the range, a
+ *        translation fault, or a bus error
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
+                                uint64_t addr, uint8_t *buf, size_t len,
+                                bool is_write, Error **errp);
 
 /**
  * mcd_target_detach() - the debugger went away: undo what it did

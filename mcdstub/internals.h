@@ -50,11 +50,14 @@ typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
  *          payload, ``h`` hex data (``s`` and ``h`` only last)
  * @handler: called with the parsed parameters; it sends the reply, if
  *           the command has one
+ * @empty_error: in era-1 sessions a failure is answered with the empty
+ *               packet (as for queries) rather than with ``error``
  */
 typedef struct MCDCmd {
     const char *name;
     const char *schema;
     MCDCmdHandler handler;
+    bool empty_error;
 } MCDCmd;
 
 /**
@@ -65,7 +68,7 @@ typedef struct MCDCmd {
  * @list_core: the core of the last ``q...f`` list query, which the
  *             ``q...c`` continuation queries refer to
  * @ext_errors: the client enabled the ``errors`` extension
- * @in_query: a query (not a command) is being executed
+ * @empty_error: the command being executed has &MCDCmd.empty_error set
  */
 struct MCDServer {
     MCDPacketLayer packet;
@@ -73,7 +76,7 @@ struct MCDServer {
     GHashTable *cores;
     uint32_t list_core;
     bool ext_errors;
-    bool in_query;
+    bool empty_error;
 };
 
 /**

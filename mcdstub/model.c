@@ -41,3 +41,26 @@ void mcd_system_info_free(MCDSystemInfo *info)
         g_free(info);
     }
 }
+
+const MCDRegister *mcd_core_find_register(MCDCore *core, uint64_t id)
+{
+    size_t i;
+
+    for (i = 0; i < core->regs->len; i++) {
+        MCDRegister *r = &g_array_index(core->regs, MCDRegister, i);
+
+        if (r->id == id) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+const MCDMemSpace *mcd_core_find_memspace(MCDCore *core, uint32_t id)
+{
+    /* ids are contiguous from 1 */
+    if (id == 0 || id > core->memspaces->len) {
+        return NULL;
+    }
+    return &g_array_index(core->memspaces, MCDMemSpace, id - 1);
+}

@@ -22,6 +22,9 @@
 #define MCD_REPLY_SUCCESS "success"
 #define MCD_REPLY_ERROR "error"
 
+/* The most bytes one memory read or write moves. */
+#define MCD_MAX_DATA (16 * 1024)
+
 /* The protocol version this stub speaks; the era-1 protocol is 1. */
 #define MCD_PROTOCOL_VERSION 2
 
@@ -47,6 +50,19 @@ static void mcd_reply(MCDServer *s, const char *str)
 static void mcd_reply_empty(MCDServer *s)
 {
     mcd_reply(s, "");
+}
+
+static void mcd_reply_hex(MCDServer *s, const uint8_t *buf, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    g_autoptr(GString) hex = g_string_sized_new(len * 2 + 1);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        g_string_append_c(hex, digits[buf[i] >> 4]);
+        g_string_append_c(hex, digits[buf[i] & 0xf]);
+    }
+    mcd_packet_send(&s->packet, hex->str, hex->len);
 }
 
 /* Append "key=value." with @value made safe for a record value. */
@@ -96,7 +112,7 @@ mcd_reply_error(MCDServer *s, uint32_t code, const char *fmt, ...)
         rec_u64(rec, "error", code);
         rec_str(rec, "text", text);
         mcd_reply(s, rec->str);
-    } else if (s->in_query) {
+    } else if (s->empty_error) {
         mcd_reply_empty(s);
     } else {
         mcd_reply(s, MCD_REPLY_ERROR);
@@ -252,6 +268,7 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
         mcd_reply_empty(s);
         return;
     }
+    s->empty_error = cmd->empty_error;
     if (!mcd_parse_args(cmd->schema, str + strlen(cmd->name), &args)) {
         trace_mcd_bad_arguments(cmd->name, str);
         mcd_reply_error(s, MCD_ERR_PARAM, "malformed parameters for '%s'",
@@ -259,6 +276,7 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
     } else {
         cmd->handler(s, &args);
     }
+    s->empty_error = false;
     if (args.data) {
         g_byte_array_unref(args.data);
     }
@@ -474,21 +492,22 @@ static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
 
 /*
  * The names are matched as prefixes, in this order; the parameters
- * follow the name directly.
+ * follow the name directly.  Failed queries answer the empty packet in
+ * era-1 sessions.
  */
 static const MCDCmd mcd_queries[] = {
-    { "system", "", handle_query_system },
-    { "cores", "", handle_query_cores },
-    { "resetf", "c", handle_query_reset_first },
-    { "resetc", "q", handle_query_reset_next },
-    { "trigger", "", handle_query_trigger },
-    { "memoryf", "c", handle_query_memory_first },
-    { "memoryc", "q", handle_query_memory_next },
-    { "reggroupf", "c", handle_query_reggroup_first },
-    { "reggroupc", "q", handle_query_reggroup_next },
-    { "regf", "c", handle_query_reg_first },
-    { "regc", "q", handle_query_reg_next },
-    { "protocol", "s", handle_query_protocol },
+    { "system", "", handle_query_system, true },
+    { "cores", "", handle_query_cores, true },
+    { "resetf", "c", handle_query_reset_first, true },
+    { "resetc", "q", handle_query_reset_next, true },
+    { "trigger", "", handle_query_trigger, true },
+    { "memoryf", "c", handle_query_memory_first, true },
+    { "memoryc", "q", handle_query_memory_next, true },
+    { "reggroupf", "c", handle_query_reggroup_first, true },
+    { "reggroupc", "q", handle_query_reggroup_next, true },
+    { "regf", "c", handle_query_reg_first, true },
+    { "regc", "q", handle_query_reg_next, true },
+    { "protocol", "s", handle_query_protocol, true },
 };
 
 /*
@@ -514,9 +533,7 @@ static void handle_detach(MCDServer *s, const MCDCmdArgs *args)
 
 static void handle_query(MCDServer *s, const MCDCmdArgs *args)
 {
-    s->in_query = true;
     run_cmd(s, mcd_queries, ARRAY_SIZE(mcd_queries), args->arg[0].str);
-    s->in_query = false;
 }
 
 static void handle_open_core(MCDServer *s, const MCDCmdArgs *args)
@@ -545,12 +562,153 @@ static void handle_close_core(MCDServer *s, const MCDCmdArgs *args)
     mcd_reply_done(s);
 }
 
+static const MCDRegister *find_register(MCDServer *s, MCDCore *core,
+                                        uint64_t id)
+{
+    const MCDRegister *reg = mcd_core_find_register(core, id);
+
+    if (!reg) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "core %" PRIu32 " has no register "
+                        "%" PRIu64, core->index, id);
+    }
+    return reg;
+}
+
+/* "p<core>;<register id>": the register's bytes in hex */
+static void handle_read_register(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core;
+    const MCDRegister *reg;
+    g_autoptr(GByteArray) buf = g_byte_array_new();
+    Error *err = NULL;
+    uint32_t code;
+
+    core = open_core(s, args->arg[0].u32);
+    reg = core ? find_register(s, core, args->arg[1].u64) : NULL;
+    if (reg) {
+        code = mcd_core_read_register(core, reg, buf, &err);
+        if (code != MCD_ERR_NONE) {
+            mcd_reply_error(s, code, "%s", error_get_pretty(err));
+            error_free(err);
+        } else {
+            mcd_reply_hex(s, buf->data, buf->len);
+        }
+    }
+}
+
+/* "P<core>;<register id>;<bytes>;<hex>" */
+static void handle_write_register(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    const MCDRegister *reg = core ? find_register(s, core, args->arg[1].u64)
+                                  : NULL;
+    uint32_t len = args->arg[2].u32;
+    Error *err = NULL;
+    uint32_t code;
+
+    if (!reg) {
+        return;
+    }
+    if (len != args->data->len || len != reg->bits / 8) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "register %s takes %u bytes, "
+                        "not %" PRIu32 " with %u of data", reg->name,
+                        reg->bits / 8, len, args->data->len);
+        return;
+    }
+    code = mcd_core_write_register(core, reg, args->data->data, &err);
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+        return;
+    }
+    mcd_reply(s, MCD_REPLY_SUCCESS);
+}
+
+static const MCDMemSpace *find_memory(MCDServer *s, MCDCore *core,
+                                      uint32_t id)
+{
+    const MCDMemSpace *ms = mcd_core_find_memspace(core, id);
+
+    if (!ms) {
+        mcd_reply_error(s, MCD_ERR_MEM_SPACE_ID, "core %" PRIu32 " has no "
+                        "memory space %" PRIu32, core->index, id);
+    } else if (ms->type & MCD_MEM_SPACE_IS_REGISTERS) {
+        mcd_reply_error(s, MCD_ERR_MEM_SPACE_ID, "memory space %" PRIu32
+                        " holds registers: use p and P", id);
+        ms = NULL;
+    }
+    return ms;
+}
+
+/* "m<core>;<memory space id>;<address>;<length>": the bytes in hex */
+static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    const MCDMemSpace *ms = core ? find_memory(s, core, args->arg[1].u32)
+                                 : NULL;
+    uint32_t len = args->arg[3].u32;
+    g_autofree uint8_t *buf = NULL;
+    Error *err = NULL;
+    uint32_t code;
+
+    if (!ms) {
+        return;
+    }
+    if (len > MCD_MAX_DATA) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "cannot read more than %d bytes "
+                        "at once", MCD_MAX_DATA);
+        return;
+    }
+    buf = g_malloc(len);
+    code = mcd_core_access_memory(core, ms, args->arg[2].u64, buf, len,
+                                  false, &err);
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+        return;
+    }
+    mcd_reply_hex(s, buf, len);
+}
+
+/* "M<core>;<memory space id>;<address>;<length>;<hex>" */
+static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    const MCDMemSpace *ms = core ? find_memory(s, core, args->arg[1].u32)
+                                 : NULL;
+    uint32_t len = args->arg[3].u32;
+    Error *err = NULL;
+    uint32_t code;
+
+    if (!ms) {
+        return;
+    }
+    if (len != args->data->len) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "length %" PRIu32 " but %u bytes "
+                        "of data", len, args->data->len);
+        return;
+    }
+    code = mcd_core_access_memory(core, ms, args->arg[2].u64,
+                                  args->data->data, len, true, &err);
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+        return;
+    }
+    mcd_reply(s, MCD_REPLY_SUCCESS);
+}
+
 static const MCDCmd mcd_commands[] = {
     { "I", "", handle_open_server },
     { "D", "", handle_detach },
-    { "q", "s", handle_query },
+    { "q", "s", handle_query, true },
     { "i", "c", handle_open_core },
     { "d", "c", handle_close_core },
+    /* the era-1 stub answered a failed read with no data */
+    { "p", "cl", handle_read_register, true },
+    { "P", "cldh", handle_write_register },
+    { "m", "cdld", handle_read_memory },
+    { "M", "cdldh", handle_write_memory },
 };
 
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,

@@ -4,15 +4,23 @@
  * protocol layer without QEMU's CPUs.
  *
  * Core 0 has two memory spaces, two register groups and three registers;
- * core 1 has empty lists; there is no core 2.
+ * core 1 has empty lists; there is no core 2.  Memory space 1 is 64 KiB
+ * of RAM from address 0x1000; the register "sys.reg" is read-only.
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/bswap.h"
 #include "mcdstub/core.h"
 #include "mcd-fake-core.h"
 
 unsigned mcd_fake_detach_count;
+
+#define FAKE_RAM_BASE 0x1000
+#define FAKE_RAM_SIZE 0x10000
+
+static uint8_t fake_ram[FAKE_RAM_SIZE];
+static uint64_t fake_reg_values[3];
 
 static const MCDResetClass fake_resets[] = {
     { 0, "full_system_reset" },
@@ -27,9 +35,9 @@ static const MCDMemSpace fake_memspaces[] = {
 };
 
 static const MCDRegister fake_regs[] = {
-    { 0, "r0", 32, 1, 2, 0 },
-    { 15, "pc", 32, 1, 2, 0 },
-    { 100, "sys.reg", 64, 2, 2, 0x1234 },
+    { 0, "r0", 32, 1, 2, 0, -1 },
+    { 15, "pc", 32, 1, 2, 0, -1 },
+    { 100, "sys.reg", 64, 2, 2, 0x1234, 0 },
 };
 
 MCDSystemInfo *mcd_system_info(void)
@@ -68,6 +76,52 @@ MCDCore *mcd_core_open(uint32_t index, Error **errp)
         g_array_append_vals(core->regs, fake_regs, ARRAY_SIZE(fake_regs));
     }
     return core;
+}
+
+static uint64_t *fake_reg(const MCDRegister *reg)
+{
+    return &fake_reg_values[reg->id == 0 ? 0 : reg->id == 15 ? 1 : 2];
+}
+
+uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
+                                GByteArray *buf, Error **errp)
+{
+    uint64_t v = cpu_to_le64(*fake_reg(reg));
+
+    g_byte_array_append(buf, (uint8_t *)&v, reg->bits / 8);
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
+                                 const uint8_t *data, Error **errp)
+{
+    uint64_t v = 0;
+
+    if (reg->sysreg >= 0) {
+        error_setg(errp, "system register %s is read-only", reg->name);
+        return MCD_ERR_TXLIST_WRITE;
+    }
+    memcpy(&v, data, reg->bits / 8);
+    *fake_reg(reg) = le64_to_cpu(v);
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
+                                uint64_t addr, uint8_t *buf, size_t len,
+                                bool is_write, Error **errp)
+{
+    if (addr < FAKE_RAM_BASE || addr - FAKE_RAM_BASE > FAKE_RAM_SIZE ||
+        len > FAKE_RAM_SIZE - (addr - FAKE_RAM_BASE)) {
+        error_setg(errp, "cannot %s 0x%" PRIx64, is_write ? "write" : "read",
+                   addr);
+        return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+    }
+    if (is_write) {
+        memcpy(fake_ram + (addr - FAKE_RAM_BASE), buf, len);
+    } else {
+        memcpy(buf, fake_ram + (addr - FAKE_RAM_BASE), len);
+    }
+    return MCD_ERR_NONE;
 }
 
 void mcd_target_detach(void)

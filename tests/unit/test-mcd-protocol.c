@@ -278,9 +278,9 @@ static void test_oversized(void)
     g_autofree char *cmd = g_strconcat("i", big, NULL);
 
     check(c, cmd, "error");
-    check(c, "qprotocolerrors", "version=2.max_payload=4096."
+    check(c, "qprotocolerrors", "version=2.max_payload=33792."
           "extensions=errors.enabled=errors.");
-    check(c, cmd, "error=258.text=packet longer than 4096 bytes.");
+    check(c, cmd, "error=258.text=packet longer than 33792 bytes.");
     client_free(c);
 }
 
@@ -288,12 +288,12 @@ static void test_negotiation(void)
 {
     Client *c = client_new();
 
-    check(c, "qprotocol", "version=2.max_payload=4096."
+    check(c, "qprotocol", "version=2.max_payload=33792."
           "extensions=errors.enabled=.");
     /* an unknown extension enables nothing */
     check(c, "qprotocolerrors,bogus", "");
     check(c, "i2", "error");
-    check(c, "qprotocolerrors", "version=2.max_payload=4096."
+    check(c, "qprotocolerrors", "version=2.max_payload=33792."
           "extensions=errors.enabled=errors.");
 
     /* now every command answers, errors with an MCD error code */
@@ -330,6 +330,77 @@ static void test_detach(void)
     client_free(c);
 }
 
+static void test_registers(void)
+{
+    Client *c = client_new();
+
+    check(c, "p0;15", "");
+    check(c, "i0", NULL);
+    check(c, "P0;15;4;78563412", "success");
+    check(c, "p0;15", "78563412");
+    check(c, "P0;0;4;01000000", "success");
+    check(c, "p0;0", "01000000");
+    check(c, "p0;15", "78563412");
+
+    /* era-1: a failed read is the empty packet, a failed write "error" */
+    check(c, "p0;7", "");
+    check(c, "p1;0", "");
+    check(c, "p0;x", "");
+    check(c, "P0;15;2;1234", "error");       /* not the register's size */
+    check(c, "P0;15;4;1234", "error");       /* length and data differ */
+    check(c, "P0;15;4;7856341", "error");    /* odd hex */
+    check(c, "P0;15;4;7856341g", "error");   /* not hex */
+    check(c, "P0;100;8;0000000000000000", "error");  /* read-only */
+    check(c, "P0;7;4;00000000", "error");
+    check(c, "p0;15", "78563412");
+
+    check(c, "qprotocolerrors", "version=2.max_payload=33792."
+          "extensions=errors.enabled=errors.");
+    check(c, "p0;7", "error=258.text=core 0 has no register 7.");
+    check(c, "P0;100;8;0000000000000000",
+          "error=8449.text=system register sys_reg is read-only.");
+    client_free(c);
+}
+
+static void test_memory(void)
+{
+    Client *c = client_new();
+    g_autofree char *data = g_strnfill(2 * 16384, 'a');
+    g_autofree char *write = g_strdup_printf("M0;1;4096;16384;%s", data);
+    g_autofree char *more = g_strnfill(2 * 17000, 'b');
+    g_autofree char *big = g_strdup_printf("M0;1;4096;17000;%s", more);
+
+    check(c, "i0", NULL);
+    check(c, "M0;1;4100;4;deadbeef", "success");
+    check(c, "m0;1;4100;4", "deadbeef");
+    check(c, "m0;1;4098;8", "0000deadbeef0000");
+    check(c, "M0;1;4096;0;", "success");
+    check(c, "m0;1;4096;0", "");
+
+    /* as much as a packet holds */
+    check(c, write, "success");
+    check(c, "m0;1;4096;16384", data);
+    check(c, big, "error");                      /* oversized packet */
+    check(c, "m0;1;4096;16385", "error");        /* more than 16 KiB */
+
+    check(c, "M0;1;4096;3;deadbeef", "error");   /* length and data differ */
+    check(c, "M0;1;4096;4;deadbeeg", "error");   /* not hex */
+    check(c, "m0;2;4096;4", "error");            /* a register space */
+    check(c, "m0;3;4096;4", "error");            /* no such space */
+    check(c, "m0;0;4096;4", "error");
+    check(c, "m0;1;0;4", "error");               /* nothing there */
+    check(c, "M0;1;0;1;00", "error");
+    check(c, "m1;1;4096;4", "error");            /* core not open */
+    check(c, "m0;1;4100;4", "aaaaaaaa");
+
+    check(c, "qprotocolerrors", "version=2.max_payload=33792."
+          "extensions=errors.enabled=errors.");
+    check(c, "m0;3;4096;4", "error=5136.text=core 0 has no memory space 3.");
+    check(c, "m0;1;0;4", "error=8448.text=cannot read 0x0.");
+    check(c, "M0;1;0;1;00", "error=8449.text=cannot write 0x0.");
+    client_free(c);
+}
+
 static void test_nul_in_payload(void)
 {
     Client *c = client_new();
@@ -358,6 +429,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/oversized", test_oversized);
     g_test_add_func("/mcd/protocol/negotiation", test_negotiation);
     g_test_add_func("/mcd/protocol/detach", test_detach);
+    g_test_add_func("/mcd/protocol/registers", test_registers);
+    g_test_add_func("/mcd/protocol/memory", test_memory);
     g_test_add_func("/mcd/protocol/nul-in-payload", test_nul_in_payload);
 
     return g_test_run();

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MCD stub: per-architecture descriptions.
+ *
+ * An architecture describes its memory spaces, names its register
+ * groups, marks its system registers and gives their opcodes: data and
+ * small hooks.  Registers are read and written through gdbstub; only
+ * system registers, which gdbstub does not write, have a write hook.
+ */
+
+#ifndef MCDSTUB_ARCH_H
+#define MCDSTUB_ARCH_H
+
+#include "core.h"
+
+/**
+ * typedef MCDArchOps - the description of an architecture
+ * @cpu_type: the QOM type of its CPUs
+ * @add_memspaces: add the memory spaces of @cpu to @core, memory spaces
+ *                 first; set *@gpr_space and *@sys_space to the ids of
+ *                 the spaces of the gdb registers and of the system
+ *                 registers
+ * @group_name: a register group name for the gdb feature @feature, or
+ *              %NULL for the generic one
+ * @sysreg: is register @index of the gdb feature @feature a system
+ *          register?  If so set *@opcode to its access opcode
+ * @write_sysreg: write system register @index of the system register
+ *                feature from @data (@len bytes, target byte order);
+ *                returns an MCD error code and sets @errp on failure
+ * @access_memory: as mcd_core_access_memory()
+ */
+typedef struct MCDArchOps {
+    const char *cpu_type;
+    void (*add_memspaces)(MCDCore *core, CPUState *cpu,
+                          uint32_t *gpr_space, uint32_t *sys_space);
+    const char *(*group_name)(const char *feature);
+    bool (*sysreg)(CPUState *cpu, const char *feature, int index,
+                   uint32_t *opcode);
+    uint32_t (*write_sysreg)(CPUState *cpu, int index, const uint8_t *data,
+                             size_t len, Error **errp);
+    uint32_t (*access_memory)(CPUState *cpu, const MCDMemSpace *ms,
+                              uint64_t addr, uint8_t *buf, size_t len,
+                              bool is_write, Error **errp);
+} MCDArchOps;
+
+/**
+ * mcd_arch_register() - make an architecture description known
+ * @ops: the description, which must stay valid
+ *
+ * Called by the target's code at start-up (type_init).
+ */
+void mcd_arch_register(const MCDArchOps *ops);
+
+/**
+ * mcd_add_memspace() - append a memory space to a core
+ * @core: the core
+ * @name: its name, a static string
+ * @type: MCD_MEM_SPACE_IS_* bits
+ * @arch_flags: private to the architecture
+ *
+ * The id is the next free one; 8-bit bytes in target byte order from
+ * address 0 to all-ones.
+ *
+ * Returns: the id.
+ */
+uint32_t mcd_add_memspace(MCDCore *core, const char *name, uint32_t type,
+                          uint32_t arch_flags);
+
+/**
+ * mcd_access_physical() - read or write memory in an address space
+ * @as: the address space
+ * @attrs: the transaction attributes
+ * @addr: the first address
+ * @buf: the data to write, or where to read to
+ * @len: how many bytes
+ * @is_write: write rather than read
+ * @errp: set on failure
+ *
+ * Writes to ROM change it, as a debugger expects; writes to devices are
+ * device writes.  Unmapped addresses are an error.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_access_physical(AddressSpace *as, MemTxAttrs attrs,
+                             uint64_t addr, uint8_t *buf, size_t len,
+                             bool is_write, Error **errp);
+
+#endif /* MCDSTUB_ARCH_H */
