@@ -10,10 +10,11 @@ set -uo pipefail
 . "$(dirname "$0")/config.sh"
 
 TESTS=(test-mcd-packet test-mcd-protocol
-       qtest-aarch64/mcd-test qtest-arm/mcd-test)
+       qtest-aarch64/mcd-test qtest-arm/mcd-test
+       qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test)
 
 "$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
-    tests/qtest/mcd-test tests/unit/test-mcd-packet \
+    tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/unit/test-mcd-packet \
     tests/unit/test-mcd-protocol || mcd_die "build failed"
 
 mcd_say "running ${TESTS[*]}"

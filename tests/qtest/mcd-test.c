@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * QTest for the MCD stub (-mcd): start-up, transports and the handshake.
+ * QTest for the MCD stub (-mcd): start-up, transports, framing, the
+ * session and discovery commands, and bad input.
  *
  * Each test starts QEMU under TCG with the stub on a socket the test
  * owns, talks the packet protocol of docs/interop/mcd.rst over it the way
@@ -9,258 +10,11 @@
  */
 
 #include "qemu/osdep.h"
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
-
-/* The era-1 client sends every packet in a zero-filled buffer this big. */
-#define CLIENT_BUFFER 1024
-/* How long a reply may take before the test fails instead of hanging. */
-#define REPLY_TIMEOUT_S 20
-
-/*
- * Machine options: virt with a CPU model of the binary's architecture,
- * always under TCG (the qtest accelerator cannot debug guests).
- */
-static const char *machine_args(void)
-{
-    if (g_str_equal(qtest_get_arch(), "aarch64")) {
-        return "-M virt -cpu cortex-a57 -accel tcg -nodefaults";
-    }
-    return "-M virt -cpu cortex-a15 -accel tcg -nodefaults";
-}
-
-/*
- * Sockets
- */
-
-static void set_timeout(int fd)
-{
-    struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
-
-    g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
-                               &tv, sizeof(tv)), ==, 0);
-}
-
-/* A listening TCP socket on a free loopback port, for QEMU to inherit. */
-static int listen_tcp(void)
-{
-    struct sockaddr_in addr = {
-        .sin_family = AF_INET,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
-    g_assert_cmpint(listen(fd, 1), ==, 0);
-    return fd;
-}
-
-static int tcp_port_of(int fd)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof(addr);
-
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&addr, &len), ==, 0);
-    return ntohs(addr.sin_port);
-}
-
-static int connect_tcp(int port)
-{
-    struct sockaddr_in addr = {
-        .sin_family = AF_INET,
-        .sin_port = htons(port),
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-    };
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
-                    ==, 0);
-    set_timeout(fd);
-    return fd;
-}
-
-static int connect_unix(const char *path)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
-                    ==, 0);
-    set_timeout(fd);
-    return fd;
-}
-
-/*
- * The packet protocol, client side
- */
-
-static void send_raw(int fd, const void *buf, size_t len)
-{
-    g_assert_cmpint(send(fd, buf, len, MSG_NOSIGNAL), ==, len);
-}
-
-/*
- * Send a packet as the era-1 client does: framed, then NUL padding to
- * 1024 bytes; longer packets go out without padding.
- */
-static void send_packet(int fd, const char *payload)
-{
-    g_autofree char *pkt = g_strdup_printf("$%s#|", payload);
-    size_t len = strlen(pkt);
-
-    if (len < CLIENT_BUFFER) {
-        pkt = g_realloc(pkt, CLIENT_BUFFER);
-        memset(pkt + len, 0, CLIENT_BUFFER - len);
-        len = CLIENT_BUFFER;
-    }
-    send_raw(fd, pkt, len);
-}
-
-static char recv_byte(int fd)
-{
-    char c;
-
-    g_assert_cmpint(recv(fd, &c, 1, 0), ==, 1);
-    return c;
-}
-
-/* Receive one "$payload#|" packet and return the payload. */
-static char *recv_packet(int fd)
-{
-    GString *payload = g_string_new(NULL);
-    char c;
-
-    g_assert_cmpint(recv_byte(fd), ==, '$');
-    while ((c = recv_byte(fd)) != '#') {
-        g_string_append_c(payload, c);
-    }
-    g_assert_cmpint(recv_byte(fd), ==, '|');
-    return g_string_free(payload, false);
-}
-
-/* Send a command and check the ack and the reply. */
-static void check_reply(int fd, const char *cmd, const char *reply)
-{
-    g_autofree char *got = NULL;
-
-    send_packet(fd, cmd);
-    g_assert_cmpint(recv_byte(fd), ==, '+');
-    got = recv_packet(fd);
-    g_assert_cmpstr(got, ==, reply);
-}
-
-static void check_handshake(int fd)
-{
-    check_reply(fd, "I", "shaking your hand");
-    check_reply(fd, "qsystem", "qemu-system");
-}
-
-/* Send a command that only gets the '+' from an era-1 session. */
-static void check_ack_only(int fd, const char *cmd)
-{
-    send_packet(fd, cmd);
-    g_assert_cmpint(recv_byte(fd), ==, '+');
-}
-
-/* Send a command and return its reply. */
-static char *query(int fd, const char *cmd)
-{
-    send_packet(fd, cmd);
-    g_assert_cmpint(recv_byte(fd), ==, '+');
-    return recv_packet(fd);
-}
-
-/* The value of @key in a "key=value." record, or NULL. */
-static char *rec_get(const char *rec, const char *key)
-{
-    g_autofree char *pat = g_strdup_printf("%s=", key);
-    const char *p = rec;
-
-    while (p && *p) {
-        if (g_str_has_prefix(p, pat)) {
-            const char *v = p + strlen(pat);
-            const char *end = strchr(v, '.');
-
-            g_assert_nonnull(end);
-            return g_strndup(v, end - v);
-        }
-        p = strchr(p, '.');
-        p = p ? p + 1 : NULL;
-    }
-    return NULL;
-}
-
-static uint64_t rec_get_u64(const char *rec, const char *key)
-{
-    g_autofree char *v = rec_get(rec, key);
-
-    g_assert_nonnull(v);
-    return g_ascii_strtoull(v, NULL, 10);
-}
-
-/*
- * Walk a paginated list: "<first>" answers "<next>!<record>", then
- * "<next><k>" until a reply starts with "0!".  Returns the records.
- */
-static GPtrArray *query_list(int fd, const char *first, const char *next)
-{
-    GPtrArray *recs = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *reply = query(fd, first);
-
-    for (;;) {
-        char *bang = strchr(reply, '!');
-        uint64_t k;
-        g_autofree char *cmd = NULL;
-
-        g_assert_nonnull(bang);
-        k = g_ascii_strtoull(reply, NULL, 10);
-        if (bang[1]) {
-            g_ptr_array_add(recs, g_strdup(bang + 1));
-        }
-        if (k == 0) {
-            return recs;
-        }
-        /* every page names the one after it */
-        g_assert_cmpuint(k, ==, recs->len);
-        cmd = g_strdup_printf("%s%" PRIu64, next, k);
-        g_free(reply);
-        reply = query(fd, cmd);
-    }
-}
-
-/* QEMU is alive and its guest still runs. */
-static void check_running(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-status' }");
-    QDict *ret = qdict_get_qdict(rsp, "return");
-
-    g_assert_nonnull(ret);
-    g_assert_true(qdict_get_bool(ret, "running"));
-    qobject_unref(rsp);
-}
-
-/* Start QEMU with the stub on an inherited TCP socket; connect to it. */
-static QTestState *start_with_client(const char *extra, int *fd)
-{
-    int lfd = listen_tcp();
-    QTestState *qts = qtest_initf(
-        "%s %s -chardev socket,id=mcd0,fd=%d,server=on,wait=off "
-        "-mcd chardev:mcd0", machine_args(), extra, lfd);
-
-    *fd = connect_tcp(tcp_port_of(lfd));
-    close(lfd);
-    return qts;
-}
+#include "mcd-util.h"
 
 /*
  * Tests
@@ -270,10 +24,10 @@ static QTestState *start_with_client(const char *extra, int *fd)
 static void test_handshake_tcp_fd(void)
 {
     int fd;
-    QTestState *qts = start_with_client("", &fd);
+    QTestState *qts = mcd_start_with_client("", &fd);
 
-    check_handshake(fd);
-    check_running(qts);
+    mcd_check_handshake(fd);
+    mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
 }
@@ -287,9 +41,9 @@ static void test_handshake_unix(void)
     int fd;
 
     g_assert_nonnull(dir);
-    qts = qtest_initf("%s -mcd unix:%s", machine_args(), path);
-    fd = connect_unix(path);
-    check_handshake(fd);
+    qts = qtest_initf("%s -mcd unix:%s", mcd_machine_args(), path);
+    fd = mcd_connect_unix(path);
+    mcd_check_handshake(fd);
     close(fd);
     qtest_quit(qts);
     unlink(path);
@@ -326,11 +80,12 @@ static int mcd_chardev_port(QTestState *qts)
 /* -mcd tcp:host:port makes a listening server that does not wait. */
 static void test_handshake_tcp(void)
 {
-    QTestState *qts = qtest_initf("%s -mcd tcp:127.0.0.1:0", machine_args());
-    int fd = connect_tcp(mcd_chardev_port(qts));
+    QTestState *qts = qtest_initf("%s -mcd tcp:127.0.0.1:0",
+                                  mcd_machine_args());
+    int fd = mcd_connect_tcp(mcd_chardev_port(qts));
 
-    check_handshake(fd);
-    check_running(qts);
+    mcd_check_handshake(fd);
+    mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
 }
@@ -339,54 +94,54 @@ static void test_handshake_tcp(void)
 static void test_framing(void)
 {
     int fd;
-    QTestState *qts = start_with_client("", &fd);
+    QTestState *qts = mcd_start_with_client("", &fd);
     const char split[] = "$qsystem#|";
     static const char two[] = "$I#|$qsystem#|";
     g_autofree char *reply = NULL;
     size_t i;
 
     /* garbage and NUL bytes before '$' are ignored */
-    send_raw(fd, "xyz\0\0\r\n", 7);
-    check_reply(fd, "I", "shaking your hand");
+    mcd_send_raw(fd, "xyz\0\0\r\n", 7);
+    mcd_check_reply(fd, "I", "shaking your hand");
 
     /* one byte at a time */
     for (i = 0; i < strlen(split); i++) {
-        send_raw(fd, &split[i], 1);
+        mcd_send_raw(fd, &split[i], 1);
     }
-    g_assert_cmpint(recv_byte(fd), ==, '+');
-    reply = recv_packet(fd);
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    reply = mcd_recv_packet(fd);
     g_assert_cmpstr(reply, ==, "qemu-system");
     g_clear_pointer(&reply, g_free);
 
     /* two packets in one write: ack, reply, ack, reply */
-    send_raw(fd, two, strlen(two));
-    g_assert_cmpint(recv_byte(fd), ==, '+');
-    reply = recv_packet(fd);
+    mcd_send_raw(fd, two, strlen(two));
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    reply = mcd_recv_packet(fd);
     g_assert_cmpstr(reply, ==, "shaking your hand");
     g_clear_pointer(&reply, g_free);
-    g_assert_cmpint(recv_byte(fd), ==, '+');
-    reply = recv_packet(fd);
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    reply = mcd_recv_packet(fd);
     g_assert_cmpstr(reply, ==, "qemu-system");
     g_clear_pointer(&reply, g_free);
 
     /* '-' from the client repeats the last reply, until '+' */
-    send_raw(fd, "-", 1);
-    reply = recv_packet(fd);
+    mcd_send_raw(fd, "-", 1);
+    reply = mcd_recv_packet(fd);
     g_assert_cmpstr(reply, ==, "qemu-system");
     g_clear_pointer(&reply, g_free);
-    send_raw(fd, "+", 1);
+    mcd_send_raw(fd, "+", 1);
 
     /* a bad terminator is rejected with '-' and not executed */
-    send_raw(fd, "$I#x", 4);
-    g_assert_cmpint(recv_byte(fd), ==, '-');
+    mcd_send_raw(fd, "$I#x", 4);
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '-');
 
     /* unknown commands get the empty packet */
-    check_reply(fd, "Z", "");
-    check_reply(fd, "qnosuchquery", "");
+    mcd_check_reply(fd, "Z", "");
+    mcd_check_reply(fd, "qnosuchquery", "");
     /* malformed parameters of a command get "error" */
-    check_reply(fd, "Ijunk", "error");
+    mcd_check_reply(fd, "Ijunk", "error");
 
-    check_running(qts);
+    mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
 }
@@ -394,55 +149,33 @@ static void test_framing(void)
 /* A client that disconnects mid-packet leaves QEMU serving the next one. */
 static void test_disconnect(void)
 {
-    int lfd = listen_tcp();
-    int port = tcp_port_of(lfd);
+    int lfd = mcd_listen_tcp();
+    int port = mcd_tcp_port_of(lfd);
     QTestState *qts = qtest_initf(
         "%s -chardev socket,id=mcd0,fd=%d,server=on,wait=off "
-        "-mcd chardev:mcd0", machine_args(), lfd);
+        "-mcd chardev:mcd0", mcd_machine_args(), lfd);
     int fd;
 
     close(lfd);
 
-    fd = connect_tcp(port);
-    check_reply(fd, "I", "shaking your hand");
-    send_raw(fd, "$qsys", 5);
+    fd = mcd_connect_tcp(port);
+    mcd_check_reply(fd, "I", "shaking your hand");
+    mcd_send_raw(fd, "$qsys", 5);
     close(fd);
-    check_running(qts);
+    mcd_check_running(qts);
 
     /* the half packet of the old connection is gone */
-    fd = connect_tcp(port);
-    check_handshake(fd);
+    fd = mcd_connect_tcp(port);
+    mcd_check_handshake(fd);
     close(fd);
-    check_running(qts);
+    mcd_check_running(qts);
     qtest_quit(qts);
 }
 
-static const char *cpu_type(void)
-{
-    return g_str_equal(qtest_get_arch(), "aarch64") ? "cortex-a57-arm-cpu"
-                                                    : "cortex-a15-arm-cpu";
-}
-
-/* Find the record whose "name" is @name. */
-static const char *find_named(GPtrArray *recs, const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < recs->len; i++) {
-        g_autofree char *n = rec_get(g_ptr_array_index(recs, i), "name");
-
-        if (n && g_str_equal(n, name)) {
-            return g_ptr_array_index(recs, i);
-        }
-    }
-    return NULL;
-}
-
-/* System and core discovery as the era-1 client does it. */
 static void test_discovery(void)
 {
     int fd;
-    QTestState *qts = start_with_client("-smp 2", &fd);
+    QTestState *qts = mcd_start_with_client("-smp 2", &fd);
     g_autofree char *cores = NULL;
     g_autofree char *expected = NULL;
     g_autoptr(GPtrArray) spaces = NULL;
@@ -453,68 +186,73 @@ static void test_discovery(void)
     uint64_t regs_space = 0;
     size_t i;
 
-    check_handshake(fd);
-    expected = g_strdup_printf("device=virt.core=%s.nr_cores=2.", cpu_type());
-    check_reply(fd, "qcores", expected);
-    check_reply(fd, "qresetf0", "0!name=full_system_reset.id=0.");
-    check_reply(fd, "qtrigger", "nr_trigger=16.type=1,2,3,4."
+    mcd_check_handshake(fd);
+    expected = g_strdup_printf("device=virt.core=%s.nr_cores=2.",
+                               mcd_cpu_type());
+    mcd_check_reply(fd, "qcores", expected);
+    mcd_check_reply(fd, "qresetf0", "0!name=full_system_reset.id=0.");
+    mcd_check_reply(fd, "qtrigger", "nr_trigger=16.type=1,2,3,4."
                 "option=break_on_trigger.action=check_data_value.");
 
     /* lists of a core need the core opened first */
-    check_reply(fd, "qmemoryf0", "");
-    check_ack_only(fd, "i0");
-    check_ack_only(fd, "i1");
+    mcd_check_reply(fd, "qmemoryf0", "");
+    mcd_check_ack_only(fd, "i0");
+    mcd_check_ack_only(fd, "i1");
 
     /* memory spaces: ids 1..N, the register space last */
-    spaces = query_list(fd, "qmemoryf1", "qmemoryc");
+    spaces = mcd_query_list(fd, "qmemoryf1", "qmemoryc");
     g_assert_cmpuint(spaces->len, >=, 2);
     for (i = 0; i < spaces->len; i++) {
         const char *rec = g_ptr_array_index(spaces, i);
 
-        g_assert_cmpuint(rec_get_u64(rec, "id"), ==, i + 1);
-        g_assert_cmpuint(rec_get_u64(rec, "bpm"), ==, 8);
-        g_assert_cmpuint(rec_get_u64(rec, "e"), ==, 1);   /* little */
-        g_assert_cmpuint(rec_get_u64(rec, "min"), ==, 0);
+        g_assert_cmpuint(mcd_rec_get_u64(rec, "id"), ==, i + 1);
+        g_assert_cmpuint(mcd_rec_get_u64(rec, "bpm"), ==, 8);
+        g_assert_cmpuint(mcd_rec_get_u64(rec, "e"), ==, 1);   /* little */
+        g_assert_cmpuint(mcd_rec_get_u64(rec, "min"), ==, 0);
         g_assert_true(strstr(rec, ".max=-1.") != NULL);
     }
-    g_assert_nonnull(find_named(spaces, "GPR Registers"));
-    regs_space = rec_get_u64(find_named(spaces, "GPR Registers"), "id");
-    g_assert_cmpuint(rec_get_u64(find_named(spaces, "GPR Registers"), "type"),
-                     ==, 1);
+    g_assert_nonnull(mcd_find_named(spaces, "GPR Registers"));
+    regs_space = mcd_rec_get_u64(mcd_find_named(spaces, "GPR Registers"), "id");
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(spaces, "GPR Registers"),
+                                     "type"), ==, 1);
 
     /* register groups: ids 1..N */
-    groups = query_list(fd, "qreggroupf1", "qreggroupc");
+    groups = mcd_query_list(fd, "qreggroupf1", "qreggroupc");
     g_assert_cmpuint(groups->len, >=, 1);
     for (i = 0; i < groups->len; i++) {
-        g_assert_cmpuint(rec_get_u64(g_ptr_array_index(groups, i), "id"),
+        g_assert_cmpuint(mcd_rec_get_u64(g_ptr_array_index(groups, i), "id"),
                          ==, i + 1);
     }
 
-    /* registers: gdb numbering, in a group, in the register space */
-    regs = query_list(fd, "qregf1", "qregc");
+    /* registers: gdb numbering, in a group, in a register space */
+    regs = mcd_query_list(fd, "qregf1", "qregc");
     for (i = 0; i < regs->len; i++) {
         const char *rec = g_ptr_array_index(regs, i);
-        uint64_t group = rec_get_u64(rec, "reggroupid");
+        uint64_t group = mcd_rec_get_u64(rec, "reggroupid");
+        uint64_t space = mcd_rec_get_u64(rec, "memspaceid");
 
         g_assert_cmpuint(group, >=, 1);
         g_assert_cmpuint(group, <=, groups->len);
-        g_assert_cmpuint(rec_get_u64(rec, "memspaceid"), ==, regs_space);
+
+        /* in a register space: GPR, or CP for system registers */
+        g_assert_cmpuint(space, >=, regs_space);
+        g_assert_cmpuint(space, <=, spaces->len);
     }
-    pc = find_named(regs, "pc");
+    pc = mcd_find_named(regs, "pc");
     g_assert_nonnull(pc);
-    g_assert_cmpuint(rec_get_u64(pc, "id"), ==, aarch64 ? 32 : 15);
-    g_assert_cmpuint(rec_get_u64(pc, "size"), ==, aarch64 ? 64 : 32);
-    g_assert_cmpuint(rec_get_u64(find_named(regs, "r0") ?:
-                                 find_named(regs, "x0"), "id"), ==, 0);
+    g_assert_cmpuint(mcd_rec_get_u64(pc, "id"), ==, aarch64 ? 32 : 15);
+    g_assert_cmpuint(mcd_rec_get_u64(pc, "size"), ==, aarch64 ? 64 : 32);
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(regs, "r0") ?:
+                                 mcd_find_named(regs, "x0"), "id"), ==, 0);
     if (!aarch64) {
-        g_assert_cmpuint(rec_get_u64(find_named(regs, "cpsr"), "id"),
+        g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(regs, "cpsr"), "id"),
                          ==, 25);
     }
 
-    check_ack_only(fd, "d1");
-    check_ack_only(fd, "d0");
-    check_reply(fd, "qregf0", "");
-    check_running(qts);
+    mcd_check_ack_only(fd, "d1");
+    mcd_check_ack_only(fd, "d0");
+    mcd_check_reply(fd, "qregf0", "");
+    mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
 }
@@ -523,34 +261,34 @@ static void test_discovery(void)
 static void test_bad_input(void)
 {
     int fd;
-    QTestState *qts = start_with_client("", &fd);
-    g_autofree char *big = g_strnfill(5000, '7');
+    QTestState *qts = mcd_start_with_client("", &fd);
+    g_autofree char *big = g_strnfill(40000, '7');
     g_autofree char *oversized = g_strconcat("i", big, NULL);
     static const char *const bad_numbers[] = {
         "i-1", "i+0", "i 0", "i0x0", "i4294967296", "i0;", "d", "d0junk",
     };
     size_t i;
 
-    check_reply(fd, "I", "shaking your hand");
+    mcd_check_reply(fd, "I", "shaking your hand");
     for (i = 0; i < ARRAY_SIZE(bad_numbers); i++) {
-        check_reply(fd, bad_numbers[i], "error");
+        mcd_check_reply(fd, bad_numbers[i], "error");
     }
     /* an unknown core, a core not open */
-    check_reply(fd, "i7", "error");
-    check_reply(fd, "d0", "error");
-    check_reply(fd, "qregf7", "");
-    check_reply(fd, "qresetcx", "");
-    check_reply(fd, "qresetc5", "");
+    mcd_check_reply(fd, "i7", "error");
+    mcd_check_reply(fd, "d0", "error");
+    mcd_check_reply(fd, "qregf7", "");
+    mcd_check_reply(fd, "qresetcx", "");
+    mcd_check_reply(fd, "qresetc5", "");
     /* an oversized packet is read to its end and answered */
-    check_reply(fd, oversized, "error");
+    mcd_check_reply(fd, oversized, "error");
     /* a checksum that is not hex, or wrong */
-    send_raw(fd, "$I#zz", 5);
-    g_assert_cmpint(recv_byte(fd), ==, '-');
-    send_raw(fd, "$qsystem#17", 11);
-    g_assert_cmpint(recv_byte(fd), ==, '-');
+    mcd_send_raw(fd, "$I#zz", 5);
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '-');
+    mcd_send_raw(fd, "$qsystem#17", 11);
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '-');
     /* the connection still works */
-    check_handshake(fd);
-    check_running(qts);
+    mcd_check_handshake(fd);
+    mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
 }
@@ -559,17 +297,17 @@ static void test_bad_input(void)
 static void test_checksum(void)
 {
     int fd;
-    QTestState *qts = start_with_client("", &fd);
+    QTestState *qts = mcd_start_with_client("", &fd);
     static const char expected[] = "+$qemu-system#8a";
     char buf[sizeof(expected)] = { 0 };
     size_t i;
 
-    send_raw(fd, "$qsystem#16", 11);
+    mcd_send_raw(fd, "$qsystem#16", 11);
     for (i = 0; i < strlen(expected); i++) {
-        buf[i] = recv_byte(fd);
+        buf[i] = mcd_recv_byte(fd);
     }
     g_assert_cmpstr(buf, ==, expected);
-    check_handshake(fd);
+    mcd_check_handshake(fd);
     close(fd);
     qtest_quit(qts);
 }
@@ -578,20 +316,20 @@ static void test_checksum(void)
 static void test_negotiation(void)
 {
     int fd;
-    QTestState *qts = start_with_client("", &fd);
+    QTestState *qts = mcd_start_with_client("", &fd);
 
-    check_reply(fd, "qprotocol", "version=2.max_payload=4096."
+    mcd_check_reply(fd, "qprotocol", "version=2.max_payload=33792."
                 "extensions=errors.enabled=.");
-    check_reply(fd, "qprotocolerrors", "version=2.max_payload=4096."
+    mcd_check_reply(fd, "qprotocolerrors", "version=2.max_payload=33792."
                 "extensions=errors.enabled=errors.");
-    check_reply(fd, "i0", "success");
-    check_reply(fd, "i7", "error=258.text=no core 7.");
-    check_reply(fd, "d1", "error=257.text=core 1 is not open.");
-    check_reply(fd, "iX", "error=258.text=malformed parameters for 'i'.");
-    check_reply(fd, "Z", "");
-    check_reply(fd, "D", "success");
+    mcd_check_reply(fd, "i0", "success");
+    mcd_check_reply(fd, "i7", "error=258.text=no core 7.");
+    mcd_check_reply(fd, "d1", "error=257.text=core 1 is not open.");
+    mcd_check_reply(fd, "iX", "error=258.text=malformed parameters for 'i'.");
+    mcd_check_reply(fd, "Z", "");
+    mcd_check_reply(fd, "D", "success");
     /* the extension ends with the session */
-    check_reply(fd, "i7", "error");
+    mcd_check_reply(fd, "i7", "error");
     close(fd);
     qtest_quit(qts);
 }
@@ -600,14 +338,14 @@ static void test_negotiation(void)
 static void test_detach(void)
 {
     int fd;
-    QTestState *qts = start_with_client("", &fd);
+    QTestState *qts = mcd_start_with_client("", &fd);
 
-    check_handshake(fd);
-    check_ack_only(fd, "i0");
-    check_ack_only(fd, "D");
-    check_reply(fd, "qmemoryf0", "");
-    check_handshake(fd);
-    check_running(qts);
+    mcd_check_handshake(fd);
+    mcd_check_ack_only(fd, "i0");
+    mcd_check_ack_only(fd, "D");
+    mcd_check_reply(fd, "qmemoryf0", "");
+    mcd_check_handshake(fd);
+    mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
 }
@@ -615,9 +353,9 @@ static void test_detach(void)
 /* -mcd none starts QEMU without a connection. */
 static void test_none(void)
 {
-    QTestState *qts = qtest_initf("%s -mcd none", machine_args());
+    QTestState *qts = qtest_initf("%s -mcd none", mcd_machine_args());
 
-    check_running(qts);
+    mcd_check_running(qts);
     qtest_quit(qts);
 }
 
@@ -656,15 +394,15 @@ check_start_fails(const char *expected, const char *fmt, ...)
 
 static void test_start_errors(void)
 {
-    int busy = listen_tcp();
+    int busy = mcd_listen_tcp();
 
     check_start_fails("mcdstub: unusable device 'serial:foo'",
-                      "%s -mcd serial:foo", machine_args());
+                      "%s -mcd serial:foo", mcd_machine_args());
     check_start_fails("mcdstub: no chardev with id 'nosuch'",
-                      "%s -mcd chardev:nosuch", machine_args());
+                      "%s -mcd chardev:nosuch", mcd_machine_args());
     check_start_fails("mcdstub: cannot open 'tcp:127.0.0.1:",
-                      "%s -mcd tcp:127.0.0.1:%d", machine_args(),
-                      tcp_port_of(busy));
+                      "%s -mcd tcp:127.0.0.1:%d", mcd_machine_args(),
+                      mcd_tcp_port_of(busy));
     check_start_fails("mcdstub: the QTest accelerator does not support "
                       "guest debugging", "-M virt -accel qtest -mcd none");
     check_start_fails("mcdstub: meaningless to attach a debugger to a "

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QTest for the MCD stub's ARM description: memory spaces (secure and
+ * non-secure, logical and physical), register groups, registers and
+ * system register opcodes, and the p, P, m and M commands, on
+ * qemu-system-arm (cortex-a15) and qemu-system-aarch64 (cortex-a57),
+ * with and without TrustZone (-M virt,secure=on).
+ *
+ * A tiny guest, written here as instruction words, puts known values in
+ * its registers, then loops reading VBAR into memory and counting.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "libqtest.h"
+#include "mcd-util.h"
+
+/* Above the device tree that QEMU writes at the start of RAM. */
+#define GUEST_BASE      0x40200000
+/* The guest stores VBAR here and its counter after it. */
+#define GUEST_RESULT    0x40201000
+/* Free RAM for the memory tests. */
+#define SCRATCH         0x40300000
+/* virt's secure-only RAM (secure=on) */
+#define SECURE_RAM      0x0e000000
+/* A new vector base for both profiles (2 KiB aligned). */
+#define NEW_VBAR        0x40380800
+
+/*
+ * AArch64: x0-x27 = 0x1000 + n, x28 = GUEST_RESULT, then
+ * loop: x29 = VBAR_EL1, [x28] = x29, x30++, [x28 + 8] = x30.
+ */
+static const uint32_t guest_a64[] = {
+    0xd2820000, /* mov x0, #0x1000 */
+    0xd2820021, /* mov x1, #0x1001 */
+    0xd2820042, /* mov x2, #0x1002 */
+    0xd2820063, /* mov x3, #0x1003 */
+    0xd2820084, /* mov x4, #0x1004 */
+    0xd28200a5, /* mov x5, #0x1005 */
+    0xd28200c6, /* mov x6, #0x1006 */
+    0xd28200e7, /* mov x7, #0x1007 */
+    0xd2820108, /* mov x8, #0x1008 */
+    0xd2820129, /* mov x9, #0x1009 */
+    0xd282014a, /* mov x10, #0x100a */
+    0xd282016b, /* mov x11, #0x100b */
+    0xd282018c, /* mov x12, #0x100c */
+    0xd28201ad, /* mov x13, #0x100d */
+    0xd28201ce, /* mov x14, #0x100e */
+    0xd28201ef, /* mov x15, #0x100f */
+    0xd2820210, /* mov x16, #0x1010 */
+    0xd2820231, /* mov x17, #0x1011 */
+    0xd2820252, /* mov x18, #0x1012 */
+    0xd2820273, /* mov x19, #0x1013 */
+    0xd2820294, /* mov x20, #0x1014 */
+    0xd28202b5, /* mov x21, #0x1015 */
+    0xd28202d6, /* mov x22, #0x1016 */
+    0xd28202f7, /* mov x23, #0x1017 */
+    0xd2820318, /* mov x24, #0x1018 */
+    0xd2820339, /* mov x25, #0x1019 */
+    0xd282035a, /* mov x26, #0x101a */
+    0xd282037b, /* mov x27, #0x101b */
+    0xd2a8041c, /* mov x28, #0x40200000 */
+    0xf282001c, /* movk x28, #0x1000 */
+    0xd280001e, /* mov x30, #0x0 */
+    0xd538c01d, /* loop: mrs x29, vbar_el1 */
+    0xf900039d, /* str x29, [x28] */
+    0x910007de, /* add x30, x30, #0x1 */
+    0xf900079e, /* str x30, [x28, #8] */
+    0x17fffffc, /* b loop */
+};
+#define LOOP_A64 (GUEST_BASE + 31 * 4)
+
+/*
+ * AArch32: r0-r9 = 0x1000 + n, r11 = GUEST_RESULT, sp = 0x100d,
+ * lr = 0x100e, then loop: r12 = VBAR, [r11] = r12, r10++, [r11 + 4] = r10.
+ */
+static const uint32_t guest_a32[] = {
+    0xe3010000, /* movw r0, #4096 */
+    0xe3011001, /* movw r1, #4097 */
+    0xe3012002, /* movw r2, #4098 */
+    0xe3013003, /* movw r3, #4099 */
+    0xe3014004, /* movw r4, #4100 */
+    0xe3015005, /* movw r5, #4101 */
+    0xe3016006, /* movw r6, #4102 */
+    0xe3017007, /* movw r7, #4103 */
+    0xe3018008, /* movw r8, #4104 */
+    0xe3019009, /* movw r9, #4105 */
+    0xe301b000, /* movw fp, #4096 */
+    0xe344b020, /* movt fp, #16416 */
+    0xe301d00d, /* movw sp, #4109 */
+    0xe301e00e, /* movw lr, #4110 */
+    0xe3a0a000, /* mov sl, #0 */
+    0xee1ccf10, /* loop: mrc p15, 0, r12, c12, c0, 0 (VBAR) */
+    0xe58bc000, /* str ip, [fp] */
+    0xe28aa001, /* add sl, sl, #1 */
+    0xe58ba004, /* str sl, [fp, #4] */
+    0xeafffffa, /* b loop */
+};
+#define LOOP_A32 (GUEST_BASE + 15 * 4)
+
+typedef struct ArmTest {
+    QTestState *qts;
+    int fd;
+    bool aa64;
+    bool secure;
+    GPtrArray *spaces;
+    GPtrArray *regs;
+} ArmTest;
+
+static bool is_aa64(void)
+{
+    return g_str_equal(qtest_get_arch(), "aarch64");
+}
+
+static uint64_t guest_counter(ArmTest *t)
+{
+    return t->aa64 ? qtest_readq(t->qts, GUEST_RESULT + 8)
+                   : qtest_readl(t->qts, GUEST_RESULT + 4);
+}
+
+static uint64_t guest_vbar(ArmTest *t)
+{
+    return t->aa64 ? qtest_readq(t->qts, GUEST_RESULT)
+                   : qtest_readl(t->qts, GUEST_RESULT);
+}
+
+static void vm_stop(ArmTest *t)
+{
+    qtest_qmp_assert_success(t->qts, "{ 'execute': 'stop' }");
+}
+
+static void vm_cont(ArmTest *t)
+{
+    qtest_qmp_assert_success(t->qts, "{ 'execute': 'cont' }");
+}
+
+/* Let the guest run until @done says so, for at most 20 s. */
+static void run_until(ArmTest *t, bool (*done)(ArmTest *t))
+{
+    int i;
+
+    vm_cont(t);
+    for (i = 0; i < 2000 && !done(t); i++) {
+        g_usleep(10 * 1000);
+    }
+    vm_stop(t);
+    g_assert_true(done(t));
+}
+
+static bool counter_moved(ArmTest *t)
+{
+    return guest_counter(t) > 10;
+}
+
+/*
+ * Start QEMU with the guest loaded and let it run into its loop; stop
+ * it, open the session and core 0 and read the core's lists.
+ */
+static void arm_start(ArmTest *t, bool secure, const char *extra)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-M virt%s -S -device loader,addr=0x%x,cpu-num=0 %s",
+        secure ? ",secure=on" : "", GUEST_BASE, extra);
+
+    t->aa64 = is_aa64();
+    t->secure = secure;
+    t->qts = mcd_start_with_client(args, &t->fd);
+    if (t->aa64) {
+        qtest_memwrite(t->qts, GUEST_BASE, guest_a64, sizeof(guest_a64));
+    } else {
+        qtest_memwrite(t->qts, GUEST_BASE, guest_a32, sizeof(guest_a32));
+    }
+    run_until(t, counter_moved);
+
+    mcd_check_reply(t->fd, "I", "shaking your hand");
+    mcd_check_ack_only(t->fd, "i0");
+    t->spaces = mcd_query_list(t->fd, "qmemoryf0", "qmemoryc");
+    t->regs = mcd_query_list(t->fd, "qregf0", "qregc");
+}
+
+static void arm_end(ArmTest *t)
+{
+    mcd_check_ack_only(t->fd, "D");
+    close(t->fd);
+    qtest_quit(t->qts);
+    g_ptr_array_free(t->spaces, true);
+    g_ptr_array_free(t->regs, true);
+}
+
+static uint64_t space_id(ArmTest *t, const char *name)
+{
+    const char *rec = mcd_find_named(t->spaces, name);
+
+    g_assert_nonnull(rec);
+    return mcd_rec_get_u64(rec, "id");
+}
+
+static const char *reg_rec(ArmTest *t, const char *name)
+{
+    const char *rec = mcd_find_named(t->regs, name);
+
+    if (!rec) {
+        g_test_message("no register %s", name);
+    }
+    g_assert_nonnull(rec);
+    return rec;
+}
+
+static uint64_t reg_id(ArmTest *t, const char *name)
+{
+    return mcd_rec_get_u64(reg_rec(t, name), "id");
+}
+
+static char *to_hex(const uint8_t *buf, size_t len)
+{
+    GString *s = g_string_sized_new(len * 2 + 1);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        g_string_append_printf(s, "%02x", buf[i]);
+    }
+    return g_string_free(s, false);
+}
+
+/* Read a register of core @core as a number (little-endian on the wire). */
+static uint64_t read_reg(ArmTest *t, int core, const char *name)
+{
+    g_autofree char *cmd = g_strdup_printf("p%d;%" PRIu64, core,
+                                           reg_id(t, name));
+    g_autofree char *hex = mcd_query(t->fd, cmd);
+    uint64_t v = 0;
+    int i;
+
+    g_assert_cmpuint(strlen(hex), ==,
+                     mcd_rec_get_u64(reg_rec(t, name), "size") / 4);
+    for (i = strlen(hex) / 2 - 1; i >= 0; i--) {
+        unsigned byte;
+
+        g_assert_cmpint(sscanf(hex + i * 2, "%2x", &byte), ==, 1);
+        v = v << 8 | byte;
+    }
+    return v;
+}
+
+/* Write a register; return the reply. */
+static char *write_reg(ArmTest *t, const char *name, uint64_t value)
+{
+    size_t bytes = mcd_rec_get_u64(reg_rec(t, name), "size") / 8;
+    uint64_t le = cpu_to_le64(value);
+    g_autofree char *hex = to_hex((uint8_t *)&le, bytes);
+    g_autofree char *cmd = g_strdup_printf("P0;%" PRIu64 ";%zu;%s",
+                                           reg_id(t, name), bytes, hex);
+
+    return mcd_query(t->fd, cmd);
+}
+
+static const char *const spaces_plain[] = {
+    "Non Secure", "Physical (Non Secure)", "GPR Registers", NULL,
+};
+static const char *const spaces_secure[] = {
+    "Secure", "Non Secure", "Physical (Secure)", "Physical (Non Secure)",
+    "GPR Registers", NULL,
+};
+
+static void check_lists(bool secure)
+{
+    ArmTest t = { 0 };
+    const char *const *names;
+    const char *sys_space_name;
+    g_autoptr(GPtrArray) groups = NULL;
+    uint64_t gpr, sys;
+    size_t i;
+
+    arm_start(&t, secure, "");
+    names = secure ? spaces_secure : spaces_plain;
+    sys_space_name = t.aa64 ? "CP Registers" : "CP15 Registers";
+
+    /* memory spaces: in this order, ids from 1, the CP space last */
+    for (i = 0; names[i]; i++) {
+        const char *rec = g_ptr_array_index(t.spaces, i);
+        g_autofree char *name = mcd_rec_get(rec, "name");
+
+        g_assert_cmpstr(name, ==, names[i]);
+        g_assert_cmpuint(mcd_rec_get_u64(rec, "id"), ==, i + 1);
+    }
+    g_assert_cmpuint(t.spaces->len, ==, i + 1);
+    g_assert_cmpuint(space_id(&t, sys_space_name), ==, i + 1);
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(t.spaces, "Non Secure"),
+                                     "type"), ==, 0x22);
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(t.spaces,
+                                                    "Physical (Non Secure)"),
+                                     "type"), ==, 0x12);
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(t.spaces,
+                                                    "GPR Registers"),
+                                     "type"), ==, 1);
+    gpr = space_id(&t, "GPR Registers");
+    sys = space_id(&t, sys_space_name);
+
+    /* register groups: one per gdb feature */
+    groups = mcd_query_list(t.fd, "qreggroupf0", "qreggroupc");
+    g_assert_nonnull(mcd_find_named(groups, "Core Registers"));
+    g_assert_nonnull(mcd_find_named(groups, "System Registers"));
+    g_assert_nonnull(mcd_find_named(groups, t.aa64 ? "FP/SIMD Registers"
+                                                   : "VFP Registers"));
+
+    /* core registers: gdb numbers and sizes, in the GPR space */
+    g_assert_cmpuint(reg_id(&t, "pc"), ==, t.aa64 ? 32 : 15);
+    g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "pc"), "size"), ==,
+                     t.aa64 ? 64 : 32);
+    g_assert_cmpuint(reg_id(&t, "cpsr"), ==, t.aa64 ? 33 : 25);
+    g_assert_cmpuint(reg_id(&t, t.aa64 ? "x0" : "r0"), ==, 0);
+    g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "pc"), "memspaceid"), ==,
+                     gpr);
+    g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "pc"), "opcode"), ==, 0);
+
+    /* system registers: architectural encodings, in the CP space */
+    if (t.aa64) {
+        /* op0 << 19 | op1 << 16 | CRn << 12 | CRm << 8 | op2 << 5 */
+        g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "SCTLR"), "opcode"),
+                         ==, 3 << 19 | 0 << 16 | 1 << 12 | 0 << 8 | 0 << 5);
+        g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "VBAR"), "opcode"),
+                         ==, 3 << 19 | 0 << 16 | 12 << 12 | 0 << 8 | 0 << 5);
+        g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "SCTLR"), "size"),
+                         ==, 64);
+    } else {
+        /* opc1 << 14 | opc2 << 10 | CRm << 7 | CRn << 3 */
+        g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "SCTLR"), "opcode"),
+                         ==, 1 << 3);
+        g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "VBAR"), "opcode"),
+                         ==, 12 << 3);
+        g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "SCTLR"), "size"),
+                         ==, 32);
+        if (secure) {
+            /* the Secure copy of a banked register: bit 2 */
+            g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "VBAR_S"),
+                                             "opcode"), ==, 12 << 3 | 4);
+        }
+    }
+    g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "VBAR"), "memspaceid"), ==,
+                     sys);
+    g_assert_cmpuint(mcd_rec_get_u64(reg_rec(&t, "VBAR"), "reggroupid"), ==,
+                     mcd_rec_get_u64(mcd_find_named(groups, "System Registers"),
+                                     "id"));
+    arm_end(&t);
+}
+
+static void test_lists(void)
+{
+    check_lists(false);
+}
+
+static void test_lists_secure(void)
+{
+    check_lists(true);
+}
+
+/* The values the guest put in its registers. */
+static void check_registers(bool secure)
+{
+    ArmTest t = { 0 };
+    g_autofree char *name = NULL;
+    uint64_t pc, counter;
+    int i;
+
+    arm_start(&t, secure, "");
+    pc = read_reg(&t, 0, "pc");
+    counter = guest_counter(&t);
+    if (t.aa64) {
+        for (i = 0; i < 28; i++) {
+            g_free(name);
+            name = g_strdup_printf("x%d", i);
+            g_assert_cmphex(read_reg(&t, 0, name), ==, 0x1000 + i);
+        }
+        g_assert_cmphex(read_reg(&t, 0, "x28"), ==, GUEST_RESULT);
+        g_assert_cmphex(read_reg(&t, 0, "x29"), ==, guest_vbar(&t));
+        /* stopped before or after the store of the counter */
+        g_assert_cmpuint(read_reg(&t, 0, "x30") - counter, <=, 1);
+        g_assert_cmphex(pc, >=, LOOP_A64);
+        g_assert_cmphex(pc, <, LOOP_A64 + 5 * 4);
+        /* PSTATE: EL1h, or EL3h with EL3 */
+        g_assert_cmphex(read_reg(&t, 0, "cpsr") & 0xf, ==, secure ? 0xd : 0x5);
+    } else {
+        for (i = 0; i < 10; i++) {
+            g_free(name);
+            name = g_strdup_printf("r%d", i);
+            g_assert_cmphex(read_reg(&t, 0, name), ==, 0x1000 + i);
+        }
+        g_assert_cmpuint(read_reg(&t, 0, "r10") - counter, <=, 1);
+        g_assert_cmphex(read_reg(&t, 0, "r11"), ==, GUEST_RESULT);
+        g_assert_cmphex(read_reg(&t, 0, "r12"), ==, guest_vbar(&t));
+        g_assert_cmphex(read_reg(&t, 0, "sp"), ==, 0x100d);
+        g_assert_cmphex(read_reg(&t, 0, "lr"), ==, 0x100e);
+        g_assert_cmphex(pc, >=, LOOP_A32);
+        g_assert_cmphex(pc, <, LOOP_A32 + 5 * 4);
+        /* CPSR: SVC mode, ARM state */
+        g_assert_cmphex(read_reg(&t, 0, "cpsr") & 0x3f, ==, 0x13);
+    }
+    arm_end(&t);
+}
+
+static void test_registers(void)
+{
+    check_registers(false);
+}
+
+static void test_registers_secure(void)
+{
+    check_registers(true);
+}
+
+static bool counter_jumped(ArmTest *t)
+{
+    return guest_counter(t) > 1000000;
+}
+
+static bool guest_saw_new_vbar(ArmTest *t)
+{
+    return guest_vbar(t) == NEW_VBAR;
+}
+
+/* A VBAR written through the stub is what the guest then reads. */
+static void check_sysreg_write(bool secure)
+{
+    ArmTest t = { 0 };
+    /* the bank the guest reads: AArch32 Secure SVC reads VBAR_S */
+    const char *vbar = !is_aa64() && secure ? "VBAR_S" : "VBAR";
+    g_autofree char *reply = NULL;
+
+    arm_start(&t, secure, "");
+    g_assert_cmphex(guest_vbar(&t), ==, 0);
+
+    reply = write_reg(&t, vbar, NEW_VBAR);
+    g_assert_cmpstr(reply, ==, "success");
+    g_assert_cmphex(read_reg(&t, 0, vbar), ==, NEW_VBAR);
+    run_until(&t, guest_saw_new_vbar);
+
+    /* a core register write too: the guest's counter register */
+    g_clear_pointer(&reply, g_free);
+    reply = write_reg(&t, t.aa64 ? "x30" : "r10", 1000000);
+    g_assert_cmpstr(reply, ==, "success");
+    run_until(&t, counter_jumped);
+
+    /* a read-only register refuses */
+    g_clear_pointer(&reply, g_free);
+    reply = write_reg(&t, t.aa64 ? "ID_AA64ISAR0_EL1" : "MIDR", 0);
+    g_assert_cmpstr(reply, ==, "error");
+
+    /* so does a running core */
+    vm_cont(&t);
+    g_clear_pointer(&reply, g_free);
+    reply = write_reg(&t, vbar, 0);
+    g_assert_cmpstr(reply, ==, "error");
+    vm_stop(&t);
+    g_assert_cmphex(read_reg(&t, 0, vbar), ==, NEW_VBAR);
+
+    /* the size must be the register's */
+    mcd_check_reply(t.fd, "P0;15;2;0000", "error");
+    arm_end(&t);
+}
+
+static void test_sysreg_write(void)
+{
+    check_sysreg_write(false);
+}
+
+static void test_sysreg_write_secure(void)
+{
+    check_sysreg_write(true);
+}
+
+/* 4 KiB written and read back through every memory space. */
+static void check_memory(bool secure)
+{
+    ArmTest t = { 0 };
+    uint8_t buf[4096], back[4096];
+    size_t i, j;
+    int n = 0;
+
+    arm_start(&t, secure, "");
+    for (i = 0; i < t.spaces->len; i++) {
+        const char *rec = g_ptr_array_index(t.spaces, i);
+        uint64_t id = mcd_rec_get_u64(rec, "id");
+        uint64_t addr = SCRATCH + i * sizeof(buf);
+        g_autofree char *hex = NULL;
+        g_autofree char *cmd = NULL;
+        g_autofree char *reply = NULL;
+
+        if (mcd_rec_get_u64(rec, "type") & 1) {
+            /* a register space: no memory commands */
+            cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4", id, SCRATCH);
+            mcd_check_reply(t.fd, cmd, "error");
+            continue;
+        }
+        for (j = 0; j < sizeof(buf); j++) {
+            buf[j] = j * 7 + i;
+        }
+        hex = to_hex(buf, sizeof(buf));
+        cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";%zu;%s", id, addr,
+                              sizeof(buf), hex);
+        mcd_check_reply(t.fd, cmd, "success");
+        g_free(cmd);
+        cmd = g_strdup_printf("m0;%" PRIu64 ";%" PRIu64 ";%zu", id, addr,
+                              sizeof(buf));
+        mcd_check_reply(t.fd, cmd, hex);
+        /* what QEMU itself sees there */
+        qtest_memread(t.qts, addr, back, sizeof(back));
+        g_assert_cmpmem(back, sizeof(back), buf, sizeof(buf));
+        n++;
+    }
+    g_assert_cmpint(n, ==, secure ? 4 : 2);
+
+    /* nothing there: an error, not zeros */
+    mcd_check_reply(t.fd, "m0;1;4294967040;16", "error");
+    arm_end(&t);
+}
+
+static void test_memory(void)
+{
+    check_memory(false);
+}
+
+static void test_memory_secure(void)
+{
+    check_memory(true);
+}
+
+/* Secure-only RAM: readable through the secure spaces only. */
+static void test_secure_ram(void)
+{
+    ArmTest t = { 0 };
+    static const char *const secure_spaces[] = {
+        "Secure", "Physical (Secure)",
+    };
+    static const char *const ns_spaces[] = {
+        "Non Secure", "Physical (Non Secure)",
+    };
+    size_t i;
+
+    arm_start(&t, true, "");
+    for (i = 0; i < ARRAY_SIZE(secure_spaces); i++) {
+        g_autofree char *cmd = g_strdup_printf(
+            "M0;%" PRIu64 ";%d;4;%s", space_id(&t, secure_spaces[i]),
+            SECURE_RAM + 16 * (int)i, "5ec0e7a1");
+        mcd_check_reply(t.fd, cmd, "success");
+        g_free(cmd);
+        cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4",
+                              space_id(&t, secure_spaces[i]),
+                              SECURE_RAM + 16 * (int)i);
+        mcd_check_reply(t.fd, cmd, "5ec0e7a1");
+    }
+    for (i = 0; i < ARRAY_SIZE(ns_spaces); i++) {
+        g_autofree char *cmd = g_strdup_printf(
+            "m0;%" PRIu64 ";%d;4", space_id(&t, ns_spaces[i]), SECURE_RAM);
+        mcd_check_reply(t.fd, cmd, "error");
+        g_free(cmd);
+        cmd = g_strdup_printf("M0;%" PRIu64 ";%d;4;00000000",
+                              space_id(&t, ns_spaces[i]), SECURE_RAM);
+        mcd_check_reply(t.fd, cmd, "error");
+    }
+    arm_end(&t);
+}
+
+/* With -smp 2 each core is opened and read on its own. */
+static void test_smp(void)
+{
+    ArmTest t = { 0 };
+    g_autoptr(GPtrArray) spaces1 = NULL;
+    g_autofree char *cmd = NULL;
+    g_autofree char *reply = NULL;
+
+    arm_start(&t, false, "-smp 2");
+    mcd_check_ack_only(t.fd, "i1");
+    spaces1 = mcd_query_list(t.fd, "qmemoryf1", "qmemoryc");
+    g_assert_cmpuint(spaces1->len, ==, t.spaces->len);
+    /* core 0 runs the guest; core 1 was never started (PSCI off) */
+    g_assert_cmphex(read_reg(&t, 0, "pc"), >=, GUEST_BASE);
+    cmd = g_strdup_printf("p1;%" PRIu64, reg_id(&t, "pc"));
+    reply = mcd_query(t.fd, cmd);
+    g_assert_cmpuint(strlen(reply), ==, t.aa64 ? 16 : 8);
+    mcd_check_ack_only(t.fd, "d1");
+    g_free(reply);
+    reply = mcd_query(t.fd, cmd);
+    g_assert_cmpstr(reply, ==, "");
+    arm_end(&t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/mcd/arm/lists", test_lists);
+    qtest_add_func("/mcd/arm/lists-secure", test_lists_secure);
+    qtest_add_func("/mcd/arm/registers", test_registers);
+    qtest_add_func("/mcd/arm/registers-secure", test_registers_secure);
+    qtest_add_func("/mcd/arm/sysreg-write", test_sysreg_write);
+    qtest_add_func("/mcd/arm/sysreg-write-secure", test_sysreg_write_secure);
+    qtest_add_func("/mcd/arm/memory", test_memory);
+    qtest_add_func("/mcd/arm/memory-secure", test_memory_secure);
+    qtest_add_func("/mcd/arm/secure-ram", test_secure_ram);
+    qtest_add_func("/mcd/arm/smp", test_smp);
+
+    return g_test_run();
+}

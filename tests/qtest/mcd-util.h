@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helpers for the MCD stub qtests: start QEMU with the stub on a socket
+ * the test owns, and talk the packet protocol of docs/interop/mcd.rst the
+ * way the era-1 client library does.  Every helper asserts: a reply that
+ * is not the expected one, or none within a timeout, fails the test.
+ */
+
+#ifndef TESTS_QTEST_MCD_UTIL_H
+#define TESTS_QTEST_MCD_UTIL_H
+
+#include "libqtest.h"
+
+/*
+ * Machine options: virt with a CPU model of the binary's architecture,
+ * always under TCG (the qtest accelerator cannot debug guests).
+ */
+const char *mcd_machine_args(void);
+
+/* A listening TCP socket on a free loopback port, for QEMU to inherit. */
+int mcd_listen_tcp(void);
+
+int mcd_tcp_port_of(int fd);
+
+int mcd_connect_tcp(int port);
+
+int mcd_connect_unix(const char *path);
+
+void mcd_send_raw(int fd, const void *buf, size_t len);
+
+/*
+ * Send a packet as the era-1 client does: framed, then NUL padding to
+ * 1024 bytes; longer packets go out without padding.
+ */
+void mcd_send_packet(int fd, const char *payload);
+
+char mcd_recv_byte(int fd);
+
+/* Receive one "$payload#|" packet and return the payload. */
+char *mcd_recv_packet(int fd);
+
+/* Send a command and check the ack and the reply. */
+void mcd_check_reply(int fd, const char *cmd, const char *reply);
+
+void mcd_check_handshake(int fd);
+
+/* Send a command that only gets the '+' from an era-1 session. */
+void mcd_check_ack_only(int fd, const char *cmd);
+
+/* Send a command and return its reply. */
+char *mcd_query(int fd, const char *cmd);
+
+/* The value of @key in a "key=value." record, or NULL. */
+char *mcd_rec_get(const char *rec, const char *key);
+
+uint64_t mcd_rec_get_u64(const char *rec, const char *key);
+
+/*
+ * Walk a paginated list: "<first>" answers "<next>!<record>", then
+ * "<next><k>" until a reply starts with "0!".  Returns the records.
+ */
+GPtrArray *mcd_query_list(int fd, const char *first, const char *next);
+
+/* QEMU is alive and its guest still runs. */
+void mcd_check_running(QTestState *qts);
+
+/* Start QEMU with the stub on an inherited TCP socket; connect to it. */
+QTestState *mcd_start_with_client(const char *extra, int *fd);
+
+const char *mcd_cpu_type(void);
+
+/* Find the record whose "name" is @name. */
+const char *mcd_find_named(GPtrArray *recs, const char *name);
+
+#endif /* TESTS_QTEST_MCD_UTIL_H */
