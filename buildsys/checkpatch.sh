@@ -10,13 +10,22 @@ checkpatch=$MCD_WORK/scripts/checkpatch.pl
 [ -x "$checkpatch" ] || mcd_die "no $checkpatch: run make assemble first"
 cd "$MCD_REPO" || exit 1
 
+# Warnings count as failures too.
+run() {
+    local out
+    out=$("$checkpatch" --no-tree -q "$@" 2>&1)
+    [ -z "$out" ] && return 0
+    printf '%s\n' "$out"
+    return 1
+}
+
 rc=0
 for f in $(git ls-files -co --exclude-standard "${MCD_OVERLAY_DIRS[@]}" |
            grep -E '\.(c|h)$'); do
-    "$checkpatch" --no-tree -q -f "$f" || rc=1
+    run -f "$f" || rc=1
 done
 for p in $(find patches -name '*.patch' | LC_ALL=C sort); do
-    "$checkpatch" --no-tree --no-signoff -q "$p" || rc=1
+    run --no-signoff "$p" || rc=1
 done
 [ $rc -eq 0 ] && mcd_say "checkpatch: clean"
 exit $rc
