@@ -28,6 +28,10 @@
  *                feature from @data (@len bytes, target byte order);
  *                returns an MCD error code and sets @errp on failure
  * @access_memory: as mcd_core_access_memory()
+ * @sync_registers: optional; bring the registers gdbstub reads up to
+ *                  date before a register access (@to_cpu false), or
+ *                  the CPU's state up to date after a write (@to_cpu
+ *                  true)
  */
 typedef struct MCDArchOps {
     const char *cpu_type;
@@ -41,6 +45,7 @@ typedef struct MCDArchOps {
     uint32_t (*access_memory)(CPUState *cpu, const MCDMemSpace *ms,
                               uint64_t addr, uint8_t *buf, size_t len,
                               bool is_write, Error **errp);
+    void (*sync_registers)(CPUState *cpu, bool to_cpu);
 } MCDArchOps;
 
 /**

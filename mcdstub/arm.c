@@ -71,7 +71,9 @@ static const struct {
     { "org.gnu.gdb.arm.neon", "NEON Registers" },
     { "org.gnu.gdb.aarch64.fpu", "FP/SIMD Registers" },
     { "org.gnu.gdb.aarch64.sve", "SVE Registers" },
+    { "org.gnu.gdb.arm.vfp-sysregs", "VFP System Registers" },
     { "org.gnu.gdb.aarch64.pauth", "Pointer Authentication" },
+    { "org.gnu.gdb.aarch64.pauth_v2", "Pointer Authentication" },
     { "org.gnu.gdb.aarch64.mte", "MTE Registers" },
     { ARM_SYSREG_FEATURE, "System Registers" },
 };
@@ -231,6 +233,25 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
     return MCD_ERR_NONE;
 }
 
+/*
+ * An AArch64 CPU executing AArch32 code keeps its registers in the
+ * AArch32 view; gdbstub reads and writes the AArch64 view (X0-X30, PC).
+ * Copy between the two as an exception between the states would.
+ */
+static void arm_sync_registers(CPUState *cs, bool to_cpu)
+{
+    CPUARMState *env = cpu_env(cs);
+
+    if (!arm_feature(env, ARM_FEATURE_AARCH64) || is_a64(env)) {
+        return;
+    }
+    if (to_cpu) {
+        aarch64_sync_64_to_32(env);
+    } else {
+        aarch64_sync_32_to_64(env);
+    }
+}
+
 static const MCDArchOps arm_mcd_ops = {
     .cpu_type = TYPE_ARM_CPU,
     .add_memspaces = arm_add_memspaces,
@@ -238,6 +259,7 @@ static const MCDArchOps arm_mcd_ops = {
     .sysreg = arm_sysreg,
     .write_sysreg = arm_write_sysreg,
     .access_memory = arm_access_memory,
+    .sync_registers = arm_sync_registers,
 };
 
 static void arm_mcd_register(void)

@@ -216,8 +216,12 @@ uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
                                 GByteArray *buf, Error **errp)
 {
     CPUState *cpu = qemu_get_cpu(core->index);
+    const MCDArchOps *arch = mcd_arch_of(cpu);
 
     cpu_synchronize_state(cpu);
+    if (arch && arch->sync_registers) {
+        arch->sync_registers(cpu, false);
+    }
     if (gdb_read_register(cpu, buf, reg->id) != reg->bits / 8) {
         error_setg(errp, "cannot read register %s", reg->name);
         return MCD_ERR_TXLIST_READ;
@@ -242,10 +246,16 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
         return arch->write_sysreg(cpu, reg->sysreg, data, reg->bits / 8,
                                   errp);
     }
+    if (arch && arch->sync_registers) {
+        arch->sync_registers(cpu, false);
+    }
     copy = g_memdup2(data, reg->bits / 8);
     if (gdb_write_register(cpu, copy, reg->id) != reg->bits / 8) {
         error_setg(errp, "register %s cannot be written", reg->name);
         return MCD_ERR_TXLIST_WRITE;
+    }
+    if (arch && arch->sync_registers) {
+        arch->sync_registers(cpu, true);
     }
     return MCD_ERR_NONE;
 }
