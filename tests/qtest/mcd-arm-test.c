@@ -98,6 +98,20 @@ static const uint32_t guest_a32[] = {
 };
 #define LOOP_A32 (GUEST_BASE + 15 * 4)
 
+/*
+ * AArch64 at EL3: make EL1 AArch32 and non-secure, and return to the
+ * AArch32 guest above, placed right after this, in SVC mode.
+ */
+static const uint32_t guest_el3_to_a32[] = {
+    0xd2800620, /* mov x0, #0x31 (SCR_EL3: NS, RW = 0) */
+    0xd51e1100, /* msr scr_el3, x0 */
+    0xd2803a60, /* mov x0, #0x1d3 (AArch32 SVC, A, I, F masked) */
+    0xd51e4000, /* msr spsr_el3, x0 */
+    0x10000060, /* adr x0, a32 */
+    0xd51e4020, /* msr elr_el3, x0 */
+    0xd69f03e0, /* eret */
+};
+
 typedef struct ArmTest {
     QTestState *qts;
     int fd;
@@ -156,16 +170,25 @@ static bool counter_moved(ArmTest *t)
  * Start QEMU with the guest loaded and let it run into its loop; stop
  * it, open the session and core 0 and read the core's lists.
  */
-static void arm_start(ArmTest *t, bool secure, const char *extra)
+static void arm_start_cpu(ArmTest *t, const char *cpu, const char *machine,
+                          const char *extra)
 {
     g_autofree char *args = g_strdup_printf(
-        "-M virt%s -S -device loader,addr=0x%x,cpu-num=0 %s",
-        secure ? ",secure=on" : "", GUEST_BASE, extra);
+        "-M virt%s -cpu %s -S -device loader,addr=0x%x,cpu-num=0 %s",
+        machine, cpu, GUEST_BASE,
+        g_str_equal(extra, "el1-aarch32") ? "" : extra);
 
-    t->aa64 = is_aa64();
-    t->secure = secure;
+    t->aa64 = !g_str_equal(cpu, "cortex-a15");
+    t->secure = strstr(machine, "secure=on");
     t->qts = mcd_start_with_client(args, &t->fd);
-    if (t->aa64) {
+    if (g_str_equal(extra, "el1-aarch32")) {
+        /* an AArch64 CPU that runs the AArch32 guest at EL1 */
+        qtest_memwrite(t->qts, GUEST_BASE, guest_el3_to_a32,
+                       sizeof(guest_el3_to_a32));
+        qtest_memwrite(t->qts, GUEST_BASE + sizeof(guest_el3_to_a32),
+                       guest_a32, sizeof(guest_a32));
+        t->aa64 = false;
+    } else if (t->aa64) {
         qtest_memwrite(t->qts, GUEST_BASE, guest_a64, sizeof(guest_a64));
     } else {
         qtest_memwrite(t->qts, GUEST_BASE, guest_a32, sizeof(guest_a32));
@@ -176,6 +199,12 @@ static void arm_start(ArmTest *t, bool secure, const char *extra)
     mcd_check_ack_only(t->fd, "i0");
     t->spaces = mcd_query_list(t->fd, "qmemoryf0", "qmemoryc");
     t->regs = mcd_query_list(t->fd, "qregf0", "qregc");
+}
+
+static void arm_start(ArmTest *t, bool secure, const char *extra)
+{
+    arm_start_cpu(t, is_aa64() ? "cortex-a57" : "cortex-a15",
+                  secure ? ",secure=on" : "", extra);
 }
 
 static void arm_end(ArmTest *t)
@@ -560,6 +589,96 @@ static void test_secure_ram(void)
     arm_end(&t);
 }
 
+/*
+ * Every CPU and machine configuration the stub supports: the lists, a
+ * register and memory through the non-secure spaces.
+ */
+static void test_cpus(void)
+{
+    static const char *const cpus_aa64[] = {
+        "cortex-a53", "cortex-a57", "max", "cortex-a15",
+    };
+    static const char *const cpus_aa32[] = { "cortex-a15" };
+    static const char *const machines[] = {
+        "", ",secure=on", ",virtualization=on",
+        ",secure=on,virtualization=on",
+    };
+    const char *const *cpus = is_aa64() ? cpus_aa64 : cpus_aa32;
+    size_t ncpus = is_aa64() ? ARRAY_SIZE(cpus_aa64) : ARRAY_SIZE(cpus_aa32);
+    size_t c, m;
+
+    for (c = 0; c < ncpus; c++) {
+        for (m = 0; m < ARRAY_SIZE(machines); m++) {
+            ArmTest t = { 0 };
+            g_autoptr(GPtrArray) groups = NULL;
+            g_autofree char *cmd = NULL;
+            const char *const *names;
+            size_t i;
+
+            g_test_message("-cpu %s -M virt%s", cpus[c], machines[m]);
+            arm_start_cpu(&t, cpus[c], machines[m], "");
+            names = t.secure ? spaces_secure : spaces_plain;
+            for (i = 0; names[i]; i++) {
+                g_autofree char *name =
+                    mcd_rec_get(g_ptr_array_index(t.spaces, i), "name");
+
+                g_assert_cmpstr(name, ==, names[i]);
+            }
+            g_assert_cmpuint(t.spaces->len, ==, i + 1);
+            groups = mcd_query_list(t.fd, "qreggroupf0", "qreggroupc");
+            g_assert_nonnull(mcd_find_named(groups, "Core Registers"));
+            g_assert_nonnull(mcd_find_named(groups, "System Registers"));
+            g_assert_nonnull(mcd_find_named(t.regs, "SCTLR"));
+            g_assert_cmphex(read_reg(&t, 0, "pc"), >=,
+                            t.aa64 ? LOOP_A64 : LOOP_A32);
+
+            cmd = g_strdup_printf("M0;%" PRIu64 ";%d;4;a5a5a5a5",
+                                  space_id(&t, "Non Secure"), SCRATCH);
+            mcd_check_reply(t.fd, cmd, "success");
+            g_free(cmd);
+            cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4",
+                                  space_id(&t, "Physical (Non Secure)"),
+                                  SCRATCH);
+            mcd_check_reply(t.fd, cmd, "a5a5a5a5");
+            arm_end(&t);
+        }
+    }
+}
+
+/*
+ * An AArch64 CPU running AArch32 code at EL1: X0-X30 and PC show the
+ * AArch32 registers as an exception to AArch64 would map them, and
+ * writes reach the AArch32 state.
+ */
+static void test_el1_aarch32(void)
+{
+    ArmTest t = { 0 };
+    uint64_t loop = LOOP_A32 + sizeof(guest_el3_to_a32);
+    g_autofree char *name = NULL;
+    g_autofree char *reply = NULL;
+    uint64_t pc;
+    int i;
+
+    arm_start_cpu(&t, "cortex-a57", ",secure=on", "el1-aarch32");
+    pc = read_reg(&t, 0, "pc");
+    g_assert_cmphex(pc, >=, loop);
+    g_assert_cmphex(pc, <, loop + 5 * 4);
+    for (i = 0; i < 10; i++) {
+        g_free(name);
+        name = g_strdup_printf("x%d", i);
+        g_assert_cmphex(read_reg(&t, 0, name), ==, 0x1000 + i);
+    }
+    g_assert_cmphex(read_reg(&t, 0, "x11"), ==, GUEST_RESULT);
+    /* SVC mode's SP and LR are X19 and X18 */
+    g_assert_cmphex(read_reg(&t, 0, "x19"), ==, 0x100d);
+    g_assert_cmphex(read_reg(&t, 0, "x18"), ==, 0x100e);
+
+    reply = write_reg(&t, "x10", 1000000);
+    g_assert_cmpstr(reply, ==, "success");
+    run_until(&t, counter_jumped);
+    arm_end(&t);
+}
+
 /* With -smp 2 each core is opened and read on its own. */
 static void test_smp(void)
 {
@@ -598,6 +717,10 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/memory-secure", test_memory_secure);
     qtest_add_func("/mcd/arm/secure-ram", test_secure_ram);
     qtest_add_func("/mcd/arm/smp", test_smp);
+    qtest_add_func("/mcd/arm/cpus", test_cpus);
+    if (is_aa64()) {
+        qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
+    }
 
     return g_test_run();
 }
