@@ -44,6 +44,19 @@ static void arm_add_memspaces(MCDCore *core, CPUState *cs,
     bool el3 = arm_feature(env, ARM_FEATURE_EL3);
     bool aa64 = arm_feature(env, ARM_FEATURE_AARCH64);
 
+    if (arm_feature(env, ARM_FEATURE_M)) {
+        /* no MMU: the physical spaces only */
+        el3 = arm_feature(env, ARM_FEATURE_M_SECURITY);
+        if (el3) {
+            mcd_add_memspace(core, "Physical (Secure)", ARM_MS_PHYS_TYPE,
+                             ARM_MS_SECURE);
+        }
+        mcd_add_memspace(core, "Physical (Non Secure)", ARM_MS_PHYS_TYPE, 0);
+        *gpr_space = mcd_add_memspace(core, "GPR Registers",
+                                      MCD_MEM_SPACE_IS_REGISTERS, 0);
+        *sys_space = *gpr_space;
+        return;
+    }
     if (el3) {
         mcd_add_memspace(core, "Secure", ARM_MS_LOGICAL_TYPE,
                          ARM_MS_LOGICAL | ARM_MS_SECURE);
@@ -168,14 +181,16 @@ static uint32_t arm_write_sysreg(CPUState *cs, int index, const uint8_t *data,
 
 /*
  * The translation regime for a logical access in the requested security
- * state: the current one if the core is in that state, else its EL1&0
- * regime (Secure PL1 is EL3 when EL3 is AArch32).
+ * state: the current one if the core is in that state (EL3 in Root state
+ * counts as Secure), else its EL1&0 regime (Secure PL1 is EL3 when EL3
+ * is AArch32).
  */
 static ARMMMUIdx arm_debug_mmu_idx(CPUARMState *env, bool secure)
 {
-    bool cur_secure = arm_security_space(env) != ARMSS_NonSecure;
+    ARMSecuritySpace cur = arm_security_space(env);
 
-    if (cur_secure == secure) {
+    if (cur == (secure ? ARMSS_Secure : ARMSS_NonSecure) ||
+        (secure && cur == ARMSS_Root)) {
         return arm_mmu_idx(env);
     }
     if (secure && !arm_el_is_aa64(env, 3)) {
@@ -202,27 +217,36 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
                                    attrs, addr, buf, len, is_write, errp);
     }
 
-    /* translate and access page by page */
+    /* AArch32 regimes have 32-bit virtual addresses */
+    if (!arm_feature(env, ARM_FEATURE_AARCH64) &&
+        addr + len - 1 > UINT32_MAX && len) {
+        error_setg(errp, "0x%" PRIx64 " is beyond the 32-bit address space",
+                   addr + len - 1);
+        return err;
+    }
+
+    /*
+     * Translate and access page by page, with a debug walk: it has no
+     * side effects on the TLB or the page tables, and a write through a
+     * read-only mapping is allowed, as a debugger expects.
+     */
     mmu_idx = arm_debug_mmu_idx(env, secure);
     while (len) {
         vaddr page = addr & TARGET_PAGE_MASK;
         size_t chunk = MIN(len, page + TARGET_PAGE_SIZE - addr);
-        GetPhysAddrResult res = { 0 };
-        ARMMMUFaultInfo fi = { 0 };
+        MemTxAttrs attrs;
+        hwaddr phys;
         uint32_t ret;
 
-        if (get_phys_addr_with_space_nogpc(env, page,
-                                           is_write ? MMU_DATA_STORE
-                                                    : MMU_DATA_LOAD,
-                                           0, mmu_idx, space, &res, &fi)) {
+        phys = arm_get_phys_addr_debug(env, page, mmu_idx, space, &attrs);
+        if (phys == -1) {
             error_setg(errp, "0x%" PRIx64 " is not mapped in the %s space",
                        addr, ms->name);
             return err;
         }
         ret = mcd_access_physical(
-            cpu_get_address_space(cs, arm_asidx_from_attrs(cs, res.f.attrs)),
-            res.f.attrs, res.f.phys_addr + (addr - page), buf, chunk,
-            is_write, errp);
+            cpu_get_address_space(cs, arm_asidx_from_attrs(cs, attrs)),
+            attrs, phys + (addr - page), buf, chunk, is_write, errp);
         if (ret != MCD_ERR_NONE) {
             return ret;
         }
@@ -236,20 +260,24 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
 /*
  * An AArch64 CPU executing AArch32 code keeps its registers in the
  * AArch32 view; gdbstub reads and writes the AArch64 view (X0-X30, PC).
- * Copy between the two as an exception between the states would.
+ * Copy between the two as an exception between the states would.  After
+ * a write, the cached translation flags follow the new state (PSTATE).
  */
 static void arm_sync_registers(CPUState *cs, bool to_cpu)
 {
     CPUARMState *env = cpu_env(cs);
+    bool aa32_view = arm_feature(env, ARM_FEATURE_AARCH64) && !is_a64(env);
 
-    if (!arm_feature(env, ARM_FEATURE_AARCH64) || is_a64(env)) {
+    if (!to_cpu) {
+        if (aa32_view) {
+            aarch64_sync_32_to_64(env);
+        }
         return;
     }
-    if (to_cpu) {
+    if (aa32_view) {
         aarch64_sync_64_to_32(env);
-    } else {
-        aarch64_sync_32_to_64(env);
     }
+    arm_rebuild_hflags(env);
 }
 
 static const MCDArchOps arm_mcd_ops = {
