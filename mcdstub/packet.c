@@ -45,6 +45,7 @@ void mcd_packet_reset(MCDPacketLayer *p)
     g_string_truncate(p->payload, 0);
     g_string_truncate(p->unacked, 0);
     g_string_truncate(p->tx, 0);
+    p->resend = false;
 }
 
 static void write_bytes(MCDPacketLayer *p, const char *buf, size_t len)
@@ -59,6 +60,15 @@ static void write_bytes(MCDPacketLayer *p, const char *buf, size_t len)
 static void write_byte(MCDPacketLayer *p, char byte)
 {
     write_bytes(p, &byte, 1);
+}
+
+/* Send the last packet again if the peer asked for it. */
+static void flush_resend(MCDPacketLayer *p)
+{
+    if (p->resend) {
+        p->resend = false;
+        write_bytes(p, p->unacked->str, p->unacked->len);
+    }
 }
 
 static void start_packet(MCDPacketLayer *p)
@@ -93,16 +103,17 @@ static void idle_byte(MCDPacketLayer *p, uint8_t byte)
     switch (byte) {
     case MCD_PACKET_START:
         /* a new request implicitly acknowledges our last reply */
+        flush_resend(p);
         g_string_truncate(p->unacked, 0);
         start_packet(p);
         break;
     case MCD_PACKET_ACK:
+        p->resend = false;
         g_string_truncate(p->unacked, 0);
         break;
     case MCD_PACKET_NAK:
-        if (p->unacked->len) {
-            write_bytes(p, p->unacked->str, p->unacked->len);
-        }
+        /* however many '-' arrive at once, the reply goes out once */
+        p->resend = p->unacked->len > 0;
         break;
     default:
         /* NUL padding and noise between packets */
@@ -174,6 +185,7 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
             break;
         }
     }
+    flush_resend(p);
     p->in_input = false;
     if (p->tx->len) {
         p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);

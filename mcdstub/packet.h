@@ -77,6 +77,8 @@ typedef struct MCDPacketLayer {
     /* output held back while input is processed, sent in one write */
     GString *tx;
     bool in_input;
+    /* the peer sent '-': send the unacknowledged packet again */
+    bool resend;
 } MCDPacketLayer;
 
 /**

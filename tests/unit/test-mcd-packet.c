@@ -244,6 +244,7 @@ static void test_oversized(void)
 static void test_retransmit(void)
 {
     Peer *peer = peer_new();
+    g_autofree char *flood = g_strnfill(10000, '-');
 
     feed_str(peer, "$qsystem#|");
     mcd_packet_send(&peer->p, "qemu-system", 11);
@@ -253,6 +254,10 @@ static void test_retransmit(void)
     feed_str(peer, "-");
     check_out(peer, "$qemu-system#|");
     feed_str(peer, "-");
+    check_out(peer, "$qemu-system#|");
+
+    /* but a flood of '-' in one read gets it once, not once per byte */
+    feed_str(peer, flood);
     check_out(peer, "$qemu-system#|");
 
     /* '+' acknowledges it: nothing more to repeat */
