@@ -212,14 +212,30 @@ MCDCore *mcd_core_open(uint32_t index, Error **errp)
     return core;
 }
 
+/* The CPU of an opened core, unless it was unplugged since. */
+static CPUState *core_cpu(MCDCore *core, Error **errp)
+{
+    CPUState *cpu = qemu_get_cpu(core->index);
+
+    if (!cpu) {
+        error_setg(errp, "core %" PRIu32 " is gone", core->index);
+    }
+    return cpu;
+}
+
 uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
                                 GByteArray *buf, Error **errp)
 {
-    CPUState *cpu = qemu_get_cpu(core->index);
-    const MCDArchOps *arch = mcd_arch_of(cpu);
+    CPUState *cpu = core_cpu(core, errp);
+    const MCDArchOps *arch;
 
+    if (!cpu) {
+        return MCD_ERR_USAGE;
+    }
+    arch = mcd_arch_of(cpu);
     cpu_synchronize_state(cpu);
-    if (arch && arch->sync_registers) {
+    /* the vCPU thread owns the state of a running core: read as it is */
+    if (arch && arch->sync_registers && cpu_is_stopped(cpu)) {
         arch->sync_registers(cpu, false);
     }
     if (gdb_read_register(cpu, buf, reg->id) != reg->bits / 8) {
@@ -232,10 +248,14 @@ uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
 uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
                                  const uint8_t *data, Error **errp)
 {
-    CPUState *cpu = qemu_get_cpu(core->index);
-    const MCDArchOps *arch = mcd_arch_of(cpu);
+    CPUState *cpu = core_cpu(core, errp);
+    const MCDArchOps *arch;
     g_autofree uint8_t *copy = NULL;
 
+    if (!cpu) {
+        return MCD_ERR_USAGE;
+    }
+    arch = mcd_arch_of(cpu);
     /* the vCPU thread owns the registers of a running core */
     if (!cpu_is_stopped(cpu)) {
         error_setg(errp, "core %" PRIu32 " is running", core->index);
@@ -298,9 +318,13 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
                                 bool is_write, Error **errp)
 {
-    CPUState *cpu = qemu_get_cpu(core->index);
-    const MCDArchOps *arch = mcd_arch_of(cpu);
+    CPUState *cpu = core_cpu(core, errp);
+    const MCDArchOps *arch;
 
+    if (!cpu) {
+        return MCD_ERR_USAGE;
+    }
+    arch = mcd_arch_of(cpu);
     if (addr + len - 1 < addr && len) {
         error_setg(errp, "address range wraps around");
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
