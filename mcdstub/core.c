@@ -18,7 +18,9 @@
 #include "qemu/rcu.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
+#include "qapi/qapi-types-run-state.h"
 #include "system/hw_accel.h"
+#include "system/runstate.h"
 #include "arch.h"
 #include "trace.h"
 
@@ -338,7 +340,83 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                is_write, errp);
 }
 
+/*
+ * Run state bookkeeping.  Until per-core run control exists, all cores
+ * share the state of the VM.
+ */
+static struct {
+    bool ever_ran;           /* the guest ran since QEMU started */
+    bool debugger_stopped;   /* the VM is stopped because we stopped it */
+    bool report_stop;        /* the stop was not reported yet */
+} mcd_run;
+
+static void mcd_vm_state_change(void *opaque, bool running, RunState state)
+{
+    if (running) {
+        mcd_run.ever_ran = true;
+        mcd_run.debugger_stopped = false;
+        mcd_run.report_stop = false;
+    }
+}
+
+void mcd_target_init(void)
+{
+    mcd_run.ever_ran = runstate_is_running();
+    qemu_add_vm_change_state_handler(mcd_vm_state_change, NULL);
+}
+
+void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
+{
+    if (runstate_is_running()) {
+        st->state = MCD_RUN_RUNNING;
+        st->stop_reason = g_strdup("");
+        st->info = g_strdup(mcd_run.ever_ran ? "vm running since boot"
+                                             : "vm running");
+        return;
+    }
+    if (!mcd_run.ever_ran) {
+        st->state = MCD_RUN_HALTED;
+        st->stop_reason = g_strdup("");
+        st->info = g_strdup("vm halted since boot");
+        return;
+    }
+    if (mcd_run.debugger_stopped) {
+        st->state = MCD_RUN_DEBUG;
+        st->stop_reason = g_strdup(mcd_run.report_stop ? "stopped on request"
+                                                       : "");
+        mcd_run.report_stop = false;
+        st->info = g_strdup_printf("core %" PRIu32 " stopped by the debugger",
+                                   core->index);
+        return;
+    }
+    st->state = MCD_RUN_HALTED;
+    st->stop_reason = g_strdup("");
+    st->info = g_strdup_printf("vm %s", RunState_str(runstate_get()));
+}
+
+uint32_t mcd_target_go(Error **errp)
+{
+    if (!runstate_is_running()) {
+        vm_start();
+    }
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_target_break(Error **errp)
+{
+    if (runstate_is_running()) {
+        vm_stop(RUN_STATE_PAUSED);
+        mcd_run.debugger_stopped = true;
+        mcd_run.report_stop = true;
+    }
+    return MCD_ERR_NONE;
+}
+
 void mcd_target_detach(void)
 {
     trace_mcd_target_detach();
+    /* a guest that the debugger stopped runs again */
+    if (mcd_run.debugger_stopped && !runstate_is_running()) {
+        vm_start();
+    }
 }

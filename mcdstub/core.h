@@ -129,6 +129,13 @@ typedef struct MCDCore {
 } MCDCore;
 
 /**
+ * mcd_target_init() - start watching the target
+ *
+ * Called once when the stub starts, before the guest runs.
+ */
+void mcd_target_init(void);
+
+/**
  * mcd_system_info() - describe the machine
  *
  * Returns: a new MCDSystemInfo; free it with mcd_system_info_free().
@@ -234,6 +241,54 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
                                 bool is_write, Error **errp);
+
+/**
+ * typedef MCDRunState - the run state of a core, as MCD reports it
+ * @MCD_RUN_RUNNING: executing
+ * @MCD_RUN_HALTED: not executing, and not stopped by the debugger
+ * @MCD_RUN_DEBUG: stopped by the debugger
+ */
+typedef enum MCDRunState {
+    MCD_RUN_RUNNING,
+    MCD_RUN_HALTED,
+    MCD_RUN_DEBUG,
+} MCDRunState;
+
+/**
+ * typedef MCDCoreState - the state of a core and why it stopped
+ * @state: the run state
+ * @stop_reason: why the core stopped, reported once after each stop,
+ *               else empty
+ * @info: a description of the state
+ */
+typedef struct MCDCoreState {
+    MCDRunState state;
+    char *stop_reason;
+    char *info;
+} MCDCoreState;
+
+/**
+ * mcd_core_get_state() - the state of a core
+ * @core: the core
+ * @st: filled in; free the strings with g_free()
+ */
+void mcd_core_get_state(MCDCore *core, MCDCoreState *st);
+
+/**
+ * mcd_target_go() - let the guest run
+ * @errp: set on failure
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_target_go(Error **errp);
+
+/**
+ * mcd_target_break() - stop the guest
+ * @errp: set on failure
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_target_break(Error **errp);
 
 /**
  * mcd_target_detach() - the debugger went away: undo what it did

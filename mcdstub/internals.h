@@ -38,6 +38,22 @@ typedef struct MCDCmdArgs {
 
 typedef struct MCDServer MCDServer;
 
+/**
+ * typedef MCDEra1Fail - how a failed command answers an era-1 client
+ * @MCD_ERA1_ERROR: with ``error``
+ * @MCD_ERA1_EMPTY: with the empty packet, as queries and ``p`` do
+ * @MCD_ERA1_SILENT: with nothing: the era-1 client reads no reply to
+ *                   these run control commands and would take a reply
+ *                   for the answer to its next command
+ *
+ * Clients that enabled the errors extension always get an error record.
+ */
+typedef enum MCDEra1Fail {
+    MCD_ERA1_ERROR,
+    MCD_ERA1_EMPTY,
+    MCD_ERA1_SILENT,
+} MCDEra1Fail;
+
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
 
 /**
@@ -50,14 +66,13 @@ typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
  *          payload, ``h`` hex data (``s`` and ``h`` only last)
  * @handler: called with the parsed parameters; it sends the reply, if
  *           the command has one
- * @empty_error: in era-1 sessions a failure is answered with the empty
- *               packet (as for queries) rather than with ``error``
+ * @era1_fail: how a failure is answered in era-1 sessions
  */
 typedef struct MCDCmd {
     const char *name;
     const char *schema;
     MCDCmdHandler handler;
-    bool empty_error;
+    MCDEra1Fail era1_fail;
 } MCDCmd;
 
 /**
@@ -68,7 +83,7 @@ typedef struct MCDCmd {
  * @list_core: the core of the last ``q...f`` list query, which the
  *             ``q...c`` continuation queries refer to
  * @ext_errors: the client enabled the ``errors`` extension
- * @empty_error: the command being executed has &MCDCmd.empty_error set
+ * @era1_fail: &MCDCmd.era1_fail of the command being executed
  */
 struct MCDServer {
     MCDPacketLayer packet;
@@ -76,7 +91,7 @@ struct MCDServer {
     GHashTable *cores;
     uint32_t list_core;
     bool ext_errors;
-    bool empty_error;
+    MCDEra1Fail era1_fail;
 };
 
 /**

@@ -31,9 +31,12 @@
 /* Extensions a client can enable with the "protocol" query. */
 #define MCD_EXT_ERRORS "errors"
 
-/* What the era-1 trigger query reports. */
+/*
+ * What the era-1 trigger query reports: no triggers yet, so that clients
+ * do not try to set any.
+ */
 #define MCD_TRIGGER_INFO \
-    "nr_trigger=16.type=1,2,3,4.option=break_on_trigger." \
+    "nr_trigger=0.type=1,2,3,4.option=break_on_trigger." \
     "action=check_data_value."
 
 /*
@@ -112,8 +115,10 @@ mcd_reply_error(MCDServer *s, uint32_t code, const char *fmt, ...)
         rec_u64(rec, "error", code);
         rec_str(rec, "text", text);
         mcd_reply(s, rec->str);
-    } else if (s->empty_error) {
+    } else if (s->era1_fail == MCD_ERA1_EMPTY) {
         mcd_reply_empty(s);
+    } else if (s->era1_fail == MCD_ERA1_SILENT) {
+        /* only the trace tells */
     } else {
         mcd_reply(s, MCD_REPLY_ERROR);
     }
@@ -268,7 +273,7 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
         mcd_reply_empty(s);
         return;
     }
-    s->empty_error = cmd->empty_error;
+    s->era1_fail = cmd->era1_fail;
     if (!mcd_parse_args(cmd->schema, str + strlen(cmd->name), &args)) {
         trace_mcd_bad_arguments(cmd->name, str);
         mcd_reply_error(s, MCD_ERR_PARAM, "malformed parameters for '%s'",
@@ -276,7 +281,7 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
     } else {
         cmd->handler(s, &args);
     }
-    s->empty_error = false;
+    s->era1_fail = MCD_ERA1_ERROR;
     if (args.data) {
         g_byte_array_unref(args.data);
     }
@@ -456,6 +461,35 @@ static void handle_query_reg_next(MCDServer *s, const MCDCmdArgs *args)
     reply_core_list(s, s->list_core, MCD_LIST_REGS, args->arg[0].u32);
 }
 
+static const char *const mcd_run_state_names[] = {
+    [MCD_RUN_RUNNING] = "running",
+    [MCD_RUN_HALTED] = "halted",
+    [MCD_RUN_DEBUG] = "debug",
+};
+
+/* "qstate<core>": the era-1 state record */
+static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    g_autoptr(GString) rec = g_string_new(NULL);
+    MCDCoreState st;
+
+    if (!core) {
+        return;
+    }
+    mcd_core_get_state(core, &st);
+    rec_str(rec, "state", mcd_run_state_names[st.state]);
+    rec_u64(rec, "event", 0);
+    rec_u64(rec, "thread", 0);
+    rec_u64(rec, "type", 0);
+    rec_u64(rec, "address", 0);
+    rec_str(rec, "stop_str", st.stop_reason);
+    rec_str(rec, "info_str", st.info);
+    g_free(st.stop_reason);
+    g_free(st.info);
+    mcd_reply(s, rec->str);
+}
+
 /*
  * "qprotocol" reports the protocol version, the largest payload and the
  * extensions; "qprotocol<ext>,<ext>..." also enables those extensions
@@ -496,18 +530,19 @@ static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
  * era-1 sessions.
  */
 static const MCDCmd mcd_queries[] = {
-    { "system", "", handle_query_system, true },
-    { "cores", "", handle_query_cores, true },
-    { "resetf", "c", handle_query_reset_first, true },
-    { "resetc", "q", handle_query_reset_next, true },
-    { "trigger", "", handle_query_trigger, true },
-    { "memoryf", "c", handle_query_memory_first, true },
-    { "memoryc", "q", handle_query_memory_next, true },
-    { "reggroupf", "c", handle_query_reggroup_first, true },
-    { "reggroupc", "q", handle_query_reggroup_next, true },
-    { "regf", "c", handle_query_reg_first, true },
-    { "regc", "q", handle_query_reg_next, true },
-    { "protocol", "s", handle_query_protocol, true },
+    { "system", "", handle_query_system, MCD_ERA1_EMPTY },
+    { "cores", "", handle_query_cores, MCD_ERA1_EMPTY },
+    { "resetf", "c", handle_query_reset_first, MCD_ERA1_EMPTY },
+    { "resetc", "q", handle_query_reset_next, MCD_ERA1_EMPTY },
+    { "trigger", "", handle_query_trigger, MCD_ERA1_EMPTY },
+    { "memoryf", "c", handle_query_memory_first, MCD_ERA1_EMPTY },
+    { "memoryc", "q", handle_query_memory_next, MCD_ERA1_EMPTY },
+    { "reggroupf", "c", handle_query_reggroup_first, MCD_ERA1_EMPTY },
+    { "reggroupc", "q", handle_query_reggroup_next, MCD_ERA1_EMPTY },
+    { "regf", "c", handle_query_reg_first, MCD_ERA1_EMPTY },
+    { "regc", "q", handle_query_reg_next, MCD_ERA1_EMPTY },
+    { "state", "c", handle_query_state, MCD_ERA1_EMPTY },
+    { "protocol", "s", handle_query_protocol, MCD_ERA1_EMPTY },
 };
 
 /*
@@ -698,17 +733,80 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
     mcd_reply(s, MCD_REPLY_SUCCESS);
 }
 
+/*
+ * Run control: "<letter><global>;<core>", global 1 for the whole system
+ * (the core is then ignored), 0 for the named open core.  Until per-core
+ * run control exists, both act on the whole VM.
+ */
+static bool run_control_args(MCDServer *s, const MCDCmdArgs *args)
+{
+    uint32_t global = args->arg[0].u32;
+
+    if (global > 1) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "global must be 0 or 1, not %"
+                        PRIu32, global);
+        return false;
+    }
+    return global || open_core(s, args->arg[1].u32);
+}
+
+static void reply_result(MCDServer *s, uint32_t code, Error *err)
+{
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+    } else {
+        mcd_reply_done(s);
+    }
+}
+
+static void handle_go(MCDServer *s, const MCDCmdArgs *args)
+{
+    Error *err = NULL;
+
+    if (run_control_args(s, args)) {
+        reply_result(s, mcd_target_go(&err), err);
+    }
+}
+
+static void handle_break(MCDServer *s, const MCDCmdArgs *args)
+{
+    Error *err = NULL;
+
+    if (run_control_args(s, args)) {
+        reply_result(s, mcd_target_break(&err), err);
+    }
+}
+
+static void handle_step(MCDServer *s, const MCDCmdArgs *args)
+{
+    if (run_control_args(s, args)) {
+        mcd_reply_error(s, MCD_ERR_FN_UNIMPLEMENTED,
+                        "single steps are not implemented yet");
+    }
+}
+
+static void handle_reset(MCDServer *s, const MCDCmdArgs *args)
+{
+    mcd_reply_error(s, MCD_ERR_FN_UNIMPLEMENTED,
+                    "resets are not implemented yet");
+}
+
 static const MCDCmd mcd_commands[] = {
     { "I", "", handle_open_server },
     { "D", "", handle_detach },
-    { "q", "s", handle_query, true },
+    { "q", "s", handle_query, MCD_ERA1_EMPTY },
     { "i", "c", handle_open_core },
     { "d", "c", handle_close_core },
     /* the era-1 stub answered a failed read with no data */
-    { "p", "cl", handle_read_register, true },
+    { "p", "cl", handle_read_register, MCD_ERA1_EMPTY },
     { "P", "cldh", handle_write_register },
     { "m", "cdld", handle_read_memory },
     { "M", "cdldh", handle_write_memory },
+    { "C", "dc", handle_go, MCD_ERA1_SILENT },
+    { "b", "dc", handle_break, MCD_ERA1_SILENT },
+    { "c", "dc", handle_step, MCD_ERA1_SILENT },
+    { "r", "d", handle_reset, MCD_ERA1_SILENT },
 };
 
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,

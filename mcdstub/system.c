@@ -17,6 +17,7 @@
 #include "system/accel-ops.h"
 #include "system/cpus.h"
 #include "mcdstub/mcdstub.h"
+#include "core.h"
 #include "internals.h"
 #include "trace.h"
 
@@ -174,6 +175,7 @@ bool mcdserver_start(const char *device, Error **errp)
     }
 
     mcd_server_init(&st->server, &mcd_chr_packet_ops, st);
+    mcd_target_init();
     if (chr) {
         qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
                                  mcd_chr_receive, mcd_chr_event,

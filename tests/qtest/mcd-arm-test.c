@@ -679,6 +679,67 @@ static void test_el1_aarch32(void)
     arm_end(&t);
 }
 
+static char *state_of(ArmTest *t)
+{
+    return mcd_query(t->fd, "qstate0");
+}
+
+/* Go and break, for the whole system and for the core, and the state. */
+static void test_run_control(void)
+{
+    ArmTest t = { 0 };
+    g_autofree char *st = NULL;
+    uint64_t counter;
+    int i;
+
+    arm_start(&t, false, "");
+    /* stopped, but not by the debugger */
+    st = state_of(&t);
+    g_assert_cmpstr(st, ==, "state=halted.event=0.thread=0.type=0."
+                    "address=0.stop_str=.info_str=vm paused.");
+
+    mcd_check_ack_only(t.fd, "C1;0");
+    counter = guest_counter(&t);
+    for (i = 0; i < 2000 && guest_counter(&t) == counter; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(guest_counter(&t), >, counter);
+    g_free(st);
+    st = state_of(&t);
+    g_assert_cmpstr(st, ==, "state=running.event=0.thread=0.type=0."
+                    "address=0.stop_str=.info_str=vm running since boot.");
+
+    mcd_check_ack_only(t.fd, "b1;0");
+    counter = guest_counter(&t);
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(guest_counter(&t), ==, counter);
+    /* the stop reason is reported once */
+    g_free(st);
+    st = state_of(&t);
+    g_assert_cmpstr(st, ==, "state=debug.event=0.thread=0.type=0.address=0."
+                    "stop_str=stopped on request."
+                    "info_str=core 0 stopped by the debugger.");
+    g_free(st);
+    st = state_of(&t);
+    g_assert_cmpstr(st, ==, "state=debug.event=0.thread=0.type=0.address=0."
+                    "stop_str=.info_str=core 0 stopped by the debugger.");
+
+    mcd_check_ack_only(t.fd, "C0;0");
+    mcd_check_running(t.qts);
+    mcd_check_ack_only(t.fd, "b0;0");
+    counter = guest_counter(&t);
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(guest_counter(&t), ==, counter);
+
+    /* detaching lets the guest the debugger stopped run again */
+    mcd_check_ack_only(t.fd, "D");
+    mcd_check_running(t.qts);
+    close(t.fd);
+    qtest_quit(t.qts);
+    g_ptr_array_free(t.spaces, true);
+    g_ptr_array_free(t.regs, true);
+}
+
 /* With -smp 2 each core is opened and read on its own. */
 static void test_smp(void)
 {
@@ -718,6 +779,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/secure-ram", test_secure_ram);
     qtest_add_func("/mcd/arm/smp", test_smp);
     qtest_add_func("/mcd/arm/cpus", test_cpus);
+    qtest_add_func("/mcd/arm/run-control", test_run_control);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
     }

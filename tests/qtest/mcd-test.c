@@ -191,7 +191,7 @@ static void test_discovery(void)
                                mcd_cpu_type());
     mcd_check_reply(fd, "qcores", expected);
     mcd_check_reply(fd, "qresetf0", "0!name=full_system_reset.id=0.");
-    mcd_check_reply(fd, "qtrigger", "nr_trigger=16.type=1,2,3,4."
+    mcd_check_reply(fd, "qtrigger", "nr_trigger=0.type=1,2,3,4."
                 "option=break_on_trigger.action=check_data_value.");
 
     /* lists of a core need the core opened first */
@@ -334,6 +334,21 @@ static void test_negotiation(void)
     qtest_quit(qts);
 }
 
+/* A guest that never ran is "halted since boot", as era-1 expects. */
+static void test_state_since_boot(void)
+{
+    int fd;
+    QTestState *qts = mcd_start_with_client("-S", &fd);
+
+    mcd_check_handshake(fd);
+    mcd_check_ack_only(fd, "i0");
+    mcd_check_reply(fd, "qstate0", "state=halted.event=0.thread=0.type=0."
+                    "address=0.stop_str=.info_str=vm halted since boot.");
+    mcd_check_reply(fd, "qstate1", "");
+    close(fd);
+    qtest_quit(qts);
+}
+
 /* Detach ends the session; a new one can start on the same connection. */
 static void test_detach(void)
 {
@@ -425,6 +440,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/session/checksum", test_checksum);
     qtest_add_func("/mcd/session/negotiation", test_negotiation);
     qtest_add_func("/mcd/session/detach", test_detach);
+    qtest_add_func("/mcd/session/state-since-boot", test_state_since_boot);
     qtest_add_func("/mcd/start/none", test_none);
     qtest_add_func("/mcd/start/errors", test_start_errors);
 

@@ -40,6 +40,10 @@ static const MCDRegister fake_regs[] = {
     { 100, "sys.reg", 64, 2, 2, 0x1234, 0 },
 };
 
+void mcd_target_init(void)
+{
+}
+
 MCDSystemInfo *mcd_system_info(void)
 {
     MCDSystemInfo *info = g_new0(MCDSystemInfo, 1);
@@ -124,7 +128,30 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
     return MCD_ERR_NONE;
 }
 
+static bool fake_running = true;
+
+void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
+{
+    st->state = fake_running ? MCD_RUN_RUNNING : MCD_RUN_DEBUG;
+    st->stop_reason = g_strdup(fake_running ? "" : "stopped on request");
+    st->info = g_strdup_printf("core %" PRIu32 " %s", core->index,
+                               fake_running ? "running" : "stopped");
+}
+
+uint32_t mcd_target_go(Error **errp)
+{
+    fake_running = true;
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_target_break(Error **errp)
+{
+    fake_running = false;
+    return MCD_ERR_NONE;
+}
+
 void mcd_target_detach(void)
 {
+    fake_running = true;
     mcd_fake_detach_count++;
 }

@@ -141,7 +141,7 @@ static void test_handshake(void)
     check(c, "qsystem", "qemu-system");
     /* '.' cannot appear in a value: the device name "fake-1.0" */
     check(c, "qcores", "device=fake-1_0.core=fake-cpu.nr_cores=2.");
-    check(c, "qtrigger", "nr_trigger=16.type=1,2,3,4."
+    check(c, "qtrigger", "nr_trigger=0.type=1,2,3,4."
           "option=break_on_trigger.action=check_data_value.");
     client_free(c);
 }
@@ -401,6 +401,46 @@ static void test_memory(void)
     client_free(c);
 }
 
+static void test_run_control(void)
+{
+    Client *c = client_new();
+
+    check(c, "i0", NULL);
+    check(c, "qstate0", "state=running.event=0.thread=0.type=0.address=0."
+          "stop_str=.info_str=core 0 running.");
+    check(c, "b1;0", NULL);
+    check(c, "qstate0", "state=debug.event=0.thread=0.type=0.address=0."
+          "stop_str=stopped on request.info_str=core 0 stopped.");
+    check(c, "C0;0", NULL);
+    check(c, "qstate0", "state=running.event=0.thread=0.type=0.address=0."
+          "stop_str=.info_str=core 0 running.");
+    check(c, "b0;0", NULL);
+
+    /* era-1 clients read no reply to these: failures stay silent */
+    check(c, "C0;1", NULL);         /* core 1 is not open */
+    check(c, "C2;0", NULL);
+    check(c, "c0;0", NULL);         /* no single steps yet */
+    check(c, "r0", NULL);           /* no resets yet */
+    check(c, "Cx", NULL);
+    check(c, "qstate1", "");
+
+    check(c, "qprotocolerrors", "version=2.max_payload=33792."
+          "extensions=errors.enabled=errors.");
+    check(c, "C0;1", "error=257.text=core 1 is not open.");
+    check(c, "C2;0", "error=258.text=global must be 0 or 1, not 2.");
+    check(c, "c0;0", "error=256.text=single steps are not implemented yet.");
+    check(c, "r0", "error=256.text=resets are not implemented yet.");
+    check(c, "C1;0", "success");
+
+    /* detach lets a guest the debugger stopped run again */
+    check(c, "b1;0", "success");
+    check(c, "D", "success");
+    check(c, "i0", NULL);
+    check(c, "qstate0", "state=running.event=0.thread=0.type=0.address=0."
+          "stop_str=.info_str=core 0 running.");
+    client_free(c);
+}
+
 static void test_nul_in_payload(void)
 {
     Client *c = client_new();
@@ -431,6 +471,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/detach", test_detach);
     g_test_add_func("/mcd/protocol/registers", test_registers);
     g_test_add_func("/mcd/protocol/memory", test_memory);
+    g_test_add_func("/mcd/protocol/run-control", test_run_control);
     g_test_add_func("/mcd/protocol/nul-in-payload", test_nul_in_payload);
 
     return g_test_run();
