@@ -11,6 +11,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "exec/breakpoint.h"
 #include "exec/gdbstub.h"
 #include "exec/memory.h"
 #include "exec/tswap.h"
@@ -348,7 +349,62 @@ static struct {
     bool ever_ran;           /* the guest ran since QEMU started */
     bool debugger_stopped;   /* the VM is stopped because we stopped it */
     bool report_stop;        /* the stop was not reported yet */
+    uint32_t stop_core;      /* the core a trigger stopped */
+    uint32_t trig_type;      /* and the trigger, or 0 */
+    uint64_t trig_addr;      /* the data address a watchpoint hit */
 } mcd_run;
+
+/* A breakpoint or watchpoint the debugger set. */
+typedef struct MCDTrigger {
+    uint32_t core;
+    uint32_t type;
+    uint64_t addr;
+    CPUBreakpoint *bp;
+    CPUWatchpoint *wp;
+} MCDTrigger;
+
+static GArray *mcd_triggers;
+
+static const char *const mcd_trig_names[] = {
+    [MCD_TRIG_BREAKPOINT] = "breakpoint",
+    [MCD_TRIG_READ] = "read watchpoint",
+    [MCD_TRIG_WRITE] = "write watchpoint",
+    [MCD_TRIG_ACCESS] = "access watchpoint",
+};
+
+/* Which of our triggers stopped the VM, if any. */
+static void mcd_find_hit(void)
+{
+    CPUState *cpu;
+    size_t i;
+
+    mcd_run.trig_type = 0;
+    CPU_FOREACH(cpu) {
+        for (i = 0; i < mcd_triggers->len; i++) {
+            MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, i);
+
+            if (t->core != cpu->cpu_index) {
+                continue;
+            }
+            if (t->wp && cpu->watchpoint_hit == t->wp) {
+                mcd_run.trig_addr = t->wp->hitaddr;
+                /* consumed: the CPU must not see it again on resume */
+                cpu->watchpoint_hit = NULL;
+            } else if (!t->bp || cpu->cc->get_pc(cpu) != t->addr) {
+                continue;
+            } else {
+                mcd_run.trig_addr = 0;
+            }
+            mcd_run.stop_core = cpu->cpu_index;
+            mcd_run.trig_type = t->type;
+            mcd_run.debugger_stopped = true;
+            mcd_run.report_stop = true;
+            trace_mcd_trigger_hit(t->core, t->type, t->addr,
+                                  mcd_run.trig_addr);
+            return;
+        }
+    }
+}
 
 static void mcd_vm_state_change(void *opaque, bool running, RunState state)
 {
@@ -356,17 +412,123 @@ static void mcd_vm_state_change(void *opaque, bool running, RunState state)
         mcd_run.ever_ran = true;
         mcd_run.debugger_stopped = false;
         mcd_run.report_stop = false;
+        mcd_run.trig_type = 0;
+    } else if (state == RUN_STATE_DEBUG) {
+        mcd_find_hit();
     }
+}
+
+static MCDTrigger *find_trigger(uint32_t core, uint32_t type, uint64_t addr,
+                                size_t *index, unsigned *count)
+{
+    MCDTrigger *found = NULL;
+    size_t i;
+
+    *count = 0;
+    for (i = 0; i < mcd_triggers->len; i++) {
+        MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, i);
+
+        if (t->core != core) {
+            continue;
+        }
+        (*count)++;
+        if (t->type == type && t->addr == addr) {
+            *index = i;
+            found = t;
+        }
+    }
+    return found;
+}
+
+static void remove_trigger(size_t index)
+{
+    MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, index);
+    CPUState *cpu = qemu_get_cpu(t->core);
+
+    if (cpu && t->bp) {
+        cpu_breakpoint_remove_by_ref(cpu, t->bp);
+    } else if (cpu && t->wp) {
+        if (cpu->watchpoint_hit == t->wp) {
+            cpu->watchpoint_hit = NULL;
+        }
+        cpu_watchpoint_remove_by_ref(cpu, t->wp);
+    }
+    g_array_remove_index(mcd_triggers, index);
+}
+
+uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
+                              bool insert, Error **errp)
+{
+    static const int watch_flags[] = {
+        [MCD_TRIG_READ] = BP_MEM_READ,
+        [MCD_TRIG_WRITE] = BP_MEM_WRITE,
+        [MCD_TRIG_ACCESS] = BP_MEM_ACCESS,
+    };
+    CPUState *cpu = core_cpu(core, errp);
+    MCDTrigger new = { .core = core->index, .type = type, .addr = addr };
+    unsigned count;
+    size_t index;
+    int ret;
+
+    if (!cpu) {
+        return MCD_ERR_USAGE;
+    }
+    if (type < MCD_TRIG_BREAKPOINT || type > MCD_TRIG_ACCESS) {
+        error_setg(errp, "unknown trigger type %" PRIu32, type);
+        return MCD_ERR_TRIG_CREATE;
+    }
+    if (!find_trigger(core->index, type, addr, &index, &count)) {
+        if (!insert) {
+            error_setg(errp, "no %s at 0x%" PRIx64 " on core %" PRIu32,
+                       mcd_trig_names[type], addr, core->index);
+            return MCD_ERR_TRIG_ACCESS;
+        }
+    } else if (insert) {
+        error_setg(errp, "a %s at 0x%" PRIx64 " is already set",
+                   mcd_trig_names[type], addr);
+        return MCD_ERR_TRIG_CREATE;
+    } else {
+        remove_trigger(index);
+        return MCD_ERR_NONE;
+    }
+    if (count >= MCD_MAX_TRIGGERS) {
+        error_setg(errp, "core %" PRIu32 " has %d triggers already",
+                   core->index, MCD_MAX_TRIGGERS);
+        return MCD_ERR_TRIG_CREATE;
+    }
+    if (type == MCD_TRIG_BREAKPOINT) {
+        ret = cpu_breakpoint_insert(cpu, addr, BP_GDB, &new.bp);
+    } else {
+        ret = cpu_watchpoint_insert(cpu, addr, MCD_WATCH_LEN,
+                                    BP_GDB | watch_flags[type], &new.wp);
+    }
+    if (ret) {
+        error_setg(errp, "cannot set a %s at 0x%" PRIx64 ": %s",
+                   mcd_trig_names[type], addr, strerror(-ret));
+        return MCD_ERR_TRIG_CREATE;
+    }
+    g_array_append_val(mcd_triggers, new);
+    return MCD_ERR_NONE;
 }
 
 void mcd_target_init(void)
 {
+    mcd_triggers = g_array_new(false, true, sizeof(MCDTrigger));
     mcd_run.ever_ran = runstate_is_running();
     qemu_add_vm_change_state_handler(mcd_vm_state_change, NULL);
 }
 
+static vaddr cpu_get_pc_of(MCDCore *core)
+{
+    CPUState *cpu = qemu_get_cpu(core->index);
+
+    return cpu ? cpu->cc->get_pc(cpu) : 0;
+}
+
 void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
 {
+    st->trig_type = 0;
+    st->trig_addr = 0;
     if (runstate_is_running()) {
         st->state = MCD_RUN_RUNNING;
         st->stop_reason = g_strdup("");
@@ -382,9 +544,26 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
     }
     if (mcd_run.debugger_stopped) {
         st->state = MCD_RUN_DEBUG;
-        st->stop_reason = g_strdup(mcd_run.report_stop ? "stopped on request"
-                                                       : "");
-        mcd_run.report_stop = false;
+        if (!mcd_run.report_stop ||
+            (mcd_run.trig_type && mcd_run.stop_core != core->index)) {
+            st->stop_reason = g_strdup("");
+        } else if (!mcd_run.trig_type) {
+            st->stop_reason = g_strdup("stopped on request");
+        } else if (mcd_run.trig_type == MCD_TRIG_BREAKPOINT) {
+            st->trig_type = mcd_run.trig_type;
+            st->stop_reason = g_strdup_printf(
+                "stopped at a breakpoint at 0x%" PRIx64,
+                (uint64_t)cpu_get_pc_of(core));
+        } else {
+            st->trig_type = mcd_run.trig_type;
+            st->trig_addr = mcd_run.trig_addr;
+            st->stop_reason = g_strdup_printf(
+                "stopped by a %s hit at 0x%" PRIx64,
+                mcd_trig_names[mcd_run.trig_type], mcd_run.trig_addr);
+        }
+        if (!mcd_run.trig_type || mcd_run.stop_core == core->index) {
+            mcd_run.report_stop = false;
+        }
         st->info = g_strdup_printf("core %" PRIu32 " stopped by the debugger",
                                    core->index);
         return;
@@ -415,6 +594,9 @@ uint32_t mcd_target_break(Error **errp)
 void mcd_target_detach(void)
 {
     trace_mcd_target_detach();
+    while (mcd_triggers && mcd_triggers->len) {
+        remove_trigger(mcd_triggers->len - 1);
+    }
     /* a guest that the debugger stopped runs again */
     if (mcd_run.debugger_stopped && !runstate_is_running()) {
         vm_start();

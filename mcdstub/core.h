@@ -22,6 +22,8 @@
 #define MCD_ERR_MEM_SPACE_ID        0x1410
 #define MCD_ERR_NO_REG_GROUPS       0x1440
 #define MCD_ERR_REG_GROUP_ID        0x1441
+#define MCD_ERR_TRIG_CREATE         0x3200
+#define MCD_ERR_TRIG_ACCESS         0x3201
 #define MCD_ERR_TXLIST_READ         0x2100
 #define MCD_ERR_TXLIST_WRITE        0x2101
 
@@ -242,6 +244,34 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
                                 bool is_write, Error **errp);
 
+/* Trigger types of the era-1 protocol */
+#define MCD_TRIG_BREAKPOINT     1
+#define MCD_TRIG_READ           2
+#define MCD_TRIG_WRITE          3
+#define MCD_TRIG_ACCESS         4
+
+/* How many triggers a core can have at once. */
+#define MCD_MAX_TRIGGERS        16
+
+/* The length of an era-1 watchpoint. */
+#define MCD_WATCH_LEN           4
+
+/**
+ * mcd_core_set_trigger() - set or remove a breakpoint or watchpoint
+ * @core: the core; the trigger stops this core only
+ * @type: MCD_TRIG_*
+ * @addr: the instruction address, or the first watched data address
+ * @insert: set rather than remove
+ * @errp: set on failure: an unknown type, too many triggers, a trigger
+ *        that is already set, or that is not set
+ *
+ * A hit stops the VM; mcd_core_get_state() then reports it.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
+                              bool insert, Error **errp);
+
 /**
  * typedef MCDRunState - the run state of a core, as MCD reports it
  * @MCD_RUN_RUNNING: executing
@@ -257,12 +287,19 @@ typedef enum MCDRunState {
 /**
  * typedef MCDCoreState - the state of a core and why it stopped
  * @state: the run state
+ * @trig_type: the MCD_TRIG_* type of the trigger that stopped the core,
+ *             or 0
+ * @trig_addr: the data address a watchpoint hit, or 0
  * @stop_reason: why the core stopped, reported once after each stop,
  *               else empty
  * @info: a description of the state
+ *
+ * The trigger fields too are reported once.
  */
 typedef struct MCDCoreState {
     MCDRunState state;
+    uint32_t trig_type;
+    uint64_t trig_addr;
     char *stop_reason;
     char *info;
 } MCDCoreState;

@@ -31,12 +31,9 @@
 /* Extensions a client can enable with the "protocol" query. */
 #define MCD_EXT_ERRORS "errors"
 
-/*
- * What the era-1 trigger query reports: no triggers yet, so that clients
- * do not try to set any.
- */
+/* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
 #define MCD_TRIGGER_INFO \
-    "nr_trigger=0.type=1,2,3,4.option=break_on_trigger." \
+    "nr_trigger=16.type=1,2,3,4.option=break_on_trigger." \
     "action=check_data_value."
 
 /*
@@ -481,8 +478,8 @@ static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
     rec_str(rec, "state", mcd_run_state_names[st.state]);
     rec_u64(rec, "event", 0);
     rec_u64(rec, "thread", 0);
-    rec_u64(rec, "type", 0);
-    rec_u64(rec, "address", 0);
+    rec_u64(rec, "type", st.trig_type);
+    rec_u64(rec, "address", st.trig_addr);
     rec_str(rec, "stop_str", st.stop_reason);
     rec_str(rec, "info_str", st.info);
     g_free(st.stop_reason);
@@ -792,6 +789,39 @@ static void handle_reset(MCDServer *s, const MCDCmdArgs *args)
                     "resets are not implemented yet");
 }
 
+/*
+ * "t<core>;<type>;<address>;<trigger id>" sets a trigger, "T..." removes
+ * it; the client's trigger id is not needed.
+ */
+static void set_trigger(MCDServer *s, const MCDCmdArgs *args, bool insert)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    Error *err = NULL;
+    uint32_t code;
+
+    if (!core) {
+        return;
+    }
+    code = mcd_core_set_trigger(core, args->arg[1].u32, args->arg[2].u64,
+                                insert, &err);
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+        return;
+    }
+    mcd_reply(s, MCD_REPLY_SUCCESS);
+}
+
+static void handle_insert_trigger(MCDServer *s, const MCDCmdArgs *args)
+{
+    set_trigger(s, args, true);
+}
+
+static void handle_remove_trigger(MCDServer *s, const MCDCmdArgs *args)
+{
+    set_trigger(s, args, false);
+}
+
 static const MCDCmd mcd_commands[] = {
     { "I", "", handle_open_server },
     { "D", "", handle_detach },
@@ -807,6 +837,8 @@ static const MCDCmd mcd_commands[] = {
     { "b", "dc", handle_break, MCD_ERA1_SILENT },
     { "c", "dc", handle_step, MCD_ERA1_SILENT },
     { "r", "d", handle_reset, MCD_ERA1_SILENT },
+    { "t", "cdld", handle_insert_trigger },
+    { "T", "cdld", handle_remove_trigger },
 };
 
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,

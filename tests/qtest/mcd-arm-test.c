@@ -740,6 +740,122 @@ static void test_run_control(void)
     g_ptr_array_free(t.regs, true);
 }
 
+/* Wait until qstate0 says the core stopped; return that state record. */
+static char *wait_for_debug(ArmTest *t)
+{
+    int i;
+
+    for (i = 0; i < 2000; i++) {
+        char *st = state_of(t);
+
+        if (g_str_has_prefix(st, "state=debug.")) {
+            return st;
+        }
+        g_free(st);
+        g_usleep(10 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+static char *cmdf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static char *cmdf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    s = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Breakpoints and watchpoints stop the guest where they should. */
+static void test_triggers(void)
+{
+    ArmTest t = { 0 };
+    uint64_t store, counter_addr, counter;
+    g_autofree char *st = NULL;
+    g_autofree char *expected = NULL;
+    g_autofree char *set = NULL;
+    g_autofree char *clear = NULL;
+    int i;
+
+    arm_start(&t, false, "");
+    /* the store of the counter */
+    store = t.aa64 ? LOOP_A64 + 12 : LOOP_A32 + 12;
+    counter_addr = GUEST_RESULT + (t.aa64 ? 8 : 4);
+
+    /* a breakpoint on the store stops with the PC there */
+    set = cmdf("t0;1;%" PRIu64 ";1", store);
+    clear = cmdf("T0;1;%" PRIu64 ";1", store);
+    mcd_check_reply(t.fd, set, "success");
+    mcd_check_reply(t.fd, set, "error");            /* already set */
+    mcd_check_ack_only(t.fd, "C1;0");
+    st = wait_for_debug(&t);
+    expected = cmdf("state=debug.event=0.thread=0.type=1.address=0."
+                    "stop_str=stopped at a breakpoint at 0x%" PRIx64 "."
+                    "info_str=core 0 stopped by the debugger.", store);
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, store);
+    /* reported once */
+    g_free(st);
+    st = state_of(&t);
+    g_assert_cmpstr(st, ==, "state=debug.event=0.thread=0.type=0.address=0."
+                    "stop_str=.info_str=core 0 stopped by the debugger.");
+    mcd_check_reply(t.fd, clear, "success");
+    mcd_check_reply(t.fd, clear, "error");          /* not set any more */
+
+    /* a write watchpoint on the counter stops with the address hit */
+    g_free(set);
+    g_free(clear);
+    set = cmdf("t0;3;%" PRIu64 ";2", counter_addr);
+    clear = cmdf("T0;3;%" PRIu64 ";2", counter_addr);
+    mcd_check_reply(t.fd, set, "success");
+    counter = guest_counter(&t);
+    mcd_check_ack_only(t.fd, "C1;0");
+    g_free(st);
+    st = wait_for_debug(&t);
+    g_free(expected);
+    expected = cmdf("state=debug.event=0.thread=0.type=3.address=%" PRIu64
+                    ".stop_str=stopped by a write watchpoint hit at 0x%"
+                    PRIx64 ".info_str=core 0 stopped by the debugger.",
+                    counter_addr, counter_addr);
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmpuint(guest_counter(&t) - counter, <=, 1);
+    mcd_check_reply(t.fd, clear, "success");
+
+    /* bad triggers, and the limit */
+    mcd_check_reply(t.fd, "t0;5;0;1", "error");
+    mcd_check_reply(t.fd, "t7;1;0;1", "error");
+    for (i = 0; i < 16; i++) {
+        g_autofree char *c = cmdf("t0;1;%d;1", 0x40400000 + 4 * i);
+
+        mcd_check_reply(t.fd, c, "success");
+    }
+    mcd_check_reply(t.fd, "t0;1;1077936192;1", "error");   /* the 17th */
+    mcd_check_reply(t.fd, "T0;1;1077936128;1", "success");
+
+    /*
+     * Detaching removes them all, here with a breakpoint in the loop, and
+     * lets the guest run undisturbed.
+     */
+    g_free(set);
+    set = cmdf("t0;1;%" PRIu64 ";1", store);
+    mcd_check_reply(t.fd, set, "success");
+    mcd_check_ack_only(t.fd, "D");
+    mcd_check_running(t.qts);
+    counter = guest_counter(&t);
+    for (i = 0; i < 2000 && guest_counter(&t) < counter + 1000; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(guest_counter(&t), >=, counter + 1000);
+    mcd_check_running(t.qts);
+    close(t.fd);
+    qtest_quit(t.qts);
+    g_ptr_array_free(t.spaces, true);
+    g_ptr_array_free(t.regs, true);
+}
+
 /* With -smp 2 each core is opened and read on its own. */
 static void test_smp(void)
 {
@@ -780,6 +896,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/smp", test_smp);
     qtest_add_func("/mcd/arm/cpus", test_cpus);
     qtest_add_func("/mcd/arm/run-control", test_run_control);
+    qtest_add_func("/mcd/arm/triggers", test_triggers);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
     }

@@ -191,7 +191,7 @@ static void test_discovery(void)
                                mcd_cpu_type());
     mcd_check_reply(fd, "qcores", expected);
     mcd_check_reply(fd, "qresetf0", "0!name=full_system_reset.id=0.");
-    mcd_check_reply(fd, "qtrigger", "nr_trigger=0.type=1,2,3,4."
+    mcd_check_reply(fd, "qtrigger", "nr_trigger=16.type=1,2,3,4."
                 "option=break_on_trigger.action=check_data_value.");
 
     /* lists of a core need the core opened first */

@@ -133,6 +133,8 @@ static bool fake_running = true;
 void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
 {
     st->state = fake_running ? MCD_RUN_RUNNING : MCD_RUN_DEBUG;
+    st->trig_type = 0;
+    st->trig_addr = 0;
     st->stop_reason = g_strdup(fake_running ? "" : "stopped on request");
     st->info = g_strdup_printf("core %" PRIu32 " %s", core->index,
                                fake_running ? "running" : "stopped");
@@ -147,6 +149,16 @@ uint32_t mcd_target_go(Error **errp)
 uint32_t mcd_target_break(Error **errp)
 {
     fake_running = false;
+    return MCD_ERR_NONE;
+}
+
+uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
+                              bool insert, Error **errp)
+{
+    if (type < MCD_TRIG_BREAKPOINT || type > MCD_TRIG_ACCESS) {
+        error_setg(errp, "unknown trigger type %" PRIu32, type);
+        return MCD_ERR_TRIG_CREATE;
+    }
     return MCD_ERR_NONE;
 }
 

@@ -141,7 +141,7 @@ static void test_handshake(void)
     check(c, "qsystem", "qemu-system");
     /* '.' cannot appear in a value: the device name "fake-1.0" */
     check(c, "qcores", "device=fake-1_0.core=fake-cpu.nr_cores=2.");
-    check(c, "qtrigger", "nr_trigger=0.type=1,2,3,4."
+    check(c, "qtrigger", "nr_trigger=16.type=1,2,3,4."
           "option=break_on_trigger.action=check_data_value.");
     client_free(c);
 }
