@@ -132,6 +132,23 @@ static void mcd_reply_done(MCDServer *s)
     }
 }
 
+/*
+ * Answer the result of a core operation: @ok on success (with %NULL, as
+ * mcd_reply_done()), the error otherwise, which is freed.
+ */
+static void reply_result(MCDServer *s, uint32_t code, Error *err,
+                         const char *ok)
+{
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+    } else if (ok) {
+        mcd_reply(s, ok);
+    } else {
+        mcd_reply_done(s);
+    }
+}
+
 typedef void (*MCDListItemFn)(GString *rec, const void *item);
 
 /*
@@ -648,12 +665,7 @@ static void handle_write_register(MCDServer *s, const MCDCmdArgs *args)
         return;
     }
     code = mcd_core_write_register(core, reg, args->data->data, &err);
-    if (code != MCD_ERR_NONE) {
-        mcd_reply_error(s, code, "%s", error_get_pretty(err));
-        error_free(err);
-        return;
-    }
-    mcd_reply(s, MCD_REPLY_SUCCESS);
+    reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
 static const MCDMemSpace *find_memory(MCDServer *s, MCDCore *core,
@@ -722,12 +734,7 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
     }
     code = mcd_core_access_memory(core, ms, args->arg[2].u64,
                                   args->data->data, len, true, &err);
-    if (code != MCD_ERR_NONE) {
-        mcd_reply_error(s, code, "%s", error_get_pretty(err));
-        error_free(err);
-        return;
-    }
-    mcd_reply(s, MCD_REPLY_SUCCESS);
+    reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
 /*
@@ -747,22 +754,12 @@ static bool run_control_args(MCDServer *s, const MCDCmdArgs *args)
     return global || open_core(s, args->arg[1].u32);
 }
 
-static void reply_result(MCDServer *s, uint32_t code, Error *err)
-{
-    if (code != MCD_ERR_NONE) {
-        mcd_reply_error(s, code, "%s", error_get_pretty(err));
-        error_free(err);
-    } else {
-        mcd_reply_done(s);
-    }
-}
-
 static void handle_go(MCDServer *s, const MCDCmdArgs *args)
 {
     Error *err = NULL;
 
     if (run_control_args(s, args)) {
-        reply_result(s, mcd_target_go(&err), err);
+        reply_result(s, mcd_target_go(&err), err, NULL);
     }
 }
 
@@ -771,7 +768,7 @@ static void handle_break(MCDServer *s, const MCDCmdArgs *args)
     Error *err = NULL;
 
     if (run_control_args(s, args)) {
-        reply_result(s, mcd_target_break(&err), err);
+        reply_result(s, mcd_target_break(&err), err, NULL);
     }
 }
 
@@ -804,12 +801,7 @@ static void set_trigger(MCDServer *s, const MCDCmdArgs *args, bool insert)
     }
     code = mcd_core_set_trigger(core, args->arg[1].u32, args->arg[2].u64,
                                 insert, &err);
-    if (code != MCD_ERR_NONE) {
-        mcd_reply_error(s, code, "%s", error_get_pretty(err));
-        error_free(err);
-        return;
-    }
-    mcd_reply(s, MCD_REPLY_SUCCESS);
+    reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
 static void handle_insert_trigger(MCDServer *s, const MCDCmdArgs *args)
