@@ -8,20 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
 dir=$MCD_WORK/build-nomcd
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$MCD_WORK}
-export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
-
-if [ ! -f "$dir/build.ninja" ]; then
-    mcd_say "configuring a build without the MCD stub in $dir"
-    mkdir -p "$dir"
-    (cd "$dir" && ../configure "${MCD_CONFIGURE_ARGS[@]}" \
-        --target-list=arm-softmmu --disable-mcd \
-        --cc="ccache gcc" --cxx="ccache g++" > configure.log 2>&1) || {
-        tail -n 30 "$dir/configure.log" >&2
-        rm -f "$dir/build.ninja"
-        mcd_die "configure --disable-mcd failed"
-    }
-fi
+mcd_configure "$dir" --target-list=arm-softmmu --disable-mcd
 ninja -C "$dir" qemu-system-arm
 
 expected="mcdstub: this QEMU was built without the MCD stub"

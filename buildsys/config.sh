@@ -36,6 +36,10 @@ MCD_CONFIGURE_ARGS=(
 # linked into the working copy at the same path.
 MCD_OVERLAY_DIRS=(mcdstub include/mcdstub tests docs)
 
+# Cache hits across clones at other paths (CI builds in a fresh clone).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$MCD_WORK}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+
 mcd_say() {
     printf '==> %s\n' "$*" >&2
 }
@@ -43,4 +47,21 @@ mcd_say() {
 mcd_die() {
     printf 'error: %s\n' "$*" >&2
     exit 1
+}
+
+# mcd_configure DIR ARGS...: configure the working copy into the build
+# directory DIR (a subdirectory of it) with MCD_CONFIGURE_ARGS and ARGS,
+# with ccache, unless DIR is configured already.
+mcd_configure() {
+    local dir=$1
+    shift
+    [ -f "$dir/build.ninja" ] && return 0
+    mcd_say "configuring QEMU $(cat "$MCD_WORK/VERSION") in $dir ($*)"
+    mkdir -p "$dir"
+    (cd "$dir" && ../configure "${MCD_CONFIGURE_ARGS[@]}" "$@" \
+        --cc="ccache gcc" --cxx="ccache g++" > configure.log 2>&1) || {
+        tail -n 30 "$dir/configure.log" >&2
+        rm -f "$dir/build.ninja"
+        mcd_die "configure failed, see $dir/configure.log"
+    }
 }
