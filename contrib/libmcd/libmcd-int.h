@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmcd internals: the connection to the MCD stub, records, and the
+ * state of the open server and cores.
+ *
+ * libmcd is MIT licensed, so that proprietary debuggers may load it.
+ */
+
+#ifndef LIBMCD_INT_H
+#define LIBMCD_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "mcd_api.h"
+
+#define LM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* The largest reply payload accepted; the stub sends at most 33 KiB. */
+#define LM_MAX_REPLY (128 * 1024)
+/* Room for the largest command: a memory write of max_data bytes. */
+#define LM_MAX_COMMAND (128 * 1024)
+
+/* Time limits, in milliseconds. */
+#define LM_CONNECT_TIMEOUT 5000
+#define LM_REPLY_TIMEOUT 15000
+/* How long an era-1 server is given to answer "error" to i and d. */
+#define LM_ERA1_ERROR_WAIT 100
+/* How long a step may take before the core stops again. */
+#define LM_STEP_TIMEOUT 10000
+
+/*
+ * transport.c: one TCP connection to the stub and the packet framing
+ * "$payload#|" (replies may also end gdb-style with "#xx").
+ */
+
+typedef enum LmIoResult {
+    LM_IO_OK = 0,
+    LM_IO_TIMEOUT = -1,     /* nothing arrived in time */
+    LM_IO_CLOSED = -2,      /* the connection is gone */
+    LM_IO_PROTOCOL = -3,    /* an oversized or malformed packet */
+} LmIoResult;
+
+typedef struct LmConn {
+    int fd;
+    uint8_t *rx;            /* received bytes not consumed yet */
+    size_t rx_pos;
+    size_t rx_len;
+    size_t rx_size;
+} LmConn;
+
+void lm_conn_init(LmConn *c);
+int lm_conn_open(LmConn *c, const char *host, uint32_t port, char *err,
+                 size_t err_size);
+void lm_conn_close(LmConn *c);
+bool lm_conn_is_open(const LmConn *c);
+/* Send one packet and wait for its '+'. */
+LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len);
+/*
+ * Receive the next packet into @buf (NUL-terminated, at most @size - 1
+ * bytes), skipping notifications.
+ */
+LmIoResult lm_conn_recv(LmConn *c, char *buf, size_t size, size_t *len,
+                        int timeout_ms);
+const char *lm_io_strerror(LmIoResult r);
+
+/*
+ * records.c: "key=value." records, "<next>!" pagination and hex data.
+ */
+
+#define LM_RECORD_MAX_ITEMS 64
+
+typedef struct LmRecord {
+    bool paginated;         /* it started with "<next>!" */
+    uint32_t next;          /* the index of the next item, 0 after the last */
+    unsigned int count;
+    const char *key[LM_RECORD_MAX_ITEMS];
+    const char *value[LM_RECORD_MAX_ITEMS];
+} LmRecord;
+
+/* Parse @text in place; false if it is malformed. */
+bool lm_record_parse(char *text, LmRecord *rec);
+const char *lm_record_get(const LmRecord *rec, const char *key);
+bool lm_record_u64(const LmRecord *rec, const char *key, uint64_t *value);
+bool lm_record_u32(const LmRecord *rec, const char *key, uint32_t *value);
+/* A decimal number, optionally negative (two's complement). */
+bool lm_parse_u64(const char *text, uint64_t *value);
+/* Is @name one of the comma separated items of @list? */
+bool lm_list_has(const char *list, const char *name);
+void lm_hex_encode(const uint8_t *data, size_t len, char *out);
+/* Decode exactly @len bytes from @hex, which must be 2 * @len digits. */
+bool lm_hex_decode(const char *hex, size_t hex_len, uint8_t *out,
+                   size_t len);
+/* Copy @src into @dst of @size bytes, truncated and NUL-terminated. */
+void lm_strlcpy(char *dst, const char *src, size_t size);
+
+/*
+ * libmcd.c and target.c: the server, its cores and the API.
+ */
+
+typedef struct LmError {
+    mcd_return_et ret;
+    mcd_error_code_et code;
+    mcd_error_event_et events;
+    char text[MCD_INFO_STR_LEN];
+} LmError;
+
+typedef struct LmTrigger {
+    bool used;
+    bool set;               /* set in the stub */
+    bool captured;          /* it stopped the core last */
+    uint32_t type;          /* the protocol's trigger type, 1 to 4 */
+    uint64_t addr;
+    uint64_t len;           /* watchpoint length in bytes */
+    uint32_t size;          /* of the stored structure */
+    union {
+        mcd_trig_simple_core_st simple;
+        mcd_trig_complex_core_st complex;
+    } u;
+} LmTrigger;
+
+typedef struct LmResetClass {
+    uint32_t id;
+    char name[MCD_INFO_STR_LEN];
+} LmResetClass;
+
+struct LmServer;
+
+typedef struct LmCore {
+    mcd_core_st pub;
+    mcd_core_con_info_st con;
+    struct LmServer *srv;
+    uint32_t index;
+    LmError err;
+    bool have_spaces;
+    mcd_memspace_st *spaces;
+    uint32_t n_spaces;
+    bool have_groups;
+    mcd_register_group_st *groups;
+    uint32_t n_groups;
+    bool have_regs;
+    mcd_register_info_st *regs;
+    uint32_t n_regs;
+    LmTrigger trigs[MCD_MAX_TRIGS];     /* trigger id = index + 1 */
+    /* a stop that libmcd's own state polling saw first */
+    bool stop_pending;
+    char stop_str[MCD_INFO_STR_LEN];
+    uint32_t stop_type;
+    uint64_t stop_addr;
+} LmCore;
+
+typedef struct LmServer {
+    mcd_server_st pub;
+    LmConn conn;
+    char host[MCD_HOSTNAME_LEN];
+    uint32_t port;
+    char system_key[MCD_KEY_LEN];
+    char config[2 * MCD_HOSTNAME_LEN + 64];
+    char system[MCD_UNIQUE_NAME_LEN];
+    char device[MCD_UNIQUE_NAME_LEN];
+    char core_model[MCD_UNIQUE_NAME_LEN];
+    uint32_t nr_cores;
+    uint32_t core_type;             /* ELF machine, 0 if unknown */
+    LmCore **cores;
+    /* negotiated protocol */
+    bool era1;
+    uint32_t version;
+    uint32_t max_payload;
+    uint32_t max_data;
+    bool ext_errors;
+    bool ext_steps;
+    bool ext_wplen;
+    bool ext_resethalt;
+    char extensions[256];           /* as offered */
+    /* reset classes, read once */
+    bool have_resets;
+    uint32_t n_resets;
+    LmResetClass resets[32];
+    /* buffers */
+    char *cmd;
+    char *reply;
+    size_t reply_len;
+} LmServer;
+
+/* Record an error in @e; returns MCD_RET_ACT_HANDLE_ERROR. */
+mcd_return_et lm_fail(LmError *e, mcd_error_code_et code, const char *fmt,
+                      ...) LM_PRINTF(3, 4);
+void lm_clear(LmError *e);
+
+/*
+ * Commands.  Each sends one packet and reads what the stub answers;
+ * on failure the error is in @e, with @code unless the stub sent its
+ * own (errors extension).
+ */
+
+/* A command that era-1 stubs only acknowledge: i, d, C, b, c, r, D. */
+mcd_return_et lm_cmd_done(LmServer *s, LmError *e, mcd_error_code_et code,
+                          bool era1_may_fail, const char *fmt, ...)
+    LM_PRINTF(5, 6);
+/* A command with a reply, left in s->reply. */
+mcd_return_et lm_cmd_reply(LmServer *s, LmError *e, mcd_error_code_et code,
+                           const char *fmt, ...) LM_PRINTF(4, 5);
+/* The same with a ready-made command in s->cmd of @len bytes. */
+mcd_return_et lm_cmd_reply_raw(LmServer *s, LmError *e,
+                               mcd_error_code_et code, size_t len);
+/* A command whose reply must be "success". */
+mcd_return_et lm_cmd_success(LmServer *s, LmError *e, mcd_error_code_et code,
+                             const char *fmt, ...) LM_PRINTF(4, 5);
+
+/* The cached lists of a core, read from the stub the first time. */
+mcd_return_et lm_core_spaces(LmCore *c);
+mcd_return_et lm_core_regs(LmCore *c);
+
+/* target.c */
+mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist);
+mcd_return_et lm_run(LmCore *c, bool global);
+mcd_return_et lm_stop(LmCore *c, bool global);
+mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
+                      uint32_t n);
+mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state);
+mcd_return_et lm_qry_trig_info(LmCore *c, mcd_trig_info_st *info);
+mcd_return_et lm_create_trig(LmCore *c, void *trig, uint32_t *trig_id);
+mcd_return_et lm_qry_trig(LmCore *c, uint32_t trig_id, uint32_t max_size,
+                          void *trig);
+mcd_return_et lm_remove_trig(LmCore *c, uint32_t trig_id);
+mcd_return_et lm_qry_trig_state(LmCore *c, uint32_t trig_id,
+                                mcd_trig_state_st *state);
+mcd_return_et lm_activate_trig_set(LmCore *c);
+mcd_return_et lm_remove_trig_set(LmCore *c);
+mcd_return_et lm_qry_trig_set(LmCore *c, uint32_t start, uint32_t *num,
+                              uint32_t *ids);
+mcd_return_et lm_qry_trig_set_state(LmCore *c, mcd_trig_set_state_st *st);
+mcd_return_et lm_qry_rst_classes(LmCore *c, uint32_t *vector);
+mcd_return_et lm_qry_rst_class_info(LmCore *c, uint8_t rst_class,
+                                    mcd_rst_info_st *info);
+mcd_return_et lm_rst(LmCore *c, uint32_t vector, bool halt);
+
+/*
+ * The count-first convention of the list queries: with *@num 0 only the
+ * count is returned; otherwise up to *@num items from @start, and *@num
+ * is set to how many.  Sets *@first and *@n to the items to copy.
+ */
+mcd_return_et lm_list_range(LmError *e, uint32_t total, uint32_t start,
+                            uint32_t *num, const void *buf, uint32_t *first,
+                            uint32_t *n);
+
+#endif /* LIBMCD_INT_H */

@@ -1,0 +1,1764 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmcd: an MCD API (version 1.1) client library for QEMU's MCD stub.
+ *
+ * libmcd is MIT licensed, so that proprietary debuggers may load it.
+ *
+ * A debugger such as TRACE32 loads this library and calls the MCD API;
+ * the library turns the calls into the packets of the stub's protocol
+ * (docs/interop/mcd.rst) on a TCP connection.  This file has the
+ * initialization, the errors, the server connection with the protocol
+ * negotiation, the system, device and core discovery, the memory spaces
+ * and registers, and the functions libmcd does not implement; target.c
+ * has transactions, run control, triggers and resets.
+ *
+ * One server connection at a time.  Every API function takes one lock,
+ * so that the API may be called from several threads.
+ */
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "libmcd-int.h"
+
+#define LIBMCD_VERSION_MAJOR 1
+#define LIBMCD_VERSION_MINOR 0
+#define LIBMCD_VERSION_BUILD 0
+#define LIBMCD_VENDOR "QEMU"
+#define LIBMCD_AUTHOR "QEMU libmcd"
+
+#define DEFAULT_HOST "127.0.0.1"
+#define DEFAULT_PORT 1235
+
+#define REPLY_HANDSHAKE "shaking your hand"
+#define REPLY_SUCCESS "success"
+#define REPLY_ERROR "error"
+
+/* ELF machine numbers for mcd_core_con_info_st.core_type. */
+#define EM_ARM_NUM 40
+#define EM_AARCH64_NUM 183
+
+/* The era-1 client moved memory in 256-byte chunks. */
+#define ERA1_MAX_DATA 256
+#define ERA1_MAX_PAYLOAD 1024
+/* The most list items libmcd reads from one list. */
+#define MAX_LIST_ITEMS 100000
+/* The most cores libmcd handles. */
+#define MAX_CORES 4096
+
+static struct {
+    pthread_mutex_t lock;
+    bool initialized;
+    LmServer *server;
+    LmError err;            /* the last error without a core */
+} lm = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/*
+ * Errors
+ */
+
+void lm_clear(LmError *e)
+{
+    memset(e, 0, sizeof(*e));
+}
+
+mcd_return_et lm_fail(LmError *e, mcd_error_code_et code, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    e->ret = MCD_RET_ACT_HANDLE_ERROR;
+    e->code = code;
+    e->events = MCD_ERR_EVT_NONE;
+    va_start(ap, fmt);
+    vsnprintf(e->text, sizeof(e->text), fmt, ap);
+    va_end(ap);
+    return MCD_RET_ACT_HANDLE_ERROR;
+}
+
+/*
+ * Commands
+ */
+
+/* A short form of the command in s->cmd for error messages. */
+static const char *cmd_name(LmServer *s, char *buf, size_t size)
+{
+    size_t len = strcspn(s->cmd, ";");
+
+    if (len > 24) {
+        len = 24;
+    }
+    if (len + 1 > size) {
+        len = size - 1;
+    }
+    memcpy(buf, s->cmd, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+static mcd_return_et io_fail(LmServer *s, LmError *e, LmIoResult r)
+{
+    char name[32];
+
+    return lm_fail(e, r == LM_IO_TIMEOUT ? MCD_ERR_TIMED_OUT
+                                         : MCD_ERR_CONNECTION,
+                   "%s (command '%s')", lm_io_strerror(r),
+                   cmd_name(s, name, sizeof(name)));
+}
+
+/* Send s->cmd, @len bytes, and wait for the ack and maybe the reply. */
+static mcd_return_et transact(LmServer *s, LmError *e, size_t len,
+                              bool reply)
+{
+    LmIoResult r;
+
+    s->reply[0] = '\0';
+    s->reply_len = 0;
+    if (!lm_conn_is_open(&s->conn)) {
+        return lm_fail(e, MCD_ERR_CONNECTION, "not connected to the MCD "
+                       "stub at %s:%u", s->host, s->port);
+    }
+    r = lm_conn_send(&s->conn, s->cmd, len);
+    if (r == LM_IO_OK && reply) {
+        r = lm_conn_recv(&s->conn, s->reply, LM_MAX_REPLY + 1,
+                         &s->reply_len, LM_REPLY_TIMEOUT);
+    }
+    return r == LM_IO_OK ? MCD_RET_ACT_NONE : io_fail(s, e, r);
+}
+
+static size_t format_cmd(LmServer *s, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(s->cmd, LM_MAX_COMMAND, fmt, ap);
+
+    return n < 0 ? 0 : (size_t)n < LM_MAX_COMMAND ? (size_t)n
+                                                  : LM_MAX_COMMAND - 1;
+}
+
+/*
+ * Is the reply a failure?  Then record it in @e: the code and text of
+ * an error record, else @code.
+ */
+static bool reply_failed(LmServer *s, LmError *e, mcd_error_code_et code)
+{
+    char name[32];
+    LmRecord rec;
+    uint32_t server_code;
+    const char *text;
+
+    cmd_name(s, name, sizeof(name));
+    if (s->reply[0] == '\0') {
+        lm_fail(e, code, s->ext_errors
+                ? "the MCD stub does not support the command '%s'"
+                : "the MCD stub failed or does not support the command '%s'",
+                name);
+        return true;
+    }
+    if (strcmp(s->reply, REPLY_ERROR) == 0) {
+        lm_fail(e, code, "the MCD stub failed the command '%s'", name);
+        return true;
+    }
+    if (strncmp(s->reply, "error=", 6) != 0) {
+        return false;
+    }
+    if (!lm_record_parse(s->reply, &rec) ||
+        !lm_record_u32(&rec, "error", &server_code) || server_code == 0) {
+        server_code = code;
+    }
+    text = lm_record_get(&rec, "text");
+    lm_fail(e, server_code, "%s (command '%s')",
+            text && *text ? text : "the MCD stub reported an error", name);
+    return true;
+}
+
+mcd_return_et lm_cmd_done(LmServer *s, LmError *e, mcd_error_code_et code,
+                          bool era1_may_fail, const char *fmt, ...)
+{
+    char name[32];
+    size_t len;
+    va_list ap;
+    mcd_return_et ret;
+    LmIoResult r;
+
+    va_start(ap, fmt);
+    len = format_cmd(s, fmt, ap);
+    va_end(ap);
+    ret = transact(s, e, len, s->ext_errors);
+    if (ret != MCD_RET_ACT_NONE) {
+        return ret;
+    }
+    if (s->ext_errors) {
+        if (strcmp(s->reply, REPLY_SUCCESS) == 0) {
+            return MCD_RET_ACT_NONE;
+        }
+        if (reply_failed(s, e, code)) {
+            return MCD_RET_ACT_HANDLE_ERROR;
+        }
+        return lm_fail(e, code, "unexpected reply '%.40s' to '%s'",
+                       s->reply, cmd_name(s, name, sizeof(name)));
+    }
+    if (era1_may_fail) {
+        /* an era-1 stub answers only failures, right after the '+' */
+        r = lm_conn_recv(&s->conn, s->reply, LM_MAX_REPLY + 1,
+                         &s->reply_len, LM_ERA1_ERROR_WAIT);
+        if (r == LM_IO_OK && strncmp(s->reply, REPLY_ERROR, 5) == 0) {
+            reply_failed(s, e, code);
+            return MCD_RET_ACT_HANDLE_ERROR;
+        }
+        if (r == LM_IO_CLOSED) {
+            return io_fail(s, e, r);
+        }
+    }
+    return MCD_RET_ACT_NONE;
+}
+
+mcd_return_et lm_cmd_reply_raw(LmServer *s, LmError *e,
+                               mcd_error_code_et code, size_t len)
+{
+    mcd_return_et ret = transact(s, e, len, true);
+
+    if (ret != MCD_RET_ACT_NONE) {
+        return ret;
+    }
+    return reply_failed(s, e, code) ? MCD_RET_ACT_HANDLE_ERROR
+                                    : MCD_RET_ACT_NONE;
+}
+
+mcd_return_et lm_cmd_reply(LmServer *s, LmError *e, mcd_error_code_et code,
+                           const char *fmt, ...)
+{
+    size_t len;
+    va_list ap;
+
+    va_start(ap, fmt);
+    len = format_cmd(s, fmt, ap);
+    va_end(ap);
+    return lm_cmd_reply_raw(s, e, code, len);
+}
+
+mcd_return_et lm_cmd_success(LmServer *s, LmError *e, mcd_error_code_et code,
+                             const char *fmt, ...)
+{
+    char name[32];
+    size_t len;
+    va_list ap;
+    mcd_return_et ret;
+
+    va_start(ap, fmt);
+    len = format_cmd(s, fmt, ap);
+    va_end(ap);
+    ret = lm_cmd_reply_raw(s, e, code, len);
+    if (ret == MCD_RET_ACT_NONE && strcmp(s->reply, REPLY_SUCCESS) != 0) {
+        return lm_fail(e, code, "unexpected reply '%.40s' to '%s'",
+                       s->reply, cmd_name(s, name, sizeof(name)));
+    }
+    return ret;
+}
+
+/*
+ * Paginated lists: "q<list>f<core>" answers the first item,
+ * "q<list>c<k>" item k; each reply starts with "<next>!", 0 after the
+ * last item.
+ */
+typedef bool (*ListItemFn)(void *ctx, const LmRecord *rec);
+
+static mcd_return_et fetch_list(LmServer *s, LmError *e,
+                                mcd_error_code_et code, const char *list,
+                                uint32_t core, ListItemFn fn, void *ctx)
+{
+    uint32_t index = 0;
+    uint32_t items = 0;
+    mcd_return_et ret;
+    LmRecord rec;
+
+    ret = lm_cmd_reply(s, e, code, "q%sf%u", list, core);
+    for (;;) {
+        if (ret != MCD_RET_ACT_NONE) {
+            return ret;
+        }
+        if (!lm_record_parse(s->reply, &rec) || !rec.paginated) {
+            return lm_fail(e, code, "malformed item %u of the %s list",
+                           index, list);
+        }
+        if (rec.count > 0 && !fn(ctx, &rec)) {
+            return lm_fail(e, code, "item %u of the %s list lacks a field "
+                           "or is out of range", index, list);
+        }
+        if (rec.next == 0) {
+            return MCD_RET_ACT_NONE;
+        }
+        if (rec.next <= index || ++items > MAX_LIST_ITEMS) {
+            return lm_fail(e, code, "the %s list does not end", list);
+        }
+        index = rec.next;
+        ret = lm_cmd_reply(s, e, code, "q%sc%u", list, index);
+    }
+}
+
+/* Make room for one more item in a growing array. */
+static bool grow(void **array, uint32_t count, size_t size)
+{
+    void *p;
+
+    if (count & (count - 1)) {
+        return true;            /* not a power of two: there is room */
+    }
+    p = realloc(*array, (count ? count * 2 : 4) * size);
+    if (!p) {
+        return false;
+    }
+    *array = p;
+    return true;
+}
+
+static bool memspace_item(void *ctx, const LmRecord *rec)
+{
+    LmCore *c = ctx;
+    mcd_memspace_st *ms;
+    const char *name = lm_record_get(rec, "name");
+    uint64_t v;
+
+    if (!name || !grow((void **)&c->spaces, c->n_spaces, sizeof(*ms))) {
+        return false;
+    }
+    ms = &c->spaces[c->n_spaces];
+    memset(ms, 0, sizeof(*ms));
+    lm_strlcpy(ms->mem_space_name, name, sizeof(ms->mem_space_name));
+    if (!lm_record_u32(rec, "id", &ms->mem_space_id) ||
+        !lm_record_u32(rec, "type", &ms->mem_type)) {
+        return false;
+    }
+    if (!lm_record_u32(rec, "bpm", &ms->bits_per_mau)) {
+        ms->bits_per_mau = 8;
+    }
+    ms->invariance = lm_record_u64(rec, "i", &v) ? (uint8_t)v : 1;
+    if (!lm_record_u32(rec, "e", &ms->endian)) {
+        ms->endian = MCD_ENDIAN_LITTLE;
+    }
+    if (!lm_record_u64(rec, "min", &ms->min_addr)) {
+        ms->min_addr = 0;
+    }
+    if (!lm_record_u64(rec, "max", &ms->max_addr)) {
+        ms->max_addr = UINT64_MAX;
+    }
+    if (!lm_record_u32(rec, "sao", &ms->supported_access_options)) {
+        ms->supported_access_options = 0;
+    }
+    c->n_spaces++;
+    return true;
+}
+
+static bool reggroup_item(void *ctx, const LmRecord *rec)
+{
+    LmCore *c = ctx;
+    mcd_register_group_st *g;
+    const char *name = lm_record_get(rec, "name");
+
+    if (!name || !grow((void **)&c->groups, c->n_groups, sizeof(*g))) {
+        return false;
+    }
+    g = &c->groups[c->n_groups];
+    memset(g, 0, sizeof(*g));
+    lm_strlcpy(g->reg_group_name, name, sizeof(g->reg_group_name));
+    if (!lm_record_u32(rec, "id", &g->reg_group_id)) {
+        return false;
+    }
+    c->n_groups++;
+    return true;
+}
+
+static bool reg_item(void *ctx, const LmRecord *rec)
+{
+    LmCore *c = ctx;
+    mcd_register_info_st *r;
+    const char *name = lm_record_get(rec, "name");
+
+    if (!name || !grow((void **)&c->regs, c->n_regs, sizeof(*r))) {
+        return false;
+    }
+    r = &c->regs[c->n_regs];
+    memset(r, 0, sizeof(*r));
+    lm_strlcpy(r->regname, name, sizeof(r->regname));
+    /* the register's address in its register space is its id */
+    if (!lm_record_u64(rec, "id", &r->addr.address) ||
+        !lm_record_u32(rec, "size", &r->regsize) || r->regsize == 0 ||
+        r->regsize > 8 * 4096 ||
+        !lm_record_u32(rec, "reggroupid", &r->reg_group_id) ||
+        !lm_record_u32(rec, "memspaceid", &r->addr.mem_space_id)) {
+        return false;
+    }
+    r->addr.addr_space_type = MCD_NOTUSED_ID;
+    if (!lm_record_u32(rec, "type", &r->reg_type)) {
+        r->reg_type = MCD_REG_TYPE_SIMPLE;
+    }
+    if (!lm_record_u32(rec, "thread", &r->hw_thread_id)) {
+        r->hw_thread_id = 0;
+    }
+    c->n_regs++;
+    return true;
+}
+
+mcd_return_et lm_core_spaces(LmCore *c)
+{
+    mcd_return_et ret;
+
+    if (c->have_spaces) {
+        return MCD_RET_ACT_NONE;
+    }
+    c->n_spaces = 0;
+    ret = fetch_list(c->srv, &c->err, MCD_ERR_NO_MEM_SPACES, "memory",
+                     c->index, memspace_item, c);
+    c->have_spaces = ret == MCD_RET_ACT_NONE;
+    return ret;
+}
+
+static mcd_return_et core_groups(LmCore *c)
+{
+    mcd_return_et ret;
+
+    if (c->have_groups) {
+        return MCD_RET_ACT_NONE;
+    }
+    c->n_groups = 0;
+    ret = fetch_list(c->srv, &c->err, MCD_ERR_NO_REG_GROUPS, "reggroup",
+                     c->index, reggroup_item, c);
+    c->have_groups = ret == MCD_RET_ACT_NONE;
+    return ret;
+}
+
+mcd_return_et lm_core_regs(LmCore *c)
+{
+    mcd_return_et ret;
+
+    if (c->have_regs) {
+        return MCD_RET_ACT_NONE;
+    }
+    c->n_regs = 0;
+    ret = fetch_list(c->srv, &c->err, MCD_ERR_GENERAL, "reg", c->index,
+                     reg_item, c);
+    c->have_regs = ret == MCD_RET_ACT_NONE;
+    return ret;
+}
+
+mcd_return_et lm_list_range(LmError *e, uint32_t total, uint32_t start,
+                            uint32_t *num, const void *buf, uint32_t *first,
+                            uint32_t *n)
+{
+    if (!num) {
+        return lm_fail(e, MCD_ERR_PARAM, "the count pointer is NULL");
+    }
+    *first = *n = 0;
+    if (*num == 0) {
+        *num = total;
+        return MCD_RET_ACT_NONE;
+    }
+    if (!buf) {
+        return lm_fail(e, MCD_ERR_PARAM, "asked for %u items without an "
+                       "array for them", *num);
+    }
+    if (start >= total) {
+        return lm_fail(e, MCD_ERR_PARAM, "start index %u, but there are "
+                       "only %u items", start, total);
+    }
+    *first = start;
+    *n = total - start < *num ? total - start : *num;
+    *num = *n;
+    return MCD_RET_ACT_NONE;
+}
+
+/*
+ * Entry and exit of the API functions
+ */
+
+static void lock(void)
+{
+    pthread_mutex_lock(&lm.lock);
+}
+
+static void unlock(void)
+{
+    pthread_mutex_unlock(&lm.lock);
+}
+
+static LmServer *find_server(const mcd_server_st *server)
+{
+    return server && lm.server && server == &lm.server->pub ? lm.server
+                                                            : NULL;
+}
+
+static LmCore *find_core(const mcd_core_st *core)
+{
+    LmServer *s = lm.server;
+    uint32_t i;
+
+    if (!core || !s) {
+        return NULL;
+    }
+    for (i = 0; i < s->nr_cores; i++) {
+        if (s->cores[i] && core == &s->cores[i]->pub) {
+            return s->cores[i];
+        }
+    }
+    return NULL;
+}
+
+/* Lock and find the open core @core; NULL (unlocked) with the error. */
+static LmCore *core_enter(const mcd_core_st *core, mcd_return_et *ret)
+{
+    LmCore *c;
+
+    lock();
+    c = find_core(core);
+    if (!c) {
+        *ret = lm_fail(&lm.err, lm.server ? MCD_ERR_PARAM : MCD_ERR_USAGE,
+                       lm.server ? "not a core opened with mcd_open_core_f"
+                                 : "no server is open");
+        unlock();
+        return NULL;
+    }
+    lm_clear(&c->err);
+    return c;
+}
+
+/* Unlock; the last error of a core is also the last error overall. */
+static mcd_return_et core_leave(LmCore *c, mcd_return_et ret)
+{
+    if (ret != MCD_RET_ACT_NONE) {
+        lm.err = c->err;
+    }
+    unlock();
+    return ret;
+}
+
+static mcd_return_et unimplemented(const mcd_core_st *core, const char *fn)
+{
+    LmCore *c;
+    mcd_return_et ret;
+
+    lock();
+    c = find_core(core);
+    ret = lm_fail(c ? &c->err : &lm.err, MCD_ERR_FN_UNIMPLEMENTED,
+                  "%s is not implemented by libmcd", fn);
+    if (c) {
+        lm.err = c->err;
+    }
+    unlock();
+    return ret;
+}
+
+/*
+ * Target initialization
+ */
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_initialize_f(const mcd_api_version_st *version_req,
+                 mcd_impl_version_info_st *impl_info)
+{
+    mcd_return_et ret = MCD_RET_ACT_NONE;
+
+    lock();
+    lm_clear(&lm.err);
+    if (!version_req || !impl_info) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "mcd_initialize_f needs a "
+                      "requested version and room for the implementation "
+                      "information");
+    } else if (version_req->v_api_major != MCD_API_VER_MAJOR ||
+               version_req->v_api_minor > MCD_API_VER_MINOR) {
+        ret = lm_fail(&lm.err, MCD_ERR_GENERAL, "libmcd implements MCD API "
+                      "%d.%d, not %u.%u", MCD_API_VER_MAJOR,
+                      MCD_API_VER_MINOR, version_req->v_api_major,
+                      version_req->v_api_minor);
+    }
+    if (impl_info) {
+        memset(impl_info, 0, sizeof(*impl_info));
+        impl_info->v_api.v_api_major = MCD_API_VER_MAJOR;
+        impl_info->v_api.v_api_minor = MCD_API_VER_MINOR;
+        lm_strlcpy(impl_info->v_api.author, LIBMCD_AUTHOR,
+                   sizeof(impl_info->v_api.author));
+        impl_info->v_imp_major = LIBMCD_VERSION_MAJOR;
+        impl_info->v_imp_minor = LIBMCD_VERSION_MINOR;
+        impl_info->v_imp_build = LIBMCD_VERSION_BUILD;
+        lm_strlcpy(impl_info->vendor, LIBMCD_VENDOR,
+                   sizeof(impl_info->vendor));
+        lm_strlcpy(impl_info->date, __DATE__, sizeof(impl_info->date));
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        lm.initialized = true;
+    }
+    unlock();
+    return ret;
+}
+
+static void server_free(LmServer *s);
+
+MCD_API void MCD_API_CALL mcd_exit_f(void)
+{
+    lock();
+    if (lm.server) {
+        server_free(lm.server);
+        lm.server = NULL;
+    }
+    lm.initialized = false;
+    lm_clear(&lm.err);
+    unlock();
+}
+
+/*
+ * Errors
+ */
+
+MCD_API void MCD_API_CALL
+mcd_qry_error_info_f(const mcd_core_st *core, mcd_error_info_st *error_info)
+{
+    const LmError *e;
+    LmCore *c;
+
+    if (!error_info) {
+        return;
+    }
+    lock();
+    c = find_core(core);
+    e = c ? &c->err : &lm.err;
+    memset(error_info, 0, sizeof(*error_info));
+    error_info->return_status = e->ret;
+    error_info->error_code = e->code;
+    error_info->error_events = e->events;
+    lm_strlcpy(error_info->error_str, e->text, sizeof(error_info->error_str));
+    unlock();
+}
+
+/*
+ * Server connection
+ */
+
+/*
+ * The configuration string: blank separated McdHostName="host" and
+ * McdServerPort="port" (key names in any case, quotes optional; other
+ * keys are ignored), or "host:port", "host" or ":port".
+ */
+static mcd_return_et parse_port(LmError *e, const char *text,
+                                uint32_t *port)
+{
+    uint64_t v;
+
+    if (!lm_parse_u64(text, &v) || text[0] == '-' || v == 0 || v > 65535) {
+        return lm_fail(e, MCD_ERR_PARAM, "bad server port '%s'", text);
+    }
+    *port = v;
+    return MCD_RET_ACT_NONE;
+}
+
+static mcd_return_et parse_config(LmError *e, const char *config,
+                                  char *host, size_t host_size,
+                                  uint32_t *port)
+{
+    char buf[512];
+    char value[256];
+    char key[64];
+    const char *p = config;
+    const char *colon;
+    size_t n;
+    mcd_return_et ret;
+
+    lm_strlcpy(host, DEFAULT_HOST, host_size);
+    *port = DEFAULT_PORT;
+    if (!config) {
+        return MCD_RET_ACT_NONE;
+    }
+    while (isspace((unsigned char)*p)) {
+        p++;
+    }
+    if (!*p) {
+        return MCD_RET_ACT_NONE;
+    }
+    if (!strchr(p, '=')) {
+        /* host:port */
+        lm_strlcpy(buf, p, sizeof(buf));
+        buf[strcspn(buf, " \t\r\n")] = '\0';
+        if (buf[0] == '[' && strchr(buf, ']')) {
+            /* [IPv6]:port */
+            char *end = strchr(buf, ']');
+
+            *end = '\0';
+            lm_strlcpy(host, buf + 1, host_size);
+            colon = end[1] == ':' ? end + 1 : NULL;
+        } else {
+            colon = strrchr(buf, ':');
+            if (colon && strchr(buf, ':') != colon) {
+                colon = NULL;               /* a bare IPv6 address */
+            }
+            if (colon != buf) {
+                n = colon ? (size_t)(colon - buf) : strlen(buf);
+                if (n + 1 > host_size) {
+                    return lm_fail(e, MCD_ERR_PARAM, "host name too long");
+                }
+                memcpy(host, buf, n);
+                host[n] = '\0';
+            }
+        }
+        return colon ? parse_port(e, colon + 1, port) : MCD_RET_ACT_NONE;
+    }
+    while (*p) {
+        while (isspace((unsigned char)*p)) {
+            p++;
+        }
+        if (!*p) {
+            break;
+        }
+        n = strcspn(p, "= \t\r\n");
+        lm_strlcpy(key, p, n + 1 < sizeof(key) ? n + 1 : sizeof(key));
+        p += n;
+        value[0] = '\0';
+        if (*p == '=') {
+            p++;
+            if (*p == '"') {
+                p++;
+                n = strcspn(p, "\"");
+                lm_strlcpy(value, p,
+                           n + 1 < sizeof(value) ? n + 1 : sizeof(value));
+                p += n;
+                if (*p == '"') {
+                    p++;
+                }
+            } else {
+                n = strcspn(p, " \t\r\n");
+                lm_strlcpy(value, p,
+                           n + 1 < sizeof(value) ? n + 1 : sizeof(value));
+                p += n;
+            }
+        }
+        if (strcasecmp(key, "McdHostName") == 0) {
+            if (!value[0] || strlen(value) + 1 > host_size) {
+                return lm_fail(e, MCD_ERR_PARAM, "bad host name '%s'", value);
+            }
+            lm_strlcpy(host, value, host_size);
+        } else if (strcasecmp(key, "McdServerPort") == 0) {
+            ret = parse_port(e, value, port);
+            if (ret != MCD_RET_ACT_NONE) {
+                return ret;
+            }
+        }
+    }
+    return MCD_RET_ACT_NONE;
+}
+
+static void core_free(LmCore *c)
+{
+    free(c->spaces);
+    free(c->groups);
+    free(c->regs);
+    free(c);
+}
+
+static void server_free(LmServer *s)
+{
+    LmError e;
+    uint32_t i;
+
+    for (i = 0; s->cores && i < s->nr_cores; i++) {
+        if (s->cores[i]) {
+            core_free(s->cores[i]);
+        }
+    }
+    if (lm_conn_is_open(&s->conn)) {
+        /* detach: the stub closes the cores and removes our triggers */
+        lm_cmd_done(s, &e, MCD_ERR_CONNECTION, false, "D");
+    }
+    lm_conn_close(&s->conn);
+    free(s->cores);
+    free(s->cmd);
+    free(s->reply);
+    free(s);
+}
+
+/*
+ * Ask for the protocol version and the extensions, and enable those
+ * libmcd knows.  An era-1 stub answers the empty packet.  For tests and
+ * for working around a stub, the environment variable LIBMCD_EXTENSIONS
+ * limits the extensions enabled to those it lists (comma separated), or
+ * with "era1" makes libmcd skip the negotiation and speak era 1.
+ */
+static mcd_return_et negotiate(LmServer *s, LmError *e)
+{
+    static const char *const known[] = {
+        "errors", "steps", "wplen", "resethalt",
+    };
+    char want[128] = "";
+    char enabled[256] = "";
+    const char *offered;
+    const char *v;
+    LmRecord rec;
+    uint32_t max_data;
+    size_t i;
+    mcd_return_et ret;
+
+    const char *limit = getenv("LIBMCD_EXTENSIONS");
+
+    if (limit && strcmp(limit, "era1") == 0) {
+        /* behave as the era-1 client: no negotiation */
+        ret = MCD_RET_ACT_HANDLE_ERROR;
+    } else {
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocol");
+    }
+    if (ret != MCD_RET_ACT_NONE && !lm_conn_is_open(&s->conn)) {
+        return ret;
+    }
+    if (ret != MCD_RET_ACT_NONE || !lm_record_parse(s->reply, &rec) ||
+        !lm_record_u32(&rec, "version", &s->version)) {
+        s->era1 = true;
+        s->version = 1;
+        s->max_payload = ERA1_MAX_PAYLOAD;
+        s->max_data = ERA1_MAX_DATA;
+        lm_clear(e);
+        return MCD_RET_ACT_NONE;
+    }
+    if (!lm_record_u32(&rec, "max_payload", &s->max_payload) ||
+        s->max_payload < 128) {
+        s->max_payload = ERA1_MAX_PAYLOAD;
+    }
+    if (!lm_record_u32(&rec, "max_data", &max_data) || max_data == 0) {
+        max_data = s->max_payload >= 33792 ? 16384
+                                           : (s->max_payload - 64) / 2;
+    }
+    /* a memory write of max_data bytes must fit in a packet */
+    if (max_data > (s->max_payload - 64) / 2) {
+        max_data = (s->max_payload - 64) / 2;
+    }
+    if (max_data > (LM_MAX_COMMAND - 64) / 2) {
+        max_data = (LM_MAX_COMMAND - 64) / 2;
+    }
+    s->max_data = max_data;
+    offered = lm_record_get(&rec, "extensions");
+    lm_strlcpy(s->extensions, offered ? offered : "", sizeof(s->extensions));
+    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (lm_list_has(s->extensions, known[i]) &&
+            (!limit || lm_list_has(limit, known[i]))) {
+            if (want[0]) {
+                strcat(want, ",");
+            }
+            strcat(want, known[i]);
+        }
+    }
+    if (!want[0]) {
+        return MCD_RET_ACT_NONE;
+    }
+    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocol%s", want);
+    if (ret != MCD_RET_ACT_NONE && lm_conn_is_open(&s->conn) &&
+        strcmp(want, "errors") != 0 && lm_list_has(want, "errors")) {
+        /* an extension the stub offers but refuses: errors alone */
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocolerrors");
+    }
+    if (ret != MCD_RET_ACT_NONE) {
+        if (!lm_conn_is_open(&s->conn)) {
+            return ret;
+        }
+        lm_clear(e);
+        return MCD_RET_ACT_NONE;       /* nothing enabled */
+    }
+    if (lm_record_parse(s->reply, &rec)) {
+        v = lm_record_get(&rec, "enabled");
+        lm_strlcpy(enabled, v ? v : "", sizeof(enabled));
+    }
+    s->ext_errors = lm_list_has(enabled, "errors");
+    s->ext_steps = lm_list_has(enabled, "steps");
+    s->ext_wplen = lm_list_has(enabled, "wplen");
+    s->ext_resethalt = lm_list_has(enabled, "resethalt");
+    return MCD_RET_ACT_NONE;
+}
+
+/* Copy a name from a reply, truncated to the MCD length. */
+static void copy_name(char *dst, const char *src, size_t size)
+{
+    lm_strlcpy(dst, src ? src : "", size);
+}
+
+/*
+ * The ELF machine of the cores: AArch64 register lists start with x0.
+ * Finding out needs core 0 open for a moment.
+ */
+static uint32_t probe_core_type(LmServer *s)
+{
+    LmError e;
+    LmRecord rec;
+    const char *name;
+    uint32_t type = 0;
+
+    if (lm_cmd_done(s, &e, MCD_ERR_GENERAL, true, "i0") !=
+        MCD_RET_ACT_NONE) {
+        return 0;
+    }
+    if (lm_cmd_reply(s, &e, MCD_ERR_GENERAL, "qregf0") == MCD_RET_ACT_NONE &&
+        lm_record_parse(s->reply, &rec)) {
+        name = lm_record_get(&rec, "name");
+        if (name) {
+            type = strcmp(name, "x0") == 0 ? EM_AARCH64_NUM : EM_ARM_NUM;
+        }
+    }
+    lm_cmd_done(s, &e, MCD_ERR_GENERAL, true, "d0");
+    return type;
+}
+
+static mcd_return_et open_server(const char *system_key, const char *config,
+                                 LmServer **out)
+{
+    LmError *e = &lm.err;
+    LmServer *s;
+    LmRecord rec;
+    char err[256];
+    uint32_t nr;
+    mcd_return_et ret;
+
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
+    }
+    lm_conn_init(&s->conn);
+    s->cmd = malloc(LM_MAX_COMMAND);
+    s->reply = malloc(LM_MAX_REPLY + 1);
+    if (!s->cmd || !s->reply) {
+        server_free(s);
+        return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
+    }
+    s->cmd[0] = s->reply[0] = '\0';
+    ret = parse_config(e, config, s->host, sizeof(s->host), &s->port);
+    if (ret != MCD_RET_ACT_NONE) {
+        server_free(s);
+        return ret;
+    }
+    lm_strlcpy(s->system_key, system_key ? system_key : "",
+               sizeof(s->system_key));
+    snprintf(s->config, sizeof(s->config),
+             "McdHostName=\"%s\" McdServerPort=\"%u\"", s->host, s->port);
+    if (lm_conn_open(&s->conn, s->host, s->port, err, sizeof(err)) < 0) {
+        server_free(s);
+        return lm_fail(e, MCD_ERR_CONNECTION, "%s", err);
+    }
+
+    /* the handshake, the protocol, the system and its cores */
+    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "I");
+    if (ret == MCD_RET_ACT_NONE && strcmp(s->reply, REPLY_HANDSHAKE) != 0) {
+        ret = lm_fail(e, MCD_ERR_CONNECTION, "%s:%u is not an MCD stub: it "
+                      "answered '%.40s' to the handshake", s->host, s->port,
+                      s->reply);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = negotiate(s, e);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qsystem");
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        copy_name(s->system, s->reply, sizeof(s->system));
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qcores");
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        if (!lm_record_parse(s->reply, &rec) ||
+            !lm_record_u32(&rec, "nr_cores", &nr) || nr == 0 ||
+            nr > MAX_CORES) {
+            ret = lm_fail(e, MCD_ERR_CONNECTION, "malformed reply to "
+                          "qcores: '%.60s'", s->reply);
+        } else {
+            copy_name(s->device, lm_record_get(&rec, "device"),
+                      sizeof(s->device));
+            copy_name(s->core_model, lm_record_get(&rec, "core"),
+                      sizeof(s->core_model));
+            s->nr_cores = nr;
+            s->cores = calloc(nr, sizeof(*s->cores));
+            if (!s->cores) {
+                ret = lm_fail(e, MCD_ERR_GENERAL, "out of memory");
+            }
+        }
+    }
+    if (ret != MCD_RET_ACT_NONE) {
+        server_free(s);
+        return ret;
+    }
+    s->core_type = probe_core_type(s);
+    s->pub.instance = s;
+    s->pub.host = s->host;
+    s->pub.config_string = s->config;
+    *out = s;
+    return MCD_RET_ACT_NONE;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_open_server_f(const mcd_char_t *system_key,
+                  const mcd_char_t *config_string, mcd_server_st **server)
+{
+    LmServer *s = NULL;
+    mcd_return_et ret;
+
+    lock();
+    lm_clear(&lm.err);
+    if (!server) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no place for the server");
+    } else if (!lm.initialized) {
+        ret = lm_fail(&lm.err, MCD_ERR_USAGE, "call mcd_initialize_f first");
+    } else if (lm.server) {
+        ret = lm_fail(&lm.err, MCD_ERR_SERVER_LOCKED, "libmcd is connected "
+                      "to %s:%u already; it serves one server at a time",
+                      lm.server->host, lm.server->port);
+    } else {
+        ret = open_server(system_key, config_string, &s);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        lm.server = s;
+        *server = &s->pub;
+    } else if (server) {
+        *server = NULL;
+    }
+    unlock();
+    return ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_close_server_f(const mcd_server_st *server)
+{
+    LmServer *s;
+    mcd_return_et ret = MCD_RET_ACT_NONE;
+
+    lock();
+    lm_clear(&lm.err);
+    s = find_server(server);
+    if (!s) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "not a server opened with "
+                      "mcd_open_server_f");
+    } else {
+        if (!lm_conn_is_open(&s->conn)) {
+            ret = lm_fail(&lm.err, MCD_ERR_CONNECTION, "the connection to "
+                          "the MCD stub was lost");
+        }
+        server_free(s);
+        lm.server = NULL;
+    }
+    unlock();
+    return ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_server_config_f(const mcd_server_st *server, uint32_t *max_len,
+                        mcd_char_t *config_string)
+{
+    LmServer *s;
+    uint32_t need;
+    mcd_return_et ret = MCD_RET_ACT_NONE;
+
+    lock();
+    lm_clear(&lm.err);
+    s = find_server(server);
+    if (!s || !max_len) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, s ? "max_len is NULL"
+                      : "not a server opened with mcd_open_server_f");
+    } else {
+        need = strlen(s->config) + 1;
+        if (!config_string || *max_len == 0) {
+            *max_len = need;
+        } else if (*max_len < need) {
+            lm_strlcpy(config_string, s->config, *max_len);
+            ret = lm_fail(&lm.err, MCD_ERR_RESULT_TOO_LONG, "the "
+                          "configuration string needs %u bytes", need);
+            *max_len = need;
+        } else {
+            memcpy(config_string, s->config, need);
+            *max_len = need;
+        }
+    }
+    unlock();
+    return ret;
+}
+
+/*
+ * Target system features: one system, one device, nr_cores cores.
+ */
+
+static void fill_con_info(LmServer *s, mcd_core_con_info_st *ci)
+{
+    memset(ci, 0, sizeof(*ci));
+    lm_strlcpy(ci->host, s->host, sizeof(ci->host));
+    ci->server_port = s->port;
+    lm_strlcpy(ci->system_key, s->system_key, sizeof(ci->system_key));
+    lm_strlcpy(ci->system, s->system, sizeof(ci->system));
+    snprintf(ci->system_instance, sizeof(ci->system_instance),
+             "QEMU at %.40s:%u", s->host, s->port);
+}
+
+static void fill_device_info(LmServer *s, mcd_core_con_info_st *ci)
+{
+    fill_con_info(s, ci);
+    lm_strlcpy(ci->device, s->device, sizeof(ci->device));
+}
+
+static void fill_core_info(LmServer *s, uint32_t i, mcd_core_con_info_st *ci)
+{
+    fill_device_info(s, ci);
+    snprintf(ci->core, sizeof(ci->core), "%.50s #%u", s->core_model, i);
+    ci->core_type = s->core_type;
+    ci->core_id = i;
+}
+
+static mcd_return_et server_enter(void)
+{
+    lock();
+    lm_clear(&lm.err);
+    if (!lm.server) {
+        return lm_fail(&lm.err, MCD_ERR_USAGE, "no server is open: call "
+                       "mcd_open_server_f first");
+    }
+    return MCD_RET_ACT_NONE;
+}
+
+static mcd_return_et server_leave(mcd_return_et ret)
+{
+    unlock();
+    return ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_systems_f(uint32_t start_index, uint32_t *num_systems,
+                  mcd_core_con_info_st *system_con_info)
+{
+    uint32_t first, n;
+    mcd_return_et ret = server_enter();
+
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_list_range(&lm.err, 1, start_index, num_systems,
+                            system_con_info, &first, &n);
+    }
+    if (ret == MCD_RET_ACT_NONE && n) {
+        fill_con_info(lm.server, system_con_info);
+    }
+    return server_leave(ret);
+}
+
+/* Does a selection name our system (and device)? Empty fields match. */
+static bool selects(const mcd_core_con_info_st *sel, bool device)
+{
+    LmServer *s = lm.server;
+
+    if (sel->system[0] && strncmp(sel->system, s->system,
+                                  sizeof(sel->system)) != 0) {
+        return false;
+    }
+    return !device || !sel->device[0] ||
+           strncmp(sel->device, s->device, sizeof(sel->device)) == 0;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_devices_f(const mcd_core_con_info_st *system_con_info,
+                  uint32_t start_index, uint32_t *num_devices,
+                  mcd_core_con_info_st *device_con_info)
+{
+    uint32_t first, n;
+    mcd_return_et ret = server_enter();
+
+    if (ret == MCD_RET_ACT_NONE && !system_con_info) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no system given");
+    } else if (ret == MCD_RET_ACT_NONE && !selects(system_con_info, false)) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "unknown system '%.64s'",
+                      system_con_info->system);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_list_range(&lm.err, 1, start_index, num_devices,
+                            device_con_info, &first, &n);
+    }
+    if (ret == MCD_RET_ACT_NONE && n) {
+        fill_device_info(lm.server, device_con_info);
+    }
+    return server_leave(ret);
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_cores_f(const mcd_core_con_info_st *connection_info,
+                uint32_t start_index, uint32_t *num_cores,
+                mcd_core_con_info_st *core_con_info)
+{
+    uint32_t first, n, i;
+    mcd_return_et ret = server_enter();
+
+    if (ret == MCD_RET_ACT_NONE && !connection_info) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no system or device given");
+    } else if (ret == MCD_RET_ACT_NONE && !selects(connection_info, true)) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "unknown system or device "
+                      "'%.64s'", connection_info->device);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_list_range(&lm.err, lm.server->nr_cores, start_index,
+                            num_cores, core_con_info, &first, &n);
+    }
+    for (i = 0; ret == MCD_RET_ACT_NONE && i < n; i++) {
+        fill_core_info(lm.server, first + i, &core_con_info[i]);
+    }
+    return server_leave(ret);
+}
+
+/*
+ * Core connection
+ */
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
+                mcd_core_st **core)
+{
+    LmServer *s;
+    LmCore *c;
+    uint32_t id;
+    mcd_return_et ret = server_enter();
+
+    s = lm.server;
+    if (ret == MCD_RET_ACT_NONE && (!core_con_info || !core)) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no core given");
+    }
+    if (ret != MCD_RET_ACT_NONE) {
+        return server_leave(ret);
+    }
+    *core = NULL;
+    id = core_con_info->core_id;
+    if (id >= s->nr_cores) {
+        return server_leave(lm_fail(&lm.err, MCD_ERR_PARAM, "no core %u: "
+                                    "the system has %u", id, s->nr_cores));
+    }
+    if (s->cores[id]) {
+        return server_leave(lm_fail(&lm.err, MCD_ERR_DEVICE_LOCKED, "core "
+                                    "%u is open already", id));
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        return server_leave(lm_fail(&lm.err, MCD_ERR_GENERAL,
+                                    "out of memory"));
+    }
+    ret = lm_cmd_done(s, &lm.err, MCD_ERR_CONNECTION, true, "i%u", id);
+    if (ret != MCD_RET_ACT_NONE) {
+        free(c);
+        return server_leave(ret);
+    }
+    c->srv = s;
+    c->index = id;
+    fill_core_info(s, id, &c->con);
+    c->pub.instance = c;
+    c->pub.core_con_info = &c->con;
+    s->cores[id] = c;
+    *core = &c->pub;
+    return server_leave(MCD_RET_ACT_NONE);
+}
+
+MCD_API mcd_return_et MCD_API_CALL mcd_close_core_f(const mcd_core_st *core)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+    LmServer *s;
+
+    if (!c) {
+        return ret;
+    }
+    s = c->srv;
+    lm_remove_trig_set(c);
+    lm_clear(&c->err);
+    ret = lm_cmd_done(s, &c->err, MCD_ERR_CONNECTION, true, "d%u", c->index);
+    if (ret != MCD_RET_ACT_NONE) {
+        lm.err = c->err;
+    }
+    s->cores[c->index] = NULL;
+    core_free(c);
+    unlock();
+    return ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_max_payload_size_f(const mcd_core_st *core, uint32_t *max_payload)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+    uint32_t max;
+
+    if (!c) {
+        return ret;
+    }
+    if (!max_payload) {
+        return core_leave(c, lm_fail(&c->err, MCD_ERR_PARAM,
+                                     "max_payload is NULL"));
+    }
+    /* transaction lists of any size are split into packets */
+    max = c->srv->max_data;
+    *max_payload = max > MCD_GUARANTEED_MIN_PAYLOAD
+                   ? max : MCD_GUARANTEED_MIN_PAYLOAD;
+    return core_leave(c, MCD_RET_ACT_NONE);
+}
+
+/*
+ * Memory spaces and registers
+ */
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_mem_spaces_f(const mcd_core_st *core, uint32_t start_index,
+                     uint32_t *num_mem_spaces, mcd_memspace_st *mem_spaces)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+    uint32_t first, n;
+
+    if (!c) {
+        return ret;
+    }
+    ret = lm_core_spaces(c);
+    if (ret == MCD_RET_ACT_NONE && c->n_spaces == 0) {
+        ret = lm_fail(&c->err, MCD_ERR_NO_MEM_SPACES, "core %u has no "
+                      "memory spaces", c->index);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_list_range(&c->err, c->n_spaces, start_index,
+                            num_mem_spaces, mem_spaces, &first, &n);
+    }
+    if (ret == MCD_RET_ACT_NONE && n) {
+        memcpy(mem_spaces, &c->spaces[first], n * sizeof(*mem_spaces));
+    }
+    return core_leave(c, ret);
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_reg_groups_f(const mcd_core_st *core, uint32_t start_index,
+                     uint32_t *num_reg_groups,
+                     mcd_register_group_st *reg_groups)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+    uint32_t first, n, i, j;
+
+    if (!c) {
+        return ret;
+    }
+    ret = core_groups(c);
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_core_regs(c);
+    }
+    if (ret == MCD_RET_ACT_NONE && c->n_groups == 0) {
+        ret = lm_fail(&c->err, MCD_ERR_NO_REG_GROUPS, "core %u has no "
+                      "register groups", c->index);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_list_range(&c->err, c->n_groups, start_index,
+                            num_reg_groups, reg_groups, &first, &n);
+    }
+    for (i = 0; ret == MCD_RET_ACT_NONE && i < n; i++) {
+        reg_groups[i] = c->groups[first + i];
+        reg_groups[i].n_registers = 0;
+        for (j = 0; j < c->n_regs; j++) {
+            if (c->regs[j].reg_group_id == reg_groups[i].reg_group_id) {
+                reg_groups[i].n_registers++;
+            }
+        }
+    }
+    return core_leave(c, ret);
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_reg_map_f(const mcd_core_st *core, uint32_t reg_group_id,
+                  uint32_t start_index, uint32_t *num_regs,
+                  mcd_register_info_st *reg_info)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+    uint32_t total = 0, first, n, i, k;
+    bool found = reg_group_id == 0;
+
+    if (!c) {
+        return ret;
+    }
+    ret = lm_core_regs(c);
+    if (ret == MCD_RET_ACT_NONE && reg_group_id != 0) {
+        ret = core_groups(c);
+        for (i = 0; ret == MCD_RET_ACT_NONE && i < c->n_groups; i++) {
+            found |= c->groups[i].reg_group_id == reg_group_id;
+        }
+        if (ret == MCD_RET_ACT_NONE && !found) {
+            ret = lm_fail(&c->err, MCD_ERR_REG_GROUP_ID, "core %u has no "
+                          "register group %u", c->index, reg_group_id);
+        }
+    }
+    if (ret != MCD_RET_ACT_NONE) {
+        return core_leave(c, ret);
+    }
+    /* group 0 holds every register */
+    for (i = 0; i < c->n_regs; i++) {
+        total += !reg_group_id || c->regs[i].reg_group_id == reg_group_id;
+    }
+    ret = lm_list_range(&c->err, total, start_index, num_regs, reg_info,
+                        &first, &n);
+    for (i = 0, k = 0; ret == MCD_RET_ACT_NONE && i < c->n_regs && n; i++) {
+        if (reg_group_id && c->regs[i].reg_group_id != reg_group_id) {
+            continue;
+        }
+        if (k++ >= first) {
+            *reg_info++ = c->regs[i];
+            n--;
+        }
+    }
+    return core_leave(c, ret);
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_ctrigs_f(const mcd_core_st *core, uint32_t start_index,
+                 uint32_t *num_ctrigs, mcd_ctrig_info_st *ctrig_info)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+    uint32_t first, n;
+
+    if (!c) {
+        return ret;
+    }
+    /* no custom triggers */
+    ret = lm_list_range(&c->err, 0, start_index, num_ctrigs, ctrig_info,
+                        &first, &n);
+    return core_leave(c, ret);
+}
+
+/*
+ * Target execution control, triggers and resets: target.c does the work.
+ */
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_execute_txlist_f(const mcd_core_st *core, mcd_txlist_st *txlist)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_execute_txlist(c, txlist)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_run_f(const mcd_core_st *core, mcd_bool_t global)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_run(c, global)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_stop_f(const mcd_core_st *core, mcd_bool_t global)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_stop(c, global)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_step_f(const mcd_core_st *core, mcd_bool_t global,
+           mcd_core_step_type_et step_type, uint32_t n_steps)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_step(c, global, step_type, n_steps)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_state_f(const mcd_core_st *core, mcd_core_state_st *state)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_state(c, state)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_trig_info_f(const mcd_core_st *core, mcd_trig_info_st *trig_info)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_trig_info(c, trig_info)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_create_trig_f(const mcd_core_st *core, void *trig, uint32_t *trig_id)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_create_trig(c, trig, trig_id)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_trig_f(const mcd_core_st *core, uint32_t trig_id,
+               uint32_t max_trig_size, void *trig)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_trig(c, trig_id, max_trig_size, trig))
+             : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_remove_trig_f(const mcd_core_st *core, uint32_t trig_id)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_remove_trig(c, trig_id)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_trig_state_f(const mcd_core_st *core, uint32_t trig_id,
+                     mcd_trig_state_st *trig_state)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_trig_state(c, trig_id, trig_state))
+             : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_activate_trig_set_f(const mcd_core_st *core)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_activate_trig_set(c)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_remove_trig_set_f(const mcd_core_st *core)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_remove_trig_set(c)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_trig_set_f(const mcd_core_st *core, uint32_t start_index,
+                   uint32_t *num_trigs, uint32_t *trig_ids)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_trig_set(c, start_index, num_trigs,
+                                             trig_ids))
+             : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_trig_set_state_f(const mcd_core_st *core,
+                         mcd_trig_set_state_st *trig_state)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_trig_set_state(c, trig_state)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_rst_classes_f(const mcd_core_st *core, uint32_t *rst_class_vector)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_rst_classes(c, rst_class_vector)) : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_rst_class_info_f(const mcd_core_st *core, uint8_t rst_class,
+                         mcd_rst_info_st *rst_info)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_qry_rst_class_info(c, rst_class, rst_info))
+             : ret;
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_rst_f(const mcd_core_st *core, uint32_t rst_class_vector,
+          mcd_bool_t rst_and_halt)
+{
+    mcd_return_et ret;
+    LmCore *c = core_enter(core, &ret);
+
+    return c ? core_leave(c, lm_rst(c, rst_class_vector, rst_and_halt))
+             : ret;
+}
+
+/*
+ * Not implemented: they fail with MCD_ERR_FN_UNIMPLEMENTED.
+ */
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_servers_f(const mcd_char_t *host, mcd_bool_t running,
+                  uint32_t start_index, uint32_t *num_servers,
+                  mcd_server_info_st *server_info)
+{
+    (void)host, (void)running, (void)start_index, (void)num_servers;
+    (void)server_info;
+    return unimplemented(NULL, "mcd_qry_servers_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_set_server_config_f(const mcd_server_st *server,
+                        const mcd_char_t *config_string)
+{
+    (void)server, (void)config_string;
+    return unimplemented(NULL, "mcd_set_server_config_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_core_modes_f(const mcd_core_st *core, uint32_t start_index,
+                     uint32_t *num_modes,
+                     mcd_core_mode_info_st *core_mode_info)
+{
+    (void)start_index, (void)num_modes, (void)core_mode_info;
+    return unimplemented(core, "mcd_qry_core_modes_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_device_description_f(const mcd_core_st *core, mcd_char_t *url,
+                             uint32_t *url_length)
+{
+    (void)url, (void)url_length;
+    return unimplemented(core, "mcd_qry_device_description_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_input_handle_f(const mcd_core_st *core, uint32_t *input_handle)
+{
+    (void)input_handle;
+    return unimplemented(core, "mcd_qry_input_handle_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_mem_blocks_f(const mcd_core_st *core, uint32_t mem_space_id,
+                     uint32_t start_index, uint32_t *num_mem_blocks,
+                     mcd_memblock_st *mem_blocks)
+{
+    (void)mem_space_id, (void)start_index, (void)num_mem_blocks;
+    (void)mem_blocks;
+    return unimplemented(core, "mcd_qry_mem_blocks_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_active_overlays_f(const mcd_core_st *core, uint32_t start_index,
+                          uint32_t *num_active_overlays,
+                          uint32_t *active_overlays)
+{
+    (void)start_index, (void)num_active_overlays, (void)active_overlays;
+    return unimplemented(core, "mcd_qry_active_overlays_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_reg_compound_f(const mcd_core_st *core, uint32_t compound_reg_id,
+                       uint32_t start_index, uint32_t *num_reg_ids,
+                       uint32_t *reg_id_array)
+{
+    (void)compound_reg_id, (void)start_index, (void)num_reg_ids;
+    (void)reg_id_array;
+    return unimplemented(core, "mcd_qry_reg_compound_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_run_until_f(const mcd_core_st *core, mcd_bool_t global,
+                mcd_bool_t absolute_time, uint64_t run_until_time)
+{
+    (void)global, (void)absolute_time, (void)run_until_time;
+    return unimplemented(core, "mcd_run_until_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_current_time_f(const mcd_core_st *core, uint64_t *current_time)
+{
+    (void)current_time;
+    return unimplemented(core, "mcd_qry_current_time_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_set_global_f(const mcd_core_st *core, mcd_bool_t enable)
+{
+    (void)enable;
+    return unimplemented(core, "mcd_set_global_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_execute_command_f(const mcd_core_st *core,
+                      const mcd_char_t *command_string,
+                      uint32_t result_string_size, mcd_char_t *result_string)
+{
+    (void)command_string, (void)result_string_size, (void)result_string;
+    return unimplemented(core, "mcd_execute_command_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_chl_open_f(const mcd_core_st *core, mcd_chl_st *channel)
+{
+    (void)channel;
+    return unimplemented(core, "mcd_chl_open_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_send_msg_f(const mcd_core_st *core, const mcd_chl_st *channel,
+               uint32_t msg_len, const uint8_t *msg)
+{
+    (void)channel, (void)msg_len, (void)msg;
+    return unimplemented(core, "mcd_send_msg_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_receive_msg_f(const mcd_core_st *core, const mcd_chl_st *channel,
+                  uint32_t timeout, uint32_t *msg_len, uint8_t *msg)
+{
+    (void)channel, (void)timeout, (void)msg_len, (void)msg;
+    return unimplemented(core, "mcd_receive_msg_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_chl_reset_f(const mcd_core_st *core, const mcd_chl_st *channel)
+{
+    (void)channel;
+    return unimplemented(core, "mcd_chl_reset_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_chl_close_f(const mcd_core_st *core, const mcd_chl_st *channel)
+{
+    (void)channel;
+    return unimplemented(core, "mcd_chl_close_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_traces_f(const mcd_core_st *core, uint32_t start_index,
+                 uint32_t *num_traces, mcd_trace_info_st *trace_info)
+{
+    (void)start_index, (void)num_traces, (void)trace_info;
+    return unimplemented(core, "mcd_qry_traces_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_qry_trace_state_f(const mcd_core_st *core, uint32_t trace_id,
+                      mcd_trace_state_st *state)
+{
+    (void)trace_id, (void)state;
+    return unimplemented(core, "mcd_qry_trace_state_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_set_trace_state_f(const mcd_core_st *core, uint32_t trace_id,
+                      mcd_trace_state_st *state)
+{
+    (void)trace_id, (void)state;
+    return unimplemented(core, "mcd_set_trace_state_f");
+}
+
+MCD_API mcd_return_et MCD_API_CALL
+mcd_read_trace_f(const mcd_core_st *core, uint32_t trace_id,
+                 uint64_t start_index, uint32_t *num_frames,
+                 uint32_t trace_data_size, void *trace_data)
+{
+    (void)trace_id, (void)start_index, (void)num_frames;
+    (void)trace_data_size, (void)trace_data;
+    return unimplemented(core, "mcd_read_trace_f");
+}

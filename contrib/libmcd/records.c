@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmcd records: the "key=value." items of the stub's replies, the
+ * "<next>!" prefix of paginated lists, decimal numbers and hex data.
+ *
+ * libmcd is MIT licensed, so that proprietary debuggers may load it.
+ */
+
+#include <string.h>
+#include "libmcd-int.h"
+
+void lm_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t len;
+
+    if (size == 0) {
+        return;
+    }
+    len = strnlen(src, size - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Parse an unsigned decimal number of @len digits. */
+static bool parse_digits(const char *text, size_t len, uint64_t *value)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (len == 0) {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned int d = (unsigned char)text[i] - '0';
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    *value = v;
+    return true;
+}
+
+bool lm_parse_u64(const char *text, uint64_t *value)
+{
+    uint64_t v;
+
+    if (!text) {
+        return false;
+    }
+    if (text[0] == '-') {
+        if (!parse_digits(text + 1, strlen(text + 1), &v) ||
+            v > (uint64_t)INT64_MAX + 1) {
+            return false;
+        }
+        *value = -v;
+        return true;
+    }
+    return parse_digits(text, strlen(text), value);
+}
+
+bool lm_record_parse(char *text, LmRecord *rec)
+{
+    char *p = text;
+    char *bang = strchr(text, '!');
+    char *eq, *dot;
+    uint64_t next;
+
+    memset(rec, 0, sizeof(*rec));
+    /* "<next>!" before the first '=' starts a list item */
+    if (bang && (!strchr(text, '=') || bang < strchr(text, '='))) {
+        if (!parse_digits(text, bang - text, &next) || next > UINT32_MAX) {
+            return false;
+        }
+        rec->paginated = true;
+        rec->next = next;
+        p = bang + 1;
+    }
+    while (*p) {
+        if (rec->count == LM_RECORD_MAX_ITEMS) {
+            return false;
+        }
+        eq = strchr(p, '=');
+        if (!eq || eq == p) {
+            return false;
+        }
+        dot = strchr(eq + 1, '.');
+        if (!dot) {
+            return false;
+        }
+        *eq = '\0';
+        *dot = '\0';
+        rec->key[rec->count] = p;
+        rec->value[rec->count] = eq + 1;
+        rec->count++;
+        p = dot + 1;
+    }
+    return true;
+}
+
+const char *lm_record_get(const LmRecord *rec, const char *key)
+{
+    unsigned int i;
+
+    for (i = 0; i < rec->count; i++) {
+        if (strcmp(rec->key[i], key) == 0) {
+            return rec->value[i];
+        }
+    }
+    return NULL;
+}
+
+bool lm_record_u64(const LmRecord *rec, const char *key, uint64_t *value)
+{
+    return lm_parse_u64(lm_record_get(rec, key), value);
+}
+
+bool lm_record_u32(const LmRecord *rec, const char *key, uint32_t *value)
+{
+    const char *text = lm_record_get(rec, key);
+    uint64_t v;
+
+    if (!text || text[0] == '-' || !lm_parse_u64(text, &v) ||
+        v > UINT32_MAX) {
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+bool lm_list_has(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    const char *p = list;
+    const char *end;
+
+    if (!list || !len) {
+        return false;
+    }
+    while (*p) {
+        end = strchr(p, ',');
+        if (!end) {
+            end = p + strlen(p);
+        }
+        if ((size_t)(end - p) == len && memcmp(p, name, len) == 0) {
+            return true;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+void lm_hex_encode(const uint8_t *data, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 0xf];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool lm_hex_decode(const char *hex, size_t hex_len, uint8_t *out,
+                   size_t len)
+{
+    size_t i;
+
+    if (hex_len != 2 * len) {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        int hi = hex_digit(hex[2 * i]);
+        int lo = hex_digit(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (hi << 4) | lo;
+    }
+    return true;
+}
