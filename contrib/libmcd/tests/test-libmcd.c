@@ -1,0 +1,1279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test of libmcd, loaded with dlopen() as a debugger loads it, against
+ * QEMU's MCD stub in qemu-system-arm (cortex-a15, TrustZone) and
+ * qemu-system-aarch64 (cortex-a53).  Drives the sequence a debugger such
+ * as TRACE32 uses: initialize, open the server, enumerate the system,
+ * open the cores, read the memory spaces, register groups and registers,
+ * load a tiny guest, set a breakpoint, run, step, watch, reset, close.
+ * Output is TAP.
+ *
+ * libmcd is MIT licensed, so that proprietary debuggers may load it.
+ *
+ *   test-libmcd [path/to/libmcd.so]
+ *
+ * The library path may also come from LIBMCD; the emulators from
+ * QEMU_SYSTEM_ARM and QEMU_SYSTEM_AARCH64.  What the stub does not offer
+ * yet (the steps, wplen and resethalt extensions, steps and resets
+ * themselves) is skipped; what it offers is checked strictly.
+ */
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include "mcd_api.h"
+#include "mcd-layout-check.h"
+
+#ifndef QEMU_BUILD_DIR
+#define QEMU_BUILD_DIR "/work/main/build/qemu/build"
+#endif
+
+#define GUEST_BASE      0x40200000ULL
+#define BREAK_ADDR      (GUEST_BASE + 4)
+#define STORE_ADDR      (GUEST_BASE + 8)
+#define SCRATCH         0x40300000ULL
+#define WATCH_ADDR      (SCRATCH + 0x100)
+#define WIDE_WATCH      (SCRATCH + 0x200)
+#define BIG_SIZE        (64 * 1024)
+#define UNMAPPED        0xffffff00ULL
+#define STOP_TIMEOUT_MS 10000
+
+/*
+ * TAP
+ */
+
+static int tap_count;
+static int tap_failed;
+
+static bool ok(bool cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool ok(bool cond, const char *fmt, ...)
+{
+    va_list ap;
+
+    tap_count++;
+    if (!cond) {
+        tap_failed++;
+    }
+    printf("%sok %d - ", cond ? "" : "not ", tap_count);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    return cond;
+}
+
+static void skip(const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void skip(const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    tap_count++;
+    printf("ok %d - ", tap_count);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf(" # SKIP %s\n", reason);
+    fflush(stdout);
+}
+
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void diag(const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("# ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}
+
+/*
+ * The library, loaded with dlopen()
+ */
+
+#define API_FUNCTIONS(F) \
+    F(mcd_initialize_f) F(mcd_exit_f) F(mcd_qry_servers_f) \
+    F(mcd_open_server_f) F(mcd_close_server_f) F(mcd_set_server_config_f) \
+    F(mcd_qry_server_config_f) F(mcd_qry_systems_f) F(mcd_qry_devices_f) \
+    F(mcd_qry_cores_f) F(mcd_qry_core_modes_f) F(mcd_open_core_f) \
+    F(mcd_close_core_f) F(mcd_qry_error_info_f) \
+    F(mcd_qry_device_description_f) F(mcd_qry_max_payload_size_f) \
+    F(mcd_qry_input_handle_f) F(mcd_qry_mem_spaces_f) \
+    F(mcd_qry_mem_blocks_f) F(mcd_qry_active_overlays_f) \
+    F(mcd_qry_reg_groups_f) F(mcd_qry_reg_map_f) F(mcd_qry_reg_compound_f) \
+    F(mcd_qry_trig_info_f) F(mcd_qry_ctrigs_f) F(mcd_create_trig_f) \
+    F(mcd_qry_trig_f) F(mcd_remove_trig_f) F(mcd_qry_trig_state_f) \
+    F(mcd_activate_trig_set_f) F(mcd_remove_trig_set_f) \
+    F(mcd_qry_trig_set_f) F(mcd_qry_trig_set_state_f) \
+    F(mcd_execute_txlist_f) F(mcd_run_f) F(mcd_stop_f) F(mcd_run_until_f) \
+    F(mcd_qry_current_time_f) F(mcd_step_f) F(mcd_set_global_f) \
+    F(mcd_qry_state_f) F(mcd_execute_command_f) F(mcd_qry_rst_classes_f) \
+    F(mcd_qry_rst_class_info_f) F(mcd_rst_f) F(mcd_chl_open_f) \
+    F(mcd_send_msg_f) F(mcd_receive_msg_f) F(mcd_chl_reset_f) \
+    F(mcd_chl_close_f) F(mcd_qry_traces_f) F(mcd_qry_trace_state_f) \
+    F(mcd_set_trace_state_f) F(mcd_read_trace_f)
+
+static struct {
+#define DECLARE(fn) __typeof__(fn) *fn;
+    API_FUNCTIONS(DECLARE)
+#undef DECLARE
+} api;
+
+static bool load_library(const char *path)
+{
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    int found = 0, total = 0;
+
+    if (!ok(lib != NULL, "dlopen %s", path)) {
+        diag("%s", dlerror());
+        return false;
+    }
+#define LOAD(fn) \
+    total++; \
+    *(void **)&api.fn = dlsym(lib, #fn); \
+    if (api.fn) { \
+        found++; \
+    } else { \
+        diag("missing %s", #fn); \
+    }
+    API_FUNCTIONS(LOAD)
+#undef LOAD
+    return ok(found == total && total == 54, "dlsym finds all 54 MCD API "
+              "functions (%d)", found);
+}
+
+/* The last error, for diagnostics. */
+static mcd_error_info_st last_error(const mcd_core_st *core)
+{
+    mcd_error_info_st e;
+
+    memset(&e, 0, sizeof(e));
+    api.mcd_qry_error_info_f(core, &e);
+    return e;
+}
+
+/* ok() on an API call; prints the error when it failed. */
+static bool ok_call(mcd_return_et ret, const mcd_core_st *core,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool ok_call(mcd_return_et ret, const mcd_core_st *core,
+                    const char *fmt, ...)
+{
+    char name[256];
+    va_list ap;
+    mcd_error_info_st e;
+
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    if (!ok(ret == MCD_RET_ACT_NONE, "%s", name)) {
+        e = last_error(core);
+        diag("returned %u, error 0x%x: %s", ret, e.error_code, e.error_str);
+        return false;
+    }
+    return true;
+}
+
+/* The target of the tests, for the names of the tests. */
+static const char *tap_prefix = "";
+
+/* Did the call fail with @code and a text? */
+static bool expect_error(mcd_return_et ret, const mcd_core_st *core,
+                         mcd_error_code_et code, const char *what)
+{
+    mcd_error_info_st e = last_error(core);
+    bool good = ret == MCD_RET_ACT_HANDLE_ERROR && e.error_code == code &&
+                e.return_status == MCD_RET_ACT_HANDLE_ERROR &&
+                e.error_str[0] != '\0';
+
+    if (!ok(good, "%s%s%s fails with error 0x%x and a text", tap_prefix,
+            *tap_prefix ? ": " : "", what, code)) {
+        diag("returned %u, error 0x%x: '%s'", ret, e.error_code,
+             e.error_str);
+    } else {
+        diag("%s: %s", what, e.error_str);
+    }
+    return good;
+}
+
+/*
+ * QEMU
+ */
+
+static pid_t qemu_pid;
+
+static void qemu_kill(void)
+{
+    int i, status;
+
+    if (qemu_pid <= 0) {
+        return;
+    }
+    kill(qemu_pid, SIGTERM);
+    for (i = 0; i < 100; i++) {
+        if (waitpid(qemu_pid, &status, WNOHANG) == qemu_pid) {
+            qemu_pid = 0;
+            return;
+        }
+        usleep(20000);
+    }
+    kill(qemu_pid, SIGKILL);
+    waitpid(qemu_pid, &status, 0);
+    qemu_pid = 0;
+}
+
+static void on_signal(int sig)
+{
+    struct sigaction sa = { .sa_handler = SIG_DFL };
+
+    if (qemu_pid > 0) {
+        kill(qemu_pid, SIGKILL);
+    }
+    sigaction(sig, &sa, NULL);
+    raise(sig);
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in sa = { 0 };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = -1;
+
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+        port = ntohs(sa.sin_port);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+static bool port_accepts(int port)
+{
+    struct sockaddr_in sa = { 0 };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool up;
+
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return up;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start @binary with @machine and @cpu, the stub on @port. */
+static bool qemu_start(const char *binary, const char *machine,
+                       const char *cpu, int port)
+{
+    char mcd[64];
+    long long deadline;
+    int status;
+
+    snprintf(mcd, sizeof(mcd), "tcp:127.0.0.1:%d", port);
+    /* the emulator may be rebuilt right now: give it a moment */
+    deadline = now_ms() + 60000;
+    while (access(binary, X_OK) != 0 && now_ms() < deadline) {
+        sleep_ms(500);
+    }
+    fflush(stdout);
+    qemu_pid = fork();
+    if (qemu_pid < 0) {
+        return false;
+    }
+    if (qemu_pid == 0) {
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+        /* QEMU's stdout must not mix with the TAP output */
+        dup2(2, 1);
+        execl(binary, binary, "-M", machine, "-cpu", cpu, "-S",
+              "-display", "none", "-monitor", "none", "-serial", "none",
+              "-nic", "none",
+              "-mcd", mcd, (char *)NULL);
+        fprintf(stderr, "cannot run %s: %s\n", binary, strerror(errno));
+        _exit(127);
+    }
+    deadline = now_ms() + 30000;
+    while (now_ms() < deadline) {
+        if (waitpid(qemu_pid, &status, WNOHANG) == qemu_pid) {
+            qemu_pid = 0;
+            diag("QEMU exited with status 0x%x", status);
+            return false;
+        }
+        if (port_accepts(port)) {
+            return true;
+        }
+        sleep_ms(50);
+    }
+    diag("QEMU does not listen on port %d", port);
+    qemu_kill();
+    return false;
+}
+
+/*
+ * The targets
+ */
+
+typedef struct Target {
+    const char *name;
+    const char *env;
+    const char *binary;
+    const char *machine;
+    const char *cpu;
+    bool secure;                /* has the Secure memory spaces */
+    unsigned int reg_bytes;     /* of the general registers */
+    uint32_t pc_id;
+    const char *r0;
+    const char *r1;
+    uint32_t guest[4];          /* add; b .-4; str r0/x0, [r1/x1]; b . */
+    uint32_t elf_machine;
+    bool host_port_config;      /* "host:port", else McdHostName= */
+} Target;
+
+static const Target targets[] = {
+    {
+        .name = "arm", .env = "QEMU_SYSTEM_ARM",
+        .binary = QEMU_BUILD_DIR "/qemu-system-arm",
+        .machine = "virt,secure=on", .cpu = "cortex-a15", .secure = true,
+        .reg_bytes = 4, .pc_id = 15, .r0 = "r0", .r1 = "r1",
+        .guest = { 0xe2800001, 0xeafffffd, 0xe5810000, 0xeafffffe },
+        .elf_machine = 40, .host_port_config = true,
+    }, {
+        .name = "aarch64", .env = "QEMU_SYSTEM_AARCH64",
+        .binary = QEMU_BUILD_DIR "/qemu-system-aarch64",
+        .machine = "virt", .cpu = "cortex-a53", .secure = false,
+        .reg_bytes = 8, .pc_id = 32, .r0 = "x0", .r1 = "x1",
+        .guest = { 0x91000400, 0x17ffffff, 0xf9000020, 0x14000000 },
+        .elf_machine = 183, .host_port_config = false,
+    },
+};
+
+typedef struct Session {
+    const Target *t;
+    char name[32];                  /* the target and the protocol */
+    mcd_server_st *server;
+    mcd_core_st *cores[8];
+    uint32_t nr_cores;
+    mcd_core_st *core;              /* core 0 */
+    uint32_t ns_space;              /* "Non Secure" */
+    uint32_t phys_space;            /* "Physical (Non Secure)" */
+    mcd_register_info_st pc, r0, r1;
+    char extensions[256];
+} Session;
+
+static mcd_return_et mem_access(Session *s, uint32_t space, uint64_t addr,
+                                void *buf, uint32_t len, bool write)
+{
+    mcd_tx_st tx = { 0 };
+    mcd_txlist_st list = { &tx, 1, 0 };
+
+    tx.addr.address = addr;
+    tx.addr.mem_space_id = space;
+    tx.access_type = write ? MCD_TX_AT_W : MCD_TX_AT_R;
+    tx.data = buf;
+    tx.num_bytes = len;
+    return api.mcd_execute_txlist_f(s->core, &list);
+}
+
+static mcd_return_et reg_access(Session *s, const mcd_register_info_st *r,
+                                uint64_t *value, bool write)
+{
+    uint8_t buf[8] = { 0 };
+    uint32_t n = r->regsize / 8;
+    mcd_tx_st tx = { 0 };
+    mcd_txlist_st list = { &tx, 1, 0 };
+    mcd_return_et ret;
+    uint32_t i;
+
+    if (n > 8) {
+        return MCD_RET_ACT_HANDLE_ERROR;
+    }
+    if (write) {
+        for (i = 0; i < n; i++) {
+            buf[i] = *value >> (8 * i);
+        }
+    }
+    tx.addr = r->addr;
+    tx.access_type = write ? MCD_TX_AT_W : MCD_TX_AT_R;
+    tx.data = buf;
+    tx.num_bytes = n;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    if (!write) {
+        *value = 0;
+        for (i = 0; i < n; i++) {
+            *value |= (uint64_t)buf[i] << (8 * i);
+        }
+    }
+    return ret;
+}
+
+static uint64_t read_reg(Session *s, const mcd_register_info_st *r)
+{
+    uint64_t v = 0;
+
+    if (reg_access(s, r, &v, false) != MCD_RET_ACT_NONE) {
+        diag("cannot read %s: %s", r->regname, last_error(s->core).error_str);
+    }
+    return v;
+}
+
+/* Poll the state of core 0 until it is @want; false on a time-out. */
+static bool wait_state(Session *s, mcd_core_state_et want,
+                       mcd_core_state_st *st)
+{
+    long long deadline = now_ms() + STOP_TIMEOUT_MS;
+
+    do {
+        if (api.mcd_qry_state_f(s->core, st) != MCD_RET_ACT_NONE) {
+            return false;
+        }
+        if (st->state == want) {
+            return true;
+        }
+        sleep_ms(5);
+    } while (now_ms() < deadline);
+    return false;
+}
+
+static bool has_ext(Session *s, const char *name)
+{
+    size_t len = strlen(name);
+    const char *p = s->extensions;
+
+    while ((p = strstr(p, name))) {
+        if ((p == s->extensions || p[-1] == ',') &&
+            (p[len] == ',' || p[len] == '\0')) {
+            return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
+/*
+ * The extensions the stub offers, asked directly over a second
+ * connection is not possible (one client at a time), so the test asks
+ * before the library connects.
+ */
+static void probe_extensions(int port, char *out, size_t size)
+{
+    struct sockaddr_in sa = { 0 };
+    struct timeval tv = { 5, 0 };
+    char buf[1024];
+    size_t len = 0;
+    ssize_t n;
+    char *p, *end;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    out[0] = '\0';
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        goto out;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (write(fd, "$qprotocol#|", 12) != 12) {
+        goto out;
+    }
+    while (len < sizeof(buf) - 1) {
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0) {
+            break;
+        }
+        len += n;
+        buf[len] = '\0';
+        if (strstr(buf, "#|") || (strchr(buf, '$') &&
+                                  strchr(strchr(buf, '$'), '#'))) {
+            break;
+        }
+    }
+    buf[len] = '\0';
+    p = strstr(buf, "extensions=");
+    if (p) {
+        p += strlen("extensions=");
+        end = strchr(p, '.');
+        if (end && (size_t)(end - p) < size) {
+            memcpy(out, p, end - p);
+            out[end - p] = '\0';
+        }
+    }
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+}
+
+/*
+ * The debugger's sequence
+ */
+
+static bool discover(Session *s, int port)
+{
+    const Target *t = s->t;
+    char config[128];
+    char buf[256];
+    uint32_t len, n, i;
+    mcd_core_con_info_st sys, dev, cores[8];
+    mcd_server_st *other = NULL;
+    mcd_memspace_st spaces[16], part[2];
+    mcd_register_group_st groups[32];
+    mcd_register_info_st *regs;
+    mcd_trig_info_st ti;
+    uint32_t nregs, ngroups, nspaces, group1 = 0;
+    mcd_return_et ret;
+    bool good;
+
+    if (t->host_port_config) {
+        snprintf(config, sizeof(config), "127.0.0.1:%d", port);
+    } else {
+        snprintf(config, sizeof(config), "McdHostName=\"127.0.0.1\" "
+                 "McdServerPort=\"%d\"", port);
+    }
+    if (!ok_call(api.mcd_open_server_f("", config, &s->server), NULL,
+                 "%s: mcd_open_server_f with '%s'", s->name, config)) {
+        return false;
+    }
+    ret = api.mcd_open_server_f("", config, &other);
+    expect_error(ret, NULL, MCD_ERR_SERVER_LOCKED, "a second server");
+    len = sizeof(buf);
+    ret = api.mcd_qry_server_config_f(s->server, &len, buf);
+    snprintf(config, sizeof(config), "McdServerPort=\"%d\"", port);
+    ok(ret == MCD_RET_ACT_NONE && strstr(buf, config) != NULL,
+       "%s: mcd_qry_server_config_f: %s", s->name, buf);
+
+    /* systems, devices, cores: count first, then the items */
+    n = 0;
+    ret = api.mcd_qry_systems_f(0, &n, NULL);
+    ok(ret == MCD_RET_ACT_NONE && n == 1, "%s: one system", s->name);
+    n = 1;
+    ret = api.mcd_qry_systems_f(0, &n, &sys);
+    ok(ret == MCD_RET_ACT_NONE && n == 1 && sys.system[0],
+       "%s: system '%s'", s->name, sys.system);
+    n = 0;
+    ret = api.mcd_qry_devices_f(&sys, 0, &n, NULL);
+    ok(ret == MCD_RET_ACT_NONE && n == 1, "%s: one device", s->name);
+    n = 1;
+    ret = api.mcd_qry_devices_f(&sys, 0, &n, &dev);
+    ok(ret == MCD_RET_ACT_NONE && strcmp(dev.device, "virt") == 0,
+       "%s: device '%s'", s->name, dev.device);
+    n = 0;
+    ret = api.mcd_qry_cores_f(&dev, 0, &n, NULL);
+    if (!ok(ret == MCD_RET_ACT_NONE && n >= 1 && n <= 8, "%s: %u cores",
+            s->name, n)) {
+        return false;
+    }
+    s->nr_cores = n;
+    ret = api.mcd_qry_cores_f(&dev, 0, &n, cores);
+    good = ret == MCD_RET_ACT_NONE && n == s->nr_cores;
+    for (i = 0; good && i < n; i++) {
+        good = cores[i].core_id == i && cores[i].core[0] &&
+               cores[i].core_type == t->elf_machine;
+    }
+    ok(good, "%s: core 0 '%s', ELF machine %u", s->name, cores[0].core,
+       cores[0].core_type);
+
+    /* open every core */
+    good = true;
+    for (i = 0; i < s->nr_cores; i++) {
+        ret = api.mcd_open_core_f(&cores[i], &s->cores[i]);
+        good &= ret == MCD_RET_ACT_NONE && s->cores[i] &&
+                s->cores[i]->core_con_info->core_id == i;
+    }
+    if (!ok(good, "%s: mcd_open_core_f on every core", s->name)) {
+        return false;
+    }
+    s->core = s->cores[0];
+    {
+        mcd_core_st *again = NULL;
+
+        ret = api.mcd_open_core_f(&cores[0], &again);
+        expect_error(ret, NULL, MCD_ERR_DEVICE_LOCKED,
+                     "opening an open core");
+        cores[0].core_id = 99;
+        ret = api.mcd_open_core_f(&cores[0], &again);
+        expect_error(ret, NULL, MCD_ERR_PARAM, "opening core 99");
+    }
+
+    /* memory spaces */
+    nspaces = 0;
+    ret = api.mcd_qry_mem_spaces_f(s->core, 0, &nspaces, NULL);
+    ok(ret == MCD_RET_ACT_NONE && nspaces == (t->secure ? 6u : 4u),
+       "%s: %u memory spaces", s->name, nspaces);
+    if (nspaces > 16) {
+        nspaces = 16;
+    }
+    ret = api.mcd_qry_mem_spaces_f(s->core, 0, &nspaces, spaces);
+    for (i = 0; ret == MCD_RET_ACT_NONE && i < nspaces; i++) {
+        if (strcmp(spaces[i].mem_space_name, "Non Secure") == 0 &&
+            (spaces[i].mem_type & MCD_MEM_SPACE_IS_LOGICAL)) {
+            s->ns_space = spaces[i].mem_space_id;
+        }
+        if (strcmp(spaces[i].mem_space_name, "Physical (Non Secure)") == 0) {
+            s->phys_space = spaces[i].mem_space_id;
+        }
+    }
+    ok(s->ns_space != 0 && s->phys_space != 0 &&
+       spaces[0].mem_space_id == 1 && spaces[0].max_addr == UINT64_MAX &&
+       spaces[0].bits_per_mau == 8 && spaces[0].endian == MCD_ENDIAN_LITTLE,
+       "%s: the Non Secure spaces are %u and %u", s->name, s->ns_space,
+       s->phys_space);
+    n = 2;
+    ret = api.mcd_qry_mem_spaces_f(s->core, 1, &n, part);
+    ok(ret == MCD_RET_ACT_NONE && n == 2 &&
+       memcmp(part, &spaces[1], sizeof(part)) == 0,
+       "%s: two memory spaces from index 1", s->name);
+
+    /* register groups and the register map */
+    ngroups = 0;
+    ret = api.mcd_qry_reg_groups_f(s->core, 0, &ngroups, NULL);
+    ok(ret == MCD_RET_ACT_NONE && ngroups >= 2, "%s: %u register groups",
+       s->name, ngroups);
+    if (ngroups > 32) {
+        ngroups = 32;
+    }
+    ret = api.mcd_qry_reg_groups_f(s->core, 0, &ngroups, groups);
+    good = ret == MCD_RET_ACT_NONE;
+    for (i = 0; good && i < ngroups; i++) {
+        good = groups[i].reg_group_id != 0 && groups[i].n_registers > 0;
+        if (strcmp(groups[i].reg_group_name, "Core Registers") == 0) {
+            group1 = groups[i].reg_group_id;
+        }
+    }
+    ok(good && group1 != 0, "%s: every group has registers, '%s' first",
+       s->name, groups[0].reg_group_name);
+    nregs = 0;
+    ret = api.mcd_qry_reg_map_f(s->core, 0, 0, &nregs, NULL);
+    ok(ret == MCD_RET_ACT_NONE && nregs > 30, "%s: %u registers", s->name,
+       nregs);
+    regs = calloc(nregs ? nregs : 1, sizeof(*regs));
+    ret = api.mcd_qry_reg_map_f(s->core, 0, 0, &nregs, regs);
+    for (i = 0; ret == MCD_RET_ACT_NONE && i < nregs; i++) {
+        if (strcmp(regs[i].regname, "pc") == 0) {
+            s->pc = regs[i];
+        } else if (strcmp(regs[i].regname, t->r0) == 0) {
+            s->r0 = regs[i];
+        } else if (strcmp(regs[i].regname, t->r1) == 0) {
+            s->r1 = regs[i];
+        }
+    }
+    free(regs);
+    ok(s->pc.addr.address == t->pc_id && s->pc.regsize == 8 * t->reg_bytes &&
+       s->r0.regsize == 8 * t->reg_bytes && s->r1.regname[0] &&
+       s->pc.addr.mem_space_id == s->r0.addr.mem_space_id &&
+       s->pc.reg_group_id == group1,
+       "%s: pc is register %llu in memory space %u, %u bits", s->name,
+       (unsigned long long)s->pc.addr.address, s->pc.addr.mem_space_id,
+       s->pc.regsize);
+    n = 0;
+    ret = api.mcd_qry_reg_map_f(s->core, group1, 0, &n, NULL);
+    ok(ret == MCD_RET_ACT_NONE && n > 0 && n < nregs,
+       "%s: %u registers in group %u", s->name, n, group1);
+    n = 0;
+    ret = api.mcd_qry_reg_map_f(s->core, 999, 0, &n, NULL);
+    expect_error(ret, s->core, MCD_ERR_REG_GROUP_ID, "register group 999");
+
+    /* triggers and resets the target offers */
+    ret = api.mcd_qry_trig_info_f(s->core, &ti);
+    ok(ret == MCD_RET_ACT_NONE && ti.trig_number == 16 &&
+       (ti.type & MCD_TRIG_TYPE_IP) && (ti.type & MCD_TRIG_TYPE_WRITE) &&
+       (ti.type & MCD_TRIG_TYPE_RW), "%s: %u triggers of types 0x%x",
+       s->name, ti.trig_number, ti.type);
+    return true;
+}
+
+static void check_memory(Session *s)
+{
+    const Target *t = s->t;
+    uint8_t guest[16], back[16];
+    uint8_t *big = malloc(BIG_SIZE), *big_back = malloc(BIG_SIZE);
+    mcd_tx_st tx[2];
+    mcd_txlist_st list = { tx, 2, 0 };
+    mcd_return_et ret;
+    uint32_t i;
+
+    for (i = 0; i < 4; i++) {
+        guest[4 * i] = t->guest[i];
+        guest[4 * i + 1] = t->guest[i] >> 8;
+        guest[4 * i + 2] = t->guest[i] >> 16;
+        guest[4 * i + 3] = t->guest[i] >> 24;
+    }
+    ok_call(mem_access(s, s->ns_space, GUEST_BASE, guest, sizeof(guest),
+                       true), s->core,
+            "%s: write the guest at 0x%llx", s->name, GUEST_BASE);
+    memset(back, 0, sizeof(back));
+    ret = mem_access(s, s->phys_space, GUEST_BASE, back, sizeof(back),
+                     false);
+    ok(ret == MCD_RET_ACT_NONE && memcmp(guest, back, sizeof(back)) == 0,
+       "%s: read it back through the physical space", s->name);
+
+    /* 64 KiB written and read back in one transaction list */
+    for (i = 0; i < BIG_SIZE; i++) {
+        big[i] = (i * 7 + (i >> 8)) ^ 0x5a;
+    }
+    memset(big_back, 0, BIG_SIZE);
+    memset(tx, 0, sizeof(tx));
+    tx[0].addr.address = SCRATCH;
+    tx[0].addr.mem_space_id = s->ns_space;
+    tx[0].access_type = MCD_TX_AT_W;
+    tx[0].data = big;
+    tx[0].num_bytes = BIG_SIZE;
+    tx[1] = tx[0];
+    tx[1].access_type = MCD_TX_AT_R;
+    tx[1].data = big_back;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 2 &&
+       tx[0].num_bytes_ok == BIG_SIZE && tx[1].num_bytes_ok == BIG_SIZE &&
+       memcmp(big, big_back, BIG_SIZE) == 0,
+       "%s: write and read back 64 KiB in one transaction list", s->name);
+
+    /* an unmapped address is an error, not zeros */
+    tx[0] = tx[1];
+    tx[0].addr.address = UNMAPPED;
+    tx[0].addr.mem_space_id = s->phys_space;
+    tx[0].num_bytes = 16;
+    list.num_tx = 2;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    expect_error(ret, s->core, MCD_ERR_TXLIST_READ, "a read of an unmapped "
+                 "address");
+    ok(list.num_tx_ok == 0 && tx[0].num_bytes_ok == 0,
+       "%s: the failed transaction list stops at its first transaction",
+       s->name);
+    ret = mem_access(s, 99, GUEST_BASE, back, 4, false);
+    expect_error(ret, s->core, MCD_ERR_TXLIST_TX, "memory space 99");
+    free(big);
+    free(big_back);
+}
+
+static uint64_t check_registers(Session *s)
+{
+    const Target *t = s->t;
+    uint8_t buf[2 * 8];
+    mcd_tx_st tx[2];
+    mcd_txlist_st list = { tx, 2, 0 };
+    uint64_t reset_pc = 0, pc, r0;
+    uint8_t low[2];
+    mcd_return_et ret;
+    unsigned int i, n = t->reg_bytes;
+
+    ok_call(reg_access(s, &s->pc, &reset_pc, false), s->core,
+            "%s: read the pc at start: 0x%llx", s->name,
+            (unsigned long long)reset_pc);
+
+    /* pc and r0 written in one list, read back in another */
+    pc = GUEST_BASE;
+    r0 = 0;
+    memset(tx, 0, sizeof(tx));
+    memset(buf, 0, sizeof(buf));
+    for (i = 0; i < n; i++) {
+        buf[i] = pc >> (8 * i);
+    }
+    tx[0].addr = s->pc.addr;
+    tx[0].access_type = MCD_TX_AT_W;
+    tx[0].data = buf;
+    tx[0].num_bytes = n;
+    tx[1].addr = s->r0.addr;
+    tx[1].access_type = MCD_TX_AT_W;
+    tx[1].data = buf + 8;
+    tx[1].num_bytes = n;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok_call(ret, s->core, "%s: write pc = 0x%llx and %s = 0 in one list",
+            s->name, GUEST_BASE, t->r0);
+    memset(buf, 0xaa, sizeof(buf));
+    tx[0].access_type = MCD_TX_AT_R;
+    tx[1].access_type = MCD_TX_AT_R;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    pc = r0 = 0;
+    for (i = 0; i < n; i++) {
+        pc |= (uint64_t)buf[i] << (8 * i);
+        r0 |= (uint64_t)buf[8 + i] << (8 * i);
+    }
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 2 && pc == GUEST_BASE &&
+       r0 == 0, "%s: read them back: pc 0x%llx, %s %llu", s->name,
+       (unsigned long long)pc, t->r0, (unsigned long long)r0);
+
+    /* part of a register: its low-order bytes */
+    list.num_tx = 1;
+    tx[0].data = low;
+    tx[0].num_bytes = 2;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && low[0] == (GUEST_BASE & 0xff) &&
+       low[1] == ((GUEST_BASE >> 8) & 0xff),
+       "%s: read the 2 low bytes of pc", s->name);
+    return reset_pc;
+}
+
+static void check_breakpoint(Session *s)
+{
+    const Target *t = s->t;
+    mcd_trig_simple_core_st trig, back;
+    mcd_core_state_st st = { 0 };
+    uint32_t id = 0, n, ids[4];
+    bool stopped;
+    mcd_return_et ret;
+    uint64_t pc;
+
+    memset(&trig, 0, sizeof(trig));
+    trig.struct_size = sizeof(trig);
+    trig.type = MCD_TRIG_TYPE_IP;
+    trig.action = MCD_TRIG_ACTION_DBG_DEBUG;
+    trig.addr_start.address = BREAK_ADDR;
+    trig.addr_start.mem_space_id = s->ns_space;
+    ret = api.mcd_create_trig_f(s->core, &trig, &id);
+    ok(ret == MCD_RET_ACT_NONE && id != 0 && !trig.modified,
+       "%s: create a breakpoint at 0x%llx: trigger %u", s->name, BREAK_ADDR,
+       id);
+    ok_call(api.mcd_activate_trig_set_f(s->core), s->core,
+            "%s: activate the trigger set", s->name);
+    n = 4;
+    ret = api.mcd_qry_trig_set_f(s->core, 0, &n, ids);
+    memset(&back, 0, sizeof(back));
+    ok(ret == MCD_RET_ACT_NONE && n == 1 && ids[0] == id &&
+       api.mcd_qry_trig_f(s->core, id, sizeof(back), &back) ==
+       MCD_RET_ACT_NONE && back.addr_start.address == BREAK_ADDR,
+       "%s: the trigger set holds it", s->name);
+
+    ok_call(api.mcd_run_f(s->core, FALSE), s->core, "%s: run", s->name);
+    stopped = wait_state(s, MCD_CORE_STATE_DEBUG, &st);
+    if (!ok(stopped, "%s: the core stops (state %u)", s->name, st.state)) {
+        api.mcd_stop_f(s->core, TRUE);
+    }
+    ok(strstr(st.stop_str, "breakpoint") != NULL && st.trig_id == id,
+       "%s: stopped by trigger %u: '%s'", s->name, st.trig_id, st.stop_str);
+    pc = read_reg(s, &s->pc);
+    ok(pc == BREAK_ADDR && read_reg(s, &s->r0) == 1,
+       "%s: pc 0x%llx at the breakpoint, %s 1", s->name,
+       (unsigned long long)pc, t->r0);
+    ok_call(api.mcd_remove_trig_f(s->core, id), s->core,
+            "%s: remove the breakpoint", s->name);
+    n = 0;
+    ret = api.mcd_qry_trig_set_f(s->core, 0, &n, NULL);
+    ok(ret == MCD_RET_ACT_NONE && n == 0, "%s: the trigger set is empty",
+       s->name);
+    ret = api.mcd_remove_trig_f(s->core, id);
+    expect_error(ret, s->core, MCD_ERR_TRIG_ACCESS,
+                 "removing a removed trigger");
+}
+
+static void check_steps(Session *s)
+{
+    const Target *t = s->t;
+    bool claimed = has_ext(s, "steps");
+    mcd_error_info_st e;
+    mcd_return_et ret;
+    uint64_t pc, r0;
+
+    /* at the breakpoint: b .-4 goes back to the add */
+    ret = api.mcd_step_f(s->core, FALSE, MCD_CORE_STEP_TYPE_INSTR, 1);
+    e = last_error(s->core);
+    if (ret != MCD_RET_ACT_NONE && !claimed &&
+        e.error_code == MCD_ERR_FN_UNIMPLEMENTED) {
+        skip("the stub does not step yet", "%s: step 1 instruction",
+             s->name);
+        skip("the stub does not step yet", "%s: step 3 instructions",
+             s->name);
+        return;
+    }
+    pc = read_reg(s, &s->pc);
+    if (!ok(ret == MCD_RET_ACT_NONE && pc == GUEST_BASE,
+            "%s: step 1 instruction: pc 0x%llx -> 0x%llx%s", s->name,
+            BREAK_ADDR, (unsigned long long)pc,
+            claimed ? "" : " (without the steps extension)")) {
+        diag("error 0x%x: %s", e.error_code, e.error_str);
+    }
+    ret = api.mcd_step_f(s->core, FALSE, MCD_CORE_STEP_TYPE_INSTR, 3);
+    e = last_error(s->core);
+    pc = read_reg(s, &s->pc);
+    r0 = read_reg(s, &s->r0);
+    if (!ok(ret == MCD_RET_ACT_NONE && pc == BREAK_ADDR && r0 == 3,
+            "%s: step 3 instructions: pc 0x%llx, %s %llu", s->name,
+            (unsigned long long)pc, t->r0, (unsigned long long)r0)) {
+        diag("error 0x%x: %s", e.error_code, e.error_str);
+    }
+}
+
+static void check_watchpoints(Session *s)
+{
+    bool wplen = has_ext(s, "wplen");
+    mcd_trig_simple_core_st trig;
+    mcd_core_state_st st = { 0 };
+    uint64_t v;
+    uint32_t id = 0;
+    mcd_return_et ret;
+    bool stopped;
+
+    /* the store at STORE_ADDR writes r0 to [r1] */
+    v = STORE_ADDR;
+    reg_access(s, &s->pc, &v, true);
+    v = WATCH_ADDR;
+    reg_access(s, &s->r1, &v, true);
+    memset(&trig, 0, sizeof(trig));
+    trig.struct_size = sizeof(trig);
+    trig.type = MCD_TRIG_TYPE_WRITE;
+    trig.action = MCD_TRIG_ACTION_DBG_DEBUG;
+    trig.addr_start.address = WATCH_ADDR;
+    trig.addr_start.mem_space_id = s->ns_space;
+    trig.addr_range = 3;
+    ret = api.mcd_create_trig_f(s->core, &trig, &id);
+    ok_call(ret, s->core, "%s: create a 4-byte write watchpoint", s->name);
+    ok_call(api.mcd_run_f(s->core, TRUE), s->core, "%s: run (global)",
+            s->name);
+    stopped = wait_state(s, MCD_CORE_STATE_DEBUG, &st);
+    ok(stopped && strstr(st.stop_str, "watchpoint") != NULL &&
+       st.trig_id == id, "%s: stopped by watchpoint %u: '%s'", s->name,
+       st.trig_id, st.stop_str);
+    ok_call(api.mcd_remove_trig_f(s->core, id), s->core,
+            "%s: remove the watchpoint", s->name);
+
+    /* a watchpoint of 16 bytes, hit at its 9th */
+    memset(&trig, 0, sizeof(trig));
+    trig.struct_size = sizeof(trig);
+    trig.type = MCD_TRIG_TYPE_WRITE;
+    trig.action = MCD_TRIG_ACTION_DBG_DEBUG;
+    trig.addr_start.address = WIDE_WATCH;
+    trig.addr_start.mem_space_id = s->ns_space;
+    trig.addr_range = 15;
+    ret = api.mcd_create_trig_f(s->core, &trig, &id);
+    if (!wplen) {
+        ok(ret == MCD_RET_ACT_NONE && trig.modified && trig.addr_range == 3,
+           "%s: without wplen a 16-byte watchpoint becomes 4 bytes "
+           "(modified)", s->name);
+        api.mcd_remove_trig_f(s->core, id);
+        skip("the stub does not offer wplen", "%s: a 16-byte watchpoint "
+             "hit at its 9th byte", s->name);
+        return;
+    }
+    ok(ret == MCD_RET_ACT_NONE && !trig.modified && trig.addr_range == 15,
+       "%s: create a 16-byte write watchpoint", s->name);
+    v = STORE_ADDR;
+    reg_access(s, &s->pc, &v, true);
+    v = WIDE_WATCH + 8;
+    reg_access(s, &s->r1, &v, true);
+    api.mcd_run_f(s->core, FALSE);
+    stopped = wait_state(s, MCD_CORE_STATE_DEBUG, &st);
+    ok(stopped && strstr(st.stop_str, "watchpoint") != NULL &&
+       st.trig_id == id, "%s: a 16-byte watchpoint hit at its 9th byte: "
+       "'%s'", s->name, st.stop_str);
+    api.mcd_stop_f(s->core, TRUE);
+    api.mcd_remove_trig_f(s->core, id);
+}
+
+static void check_resets(Session *s, uint64_t reset_pc)
+{
+    bool claimed = has_ext(s, "resethalt");
+    mcd_rst_info_st info;
+    mcd_core_state_st st;
+    mcd_error_info_st e;
+    uint32_t vector = 0, k;
+    mcd_return_et ret;
+    uint64_t pc;
+
+    ret = api.mcd_qry_rst_classes_f(s->core, &vector);
+    ok(ret == MCD_RET_ACT_NONE && (vector & 1),
+       "%s: reset classes 0x%x", s->name, vector);
+    ret = api.mcd_qry_rst_class_info_f(s->core, 0, &info);
+    ok(ret == MCD_RET_ACT_NONE && info.class_vector == 1 &&
+       strcmp(info.info_str, "full_system_reset") == 0,
+       "%s: reset class 0 is '%s'", s->name, info.info_str);
+    ret = api.mcd_qry_rst_class_info_f(s->core, 30, &info);
+    expect_error(ret, s->core, MCD_ERR_PARAM, "reset class 30");
+
+    for (k = 0; k < 2; k++) {
+        if (!(vector & (1u << k))) {
+            continue;
+        }
+        /* move away from the reset vector first */
+        pc = GUEST_BASE;
+        reg_access(s, &s->pc, &pc, true);
+        ret = api.mcd_rst_f(s->core, 1u << k, TRUE);
+        e = last_error(s->core);
+        if (ret != MCD_RET_ACT_NONE && !claimed &&
+            e.error_code == MCD_ERR_FN_UNIMPLEMENTED) {
+            skip("the stub does not reset yet", "%s: reset class %u and "
+                 "halt", s->name, k);
+            continue;
+        }
+        if (!ok(ret == MCD_RET_ACT_NONE, "%s: reset class %u and halt%s",
+                s->name, k, claimed ? "" : " (reset, then break)")) {
+            diag("error 0x%x: %s", e.error_code, e.error_str);
+            continue;
+        }
+        ret = api.mcd_qry_state_f(s->core, &st);
+        pc = read_reg(s, &s->pc);
+        if (claimed || (pc == reset_pc && st.state != MCD_CORE_STATE_RUNNING)) {
+            ok(ret == MCD_RET_ACT_NONE && st.state != MCD_CORE_STATE_RUNNING &&
+               pc == reset_pc, "%s: halted at the reset vector 0x%llx "
+               "(pc 0x%llx, state %u)", s->name,
+               (unsigned long long)reset_pc, (unsigned long long)pc,
+               st.state);
+        } else {
+            skip("no resethalt: the core ran before the break",
+                 "%s: halted at the reset vector (pc 0x%llx)", s->name,
+                 (unsigned long long)pc);
+        }
+    }
+    ret = api.mcd_rst_f(s->core, 1u << 20, FALSE);
+    expect_error(ret, s->core, MCD_ERR_PARAM, "reset class 20");
+}
+
+static void check_misc(Session *s)
+{
+    mcd_core_st fake = { 0 };
+    mcd_core_state_st st;
+    uint64_t time;
+    uint32_t max = 0;
+    mcd_return_et ret;
+
+    ret = api.mcd_qry_current_time_f(s->core, &time);
+    expect_error(ret, s->core, MCD_ERR_FN_UNIMPLEMENTED,
+                 "an unimplemented function");
+    ret = api.mcd_qry_state_f(&fake, &st);
+    expect_error(ret, NULL, MCD_ERR_PARAM, "a core that was never opened");
+    ret = api.mcd_qry_max_payload_size_f(s->core, &max);
+    ok(ret == MCD_RET_ACT_NONE && max >= MCD_GUARANTEED_MIN_PAYLOAD,
+       "%s: max payload %u", s->name, max);
+    ret = api.mcd_step_f(s->core, FALSE, 0x100, 1);
+    expect_error(ret, s->core, MCD_ERR_PARAM, "a custom step type");
+}
+
+/*
+ * Run the sequence on target @t; @limit restricts the extensions libmcd
+ * enables ("era1": none, not even the negotiation), to check that it
+ * degrades as it should on older stubs.
+ */
+static void run_target(const Target *t, const char *limit)
+{
+    const char *binary = getenv(t->env) ? getenv(t->env) : t->binary;
+    Session s = { .t = t };
+    char offered[256];
+    const char *p, *end;
+    mcd_api_version_st req = { 1, 1, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    uint64_t reset_pc = 0;
+    mcd_core_state_st st;
+    mcd_return_et ret;
+    uint32_t n, i;
+    int port = free_port();
+
+    snprintf(s.name, sizeof(s.name), "%s%s%s", t->name, limit ? "/" : "",
+             limit ? limit : "");
+    if (!ok(qemu_start(binary, t->machine, t->cpu, port),
+            "%s: start %s -M %s -cpu %s -S -mcd tcp:127.0.0.1:%d", s.name,
+            binary, t->machine, t->cpu, port)) {
+        return;
+    }
+    probe_extensions(port, offered, sizeof(offered));
+    diag("%s: the stub offers the extensions '%s'", s.name, offered);
+    /* what libmcd will enable */
+    if (!limit) {
+        snprintf(s.extensions, sizeof(s.extensions), "%s", offered);
+        unsetenv("LIBMCD_EXTENSIONS");
+    } else {
+        for (p = offered; *p; p = *end ? end + 1 : end) {
+            end = strchr(p, ',');
+            end = end ? end : p + strlen(p);
+            if (strstr(limit, "errors") && end - p == 6 &&
+                strncmp(p, "errors", 6) == 0) {
+                snprintf(s.extensions, sizeof(s.extensions), "errors");
+            }
+        }
+        setenv("LIBMCD_EXTENSIONS", limit, 1);
+    }
+
+    tap_prefix = s.name;
+    ret = api.mcd_initialize_f(&req, &impl);
+    ok_call(ret, NULL, "%s: mcd_initialize_f 1.1: %s, API %u.%u", s.name,
+            impl.vendor, impl.v_api.v_api_major, impl.v_api.v_api_minor);
+    if (!discover(&s, port)) {
+        goto out;
+    }
+    ret = api.mcd_qry_state_f(s.core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_HALTED &&
+       strcmp(st.info_str, "vm halted since boot") == 0,
+       "%s: the core is halted since boot: '%s'", s.name, st.info_str);
+
+    check_memory(&s);
+    reset_pc = check_registers(&s);
+    check_breakpoint(&s);
+    check_steps(&s);
+    check_watchpoints(&s);
+    check_resets(&s, reset_pc);
+    check_misc(&s);
+
+    for (i = 0; i < s.nr_cores; i++) {
+        ret = api.mcd_close_core_f(s.cores[i]);
+        ok_call(ret, NULL, "%s: close core %u", s.name, i);
+    }
+    ok_call(api.mcd_close_server_f(s.server), NULL, "%s: close the server",
+            s.name);
+    n = 0;
+    ret = api.mcd_qry_systems_f(0, &n, NULL);
+    expect_error(ret, NULL, MCD_ERR_USAGE, "a query after closing");
+out:
+    api.mcd_exit_f();
+    qemu_kill();
+    ok(qemu_pid == 0, "%s: QEMU stopped", s.name);
+    tap_prefix = "";
+}
+
+/*
+ * Without QEMU
+ */
+
+static void check_layout(void)
+{
+#if defined(__linux__) && (defined(__x86_64__) || defined(__LP64__))
+    int sizes = 0, bad_sizes = 0, offs = 0, bad_offs = 0;
+
+#define RT_SIZE(type, size) \
+    sizes++; \
+    if (sizeof(type) != (size)) { \
+        bad_sizes++; \
+        diag("sizeof(%s) is %zu, not %d", #type, sizeof(type), size); \
+    }
+#define RT_OFF(type, field, off) \
+    offs++; \
+    if (offsetof(type, field) != (off)) { \
+        bad_offs++; \
+        diag("offsetof(%s, %s) is %zu, not %d", #type, #field, \
+             offsetof(type, field), off); \
+    }
+    MCD_LAYOUT_LIST(RT_SIZE, RT_OFF)
+#undef RT_SIZE
+#undef RT_OFF
+    ok(bad_sizes == 0, "layout: the sizes of %d structures match the API "
+       "1.1 ABI", sizes);
+    ok(bad_offs == 0, "layout: the offsets of %d fields match the API 1.1 "
+       "ABI", offs);
+    ok(sizeof(mcd_bool_t) == 1, "layout: mcd_bool_t is 8 bits");
+    ok(sizeof(mcd_core_con_info_st) == 596 &&
+       offsetof(mcd_core_con_info_st, core_id) == 592,
+       "layout: mcd_core_con_info_st is 596 bytes, core_id at 592");
+    ok(sizeof(mcd_register_info_st) == 88 &&
+       offsetof(mcd_register_info_st, has_side_effects_write) == 73 &&
+       offsetof(mcd_register_info_st, reg_type) == 76,
+       "layout: mcd_register_info_st is 88 bytes, reg_type at 76");
+    ok(sizeof(mcd_tx_st) == 56 && offsetof(mcd_tx_st, data) == 40 &&
+       offsetof(mcd_tx_st, num_bytes_ok) == 52,
+       "layout: mcd_tx_st is 56 bytes, data at 40");
+    ok(sizeof(mcd_core_state_st) == 528 &&
+       offsetof(mcd_core_state_st, info_str) == 272,
+       "layout: mcd_core_state_st is 528 bytes, info_str at 272");
+#else
+    skip("not LP64 Linux", "layout: the API 1.1 ABI of LP64 Linux");
+#endif
+}
+
+static void check_without_server(void)
+{
+    mcd_api_version_st req = { 2, 0, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    mcd_server_st *server = NULL;
+    mcd_return_et ret;
+    char config[64];
+    int port;
+
+    ret = api.mcd_open_server_f("", "", &server);
+    expect_error(ret, NULL, MCD_ERR_USAGE, "mcd_open_server_f before "
+                 "mcd_initialize_f");
+    ret = api.mcd_initialize_f(&req, &impl);
+    expect_error(ret, NULL, MCD_ERR_GENERAL, "API version 2.0");
+    req.v_api_major = 1;
+    req.v_api_minor = 2;
+    ret = api.mcd_initialize_f(&req, &impl);
+    expect_error(ret, NULL, MCD_ERR_GENERAL, "API version 1.2");
+    req.v_api_minor = 0;
+    ret = api.mcd_initialize_f(&req, &impl);
+    ok(ret == MCD_RET_ACT_NONE && strcmp(impl.vendor, "QEMU") == 0 &&
+       impl.v_api.v_api_major == 1 && impl.v_api.v_api_minor == 1,
+       "mcd_initialize_f accepts API 1.0: vendor %s, API %u.%u, built %s",
+       impl.vendor, impl.v_api.v_api_major, impl.v_api.v_api_minor,
+       impl.date);
+    ret = api.mcd_open_server_f("", "McdServerPort=\"99999\"", &server);
+    expect_error(ret, NULL, MCD_ERR_PARAM, "port 99999");
+    port = free_port();
+    snprintf(config, sizeof(config), "mcdhostname=127.0.0.1 "
+             "MCDSERVERPORT=%d", port);
+    ret = api.mcd_open_server_f("", config, &server);
+    expect_error(ret, NULL, MCD_ERR_CONNECTION, "a port nobody listens on");
+    ret = api.mcd_qry_servers_f("localhost", TRUE, 0, &(uint32_t){ 0 },
+                                NULL);
+    expect_error(ret, NULL, MCD_ERR_FN_UNIMPLEMENTED, "mcd_qry_servers_f");
+    api.mcd_exit_f();
+}
+
+int main(int argc, char **argv)
+{
+    const char *lib = argc > 1 ? argv[1] : getenv("LIBMCD");
+    struct sigaction sa = { 0 };
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    atexit(qemu_kill);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+
+    check_layout();
+    if (!lib) {
+        lib = "./libmcd.so";
+    }
+    if (load_library(lib)) {
+        check_without_server();
+        /* the stub as it is, then as older stubs would be */
+        run_target(&targets[0], NULL);
+        run_target(&targets[1], NULL);
+        run_target(&targets[0], "era1");
+        run_target(&targets[1], "errors");
+    }
+    printf("1..%d\n", tap_count);
+    return tap_failed ? 1 : 0;
+}
