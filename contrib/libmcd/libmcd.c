@@ -1230,7 +1230,7 @@ mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
         return server_leave(lm_fail(&lm.err, MCD_ERR_GENERAL,
                                     "out of memory"));
     }
-    ret = lm_cmd_done(s, &lm.err, MCD_ERR_CONNECTION, true, "i%u", id);
+    ret = lm_cmd_done(s, &lm.err, MCD_ERR_PARAM, true, "i%u", id);
     if (ret != MCD_RET_ACT_NONE) {
         free(c);
         return server_leave(ret);
