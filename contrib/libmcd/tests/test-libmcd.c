@@ -20,6 +20,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1164,6 +1165,272 @@ out:
 }
 
 /*
+ * A scripted stub, for what QEMU does not show: an era-1 stub that does
+ * not know qprotocol, an older errors-only stub with a small max_payload,
+ * checksum framing, notifications, noise, and short or malformed
+ * replies, which must be errors and never crashes.
+ */
+
+typedef struct Fake {
+    int listen_fd;
+    int port;
+    bool errors;                /* the stub of the errors extension */
+    char log[16384];            /* the commands received, one per line */
+    pthread_t thread;
+} Fake;
+
+/* "$payload#xx" with the gdb checksum. */
+static void frame_sum(char *out, size_t size, const char *payload)
+{
+    unsigned int sum = 0;
+    const char *p;
+
+    for (p = payload; *p; p++) {
+        sum += (unsigned char)*p;
+    }
+    snprintf(out, size, "$%s#%02x", payload, sum & 0xff);
+}
+
+/* The reply to @cmd, framed, after the '+'; "" for none. */
+static void fake_reply(Fake *f, const char *cmd, char *out, size_t size)
+{
+    unsigned long long addr;
+    unsigned int len, i;
+    char payload[4096];
+    char *p;
+
+#define REPLY(str) snprintf(out, size, "$%s#|", str)
+    out[0] = '\0';
+    if (strcmp(cmd, "I") == 0) {
+        REPLY("shaking your hand");
+    } else if (strcmp(cmd, "qprotocol") == 0) {
+        if (f->errors) {
+            REPLY("version=2.max_payload=2048.extensions=errors,future."
+                  "enabled=.");
+        } else {
+            REPLY("");
+        }
+    } else if (strcmp(cmd, "qprotocolerrors") == 0 && f->errors) {
+        REPLY("version=2.max_payload=2048.extensions=errors,future."
+              "enabled=errors.");
+    } else if (strcmp(cmd, "qsystem") == 0) {
+        /* a notification and noise first, then a checksummed reply */
+        frame_sum(payload, sizeof(payload), "qemu-system");
+        snprintf(out, size, "%%stop=0.#|xx%s", payload);
+    } else if (strcmp(cmd, "qcores") == 0) {
+        REPLY("device=fakeboard.core=fake-cpu.nr_cores=2.");
+    } else if (strcmp(cmd, "i0") == 0 || strcmp(cmd, "d0") == 0 ||
+               strcmp(cmd, "D") == 0) {
+        if (f->errors) {
+            REPLY("success");
+        }
+    } else if (strcmp(cmd, "i1") == 0) {
+        REPLY(f->errors ? "error=258.text=no core 1." : "error");
+    } else if (strcmp(cmd, "qregf0") == 0) {
+        REPLY("0!id=0.name=r0.size=32.reggroupid=1.memspaceid=2.type=0."
+              "thread=0.opcode=0.");
+    } else if (strcmp(cmd, "qmemoryf0") == 0) {
+        REPLY("1!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
+    } else if (strcmp(cmd, "qmemoryc1") == 0) {
+        REPLY("0!name=Regs.id=2.type=1.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
+    } else if (sscanf(cmd, "m0;1;%llu;%u", &addr, &len) == 2) {
+        if (addr == 0xdead) {
+            REPLY("12");                        /* too short */
+        } else if (addr == 0xbeef) {
+            REPLY(f->errors ? "error=8448.text=nothing at 0xbeef."
+                            : "error");
+        } else if (len <= 1024) {
+            for (i = 0, p = payload; i < len; i++, p += 2) {
+                sprintf(p, "%02x", (unsigned int)((addr + i) & 0xff));
+            }
+            *p = '\0';
+            REPLY(payload);
+        }
+    } else if (strcmp(cmd, "p0;0") == 0) {
+        REPLY("");                              /* era-1 failure */
+    } else if (strcmp(cmd, "qstate0") == 0) {
+        REPLY("state=debug.stop_str");          /* malformed */
+    } else if (strcmp(cmd, "qreggroupf0") == 0) {
+        REPLY("garbage");
+    } else if (strcmp(cmd, "qtrigger") == 0) {
+        REPLY("nr_trigger=lots.");
+    } else if (strcmp(cmd, "qresetf0") == 0) {
+        REPLY("5!name=a.id=0.");
+    } else if (strcmp(cmd, "qresetc5") == 0) {
+        REPLY("3!name=b.id=1.");                /* goes backwards */
+    } else {
+        REPLY("");
+    }
+#undef REPLY
+}
+
+static void *fake_thread(void *opaque)
+{
+    Fake *f = opaque;
+    char buf[65536], cmd[4096], out[8192];
+    size_t len = 0, n;
+    char *start, *end;
+    ssize_t r;
+    int fd = accept(f->listen_fd, NULL, NULL);
+
+    if (fd < 0) {
+        return NULL;
+    }
+    for (;;) {
+        r = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (r <= 0) {
+            break;
+        }
+        len += r;
+        buf[len] = '\0';
+        /* complete packets "$...#|" */
+        while ((start = memchr(buf, '$', len)) &&
+               (end = memchr(start, '#', len - (start - buf))) &&
+               end + 1 < buf + len) {
+            n = end - start - 1;
+            if (n >= sizeof(cmd)) {
+                n = sizeof(cmd) - 1;
+            }
+            memcpy(cmd, start + 1, n);
+            cmd[n] = '\0';
+            if (strlen(f->log) + n + 2 < sizeof(f->log)) {
+                strcat(f->log, cmd);
+                strcat(f->log, "\n");
+            }
+            fake_reply(f, cmd, out + 1, sizeof(out) - 1);
+            out[0] = '+';
+            if (write(fd, out, strlen(out)) < 0) {
+                break;
+            }
+            n = end + 2 - buf;
+            memmove(buf, buf + n, len - n);
+            len -= n;
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static bool fake_start(Fake *f, bool errors)
+{
+    struct sockaddr_in sa = { 0 };
+    socklen_t len = sizeof(sa);
+
+    memset(f, 0, sizeof(*f));
+    f->errors = errors;
+    f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (f->listen_fd < 0 ||
+        bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(f->listen_fd, 1) != 0 ||
+        getsockname(f->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
+        return false;
+    }
+    f->port = ntohs(sa.sin_port);
+    return pthread_create(&f->thread, NULL, fake_thread, f) == 0;
+}
+
+static void fake_stop(Fake *f)
+{
+    pthread_join(f->thread, NULL);
+    close(f->listen_fd);
+}
+
+static void check_fake_stub(bool errors)
+{
+    const char *name = errors ? "fake errors-only stub" : "fake era-1 stub";
+    mcd_api_version_st req = { 1, 1, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    mcd_server_st *server = NULL;
+    mcd_core_con_info_st cores[2];
+    mcd_core_st *core = NULL, *core1 = NULL;
+    mcd_core_state_st st;
+    mcd_trig_info_st ti;
+    mcd_register_group_st groups[2];
+    uint8_t buf[2000];
+    char config[64];
+    uint32_t n, vector, i, chunk = errors ? 992 : 256;
+    bool good;
+    mcd_return_et ret;
+    Fake f;
+
+    tap_prefix = name;
+    if (!ok(fake_start(&f, errors), "%s: listens", name)) {
+        return;
+    }
+    api.mcd_initialize_f(&req, &impl);
+    snprintf(config, sizeof(config), "localhost:%d", f.port);
+    ret = api.mcd_open_server_f("", config, &server);
+    ok_call(ret, NULL, "%s: open the server through a notification, "
+            "noise and a checksummed reply", name);
+    if (ret != MCD_RET_ACT_NONE) {
+        goto out;
+    }
+    n = 2;
+    memset(cores, 0, sizeof(cores));
+    ret = api.mcd_qry_cores_f(&cores[0], 0, &n, cores);
+    ok(ret == MCD_RET_ACT_NONE && n == 2 &&
+       strcmp(cores[0].device, "fakeboard") == 0 &&
+       strcmp(cores[1].core, "fake-cpu #1") == 0 &&
+       cores[0].core_type == 40, "%s: two cores of '%s'", name,
+       cores[0].device);
+    ok_call(api.mcd_open_core_f(&cores[0], &core), NULL,
+            "%s: open core 0", name);
+    ret = api.mcd_open_core_f(&cores[1], &core1);
+    expect_error(ret, NULL, MCD_ERR_PARAM, "a core the stub refuses");
+    if (!core) {
+        goto out;
+    }
+
+    /* memory in chunks of the negotiated size */
+    ret = mem_access(&(Session){ .core = core }, 1, 4096, buf, 1200, false);
+    good = ret == MCD_RET_ACT_NONE;
+    for (i = 0; good && i < 1200; i++) {
+        good = buf[i] == ((4096 + i) & 0xff);
+    }
+    snprintf(config, sizeof(config), "m0;1;%u;%u\n", 4096 + chunk,
+             1200 - chunk < chunk ? 1200 - chunk : chunk);
+    ok(good && strstr(f.log, config) != NULL,
+       "%s: 1200 bytes read in chunks of %u bytes", name, chunk);
+    ret = mem_access(&(Session){ .core = core }, 1, 0xdead, buf, 4, false);
+    expect_error(ret, core, MCD_ERR_TXLIST_READ, "a short read reply");
+    ret = mem_access(&(Session){ .core = core }, 1, 0xbeef, buf, 4, false);
+    expect_error(ret, core, MCD_ERR_TXLIST_READ, "a failed read");
+    {
+        mcd_register_info_st r0 = { 0 };
+        uint64_t v;
+
+        r0.addr.address = 0;
+        r0.addr.mem_space_id = 2;
+        r0.regsize = 32;
+        ret = reg_access(&(Session){ .core = core }, &r0, &v, false);
+        expect_error(ret, core, MCD_ERR_TXLIST_READ, "an empty register "
+                     "reply");
+    }
+    ret = api.mcd_qry_state_f(core, &st);
+    expect_error(ret, core, MCD_ERR_GENERAL, "a malformed state");
+    n = 2;
+    ret = api.mcd_qry_reg_groups_f(core, 0, &n, groups);
+    expect_error(ret, core, MCD_ERR_NO_REG_GROUPS, "a malformed group list");
+    ret = api.mcd_qry_trig_info_f(core, &ti);
+    expect_error(ret, core, MCD_ERR_GENERAL, "a malformed trigger record");
+    ret = api.mcd_qry_rst_classes_f(core, &vector);
+    expect_error(ret, core, MCD_ERR_GENERAL, "a list that goes backwards");
+    ok(strstr(f.log, errors ? "qprotocolerrors\n" : "qprotocol\nqsystem\n")
+       != NULL && strstr(f.log, "qprotocolerrors,") == NULL,
+       "%s: %s", name, errors ? "only the known extension is enabled"
+                              : "nothing is negotiated");
+    ok_call(api.mcd_close_server_f(server), NULL, "%s: close the server",
+            name);
+    ok(strstr(f.log, "\nD\n") != NULL, "%s: detach with D", name);
+out:
+    api.mcd_exit_f();
+    fake_stop(&f);
+    tap_prefix = "";
+}
+
+/*
  * Without QEMU
  */
 
@@ -1268,6 +1535,8 @@ int main(int argc, char **argv)
     }
     if (load_library(lib)) {
         check_without_server();
+        check_fake_stub(false);
+        check_fake_stub(true);
         /* the stub as it is, then as older stubs would be */
         run_target(&targets[0], NULL);
         run_target(&targets[1], NULL);
