@@ -770,10 +770,13 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st)
     return MCD_RET_ACT_NONE;
 }
 
-/* Poll the state until the core no longer runs. */
-static mcd_return_et wait_stopped(LmCore *c)
+/*
+ * Poll the state until the core no longer runs, after @n steps: allow
+ * LM_STEP_TIMEOUT plus a millisecond per thousand instructions.
+ */
+static mcd_return_et wait_stopped(LmCore *c, uint32_t n)
 {
-    int64_t deadline = now_ms() + LM_STEP_TIMEOUT;
+    int64_t deadline = now_ms() + LM_STEP_TIMEOUT + n / 1000;
     unsigned int delay = 0;
     StateRecord st;
     mcd_return_et ret;
@@ -796,9 +799,7 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
                       uint32_t n)
 {
     LmServer *s = c->srv;
-    uint32_t g = global ? 1 : 0;
-    uint32_t core = global ? 0 : c->index;
-    uint32_t i;
+    uint32_t g, core, i;
     mcd_return_et ret;
 
     /* QEMU has no cycles: a cycle counts as one instruction */
@@ -810,6 +811,12 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
     if (n == 0) {
         return MCD_RET_ACT_NONE;
     }
+    /* one core: a global step is a step of the core, which any stub takes */
+    if (s->nr_cores == 1) {
+        global = false;
+    }
+    g = global ? 1 : 0;
+    core = global ? 0 : c->index;
     ret = arm_triggers(c);
     if (ret != MCD_RET_ACT_NONE) {
         return ret;
@@ -817,13 +824,13 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
     if (s->ext_steps) {
         ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u;%u",
                           g, core, n);
-        return ret != MCD_RET_ACT_NONE ? ret : wait_stopped(c);
+        return ret != MCD_RET_ACT_NONE ? ret : wait_stopped(c, n);
     }
     for (i = 0; i < n; i++) {
         ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u",
                           g, core);
         if (ret == MCD_RET_ACT_NONE) {
-            ret = wait_stopped(c);
+            ret = wait_stopped(c, 1);
         }
         if (ret != MCD_RET_ACT_NONE) {
             return ret;
