@@ -18,6 +18,7 @@
 #define MCD_ERR_USAGE               0x0101
 #define MCD_ERR_PARAM               0x0102
 #define MCD_ERR_GENERAL             0x0F00
+#define MCD_ERR_DEVICE_ACCESS       0x1900
 #define MCD_ERR_NO_MEM_SPACES       0x1401
 #define MCD_ERR_MEM_SPACE_ID        0x1410
 #define MCD_ERR_NO_REG_GROUPS       0x1440
@@ -261,6 +262,7 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
  * @core: the core; the trigger stops this core only
  * @type: MCD_TRIG_*
  * @addr: the instruction address, or the first watched data address
+ * @len: how many bytes a watchpoint watches; ignored for breakpoints
  * @insert: set rather than remove
  * @errp: set on failure: an unknown type, too many triggers, a trigger
  *        that is already set, or that is not set
@@ -270,7 +272,7 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
 uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
-                              bool insert, Error **errp);
+                              uint64_t len, bool insert, Error **errp);
 
 /**
  * typedef MCDRunState - the run state of a core, as MCD reports it
@@ -312,20 +314,79 @@ typedef struct MCDCoreState {
 void mcd_core_get_state(MCDCore *core, MCDCoreState *st);
 
 /**
- * mcd_target_go() - let the guest run
- * @errp: set on failure
+ * mcd_core_go() - let a core or the whole system run
+ * @core: the core, or %NULL for every core
+ * @errp: set on failure: the guest must be reset first, or a step is
+ *        under way
+ *
+ * A core that the debugger stopped at one of its breakpoints is first
+ * stepped off it.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
-uint32_t mcd_target_go(Error **errp);
+uint32_t mcd_core_go(MCDCore *core, Error **errp);
 
 /**
- * mcd_target_break() - stop the guest
+ * mcd_core_break() - stop a core or the whole system
+ * @core: the core, or %NULL for the whole VM
  * @errp: set on failure
+ *
+ * A core stops before this returns; the other cores keep running.
+ * Stopping a guest that does not run does nothing.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
-uint32_t mcd_target_break(Error **errp);
+uint32_t mcd_core_break(MCDCore *core, Error **errp);
+
+/**
+ * mcd_core_step() - execute instructions on a stopped core
+ * @core: the core
+ * @count: how many instructions, at least 1
+ * @irqs: let interrupts and timers in during the steps
+ * @errp: set on failure: the core runs, waits for an interrupt or is
+ *        powered off, or another step is under way
+ *
+ * The steps happen after this returns; the core state reports the end.
+ * Other cores that run keep running.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
+                       Error **errp);
+
+/* The reset classes, as mcd_reset_classes() lists them. */
+#define MCD_RESET_SYSTEM        0
+#define MCD_RESET_CORE          1
+
+/**
+ * mcd_target_reset() - reset the system or a core
+ * @rst_class: MCD_RESET_SYSTEM (as the monitor's system_reset) or
+ *             MCD_RESET_CORE
+ * @core: the core to halt, and the one MCD_RESET_CORE resets; may be
+ *        %NULL for a system reset
+ * @halt: stop @core (every core for a system reset) at its reset
+ *        vector before it executes anything
+ * @errp: set on failure
+ *
+ * A guest that ran before runs on after the reset, except what @halt
+ * stops.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
+                          Error **errp);
+
+/**
+ * typedef MCDStopNotify - called when a core stops by itself
+ * @core: the core that hit a trigger or finished its steps
+ */
+typedef void (*MCDStopNotify)(uint32_t core);
+
+/**
+ * mcd_target_set_stop_notify() - learn about stops as they happen
+ * @notify: the function to call, or %NULL
+ */
+void mcd_target_set_stop_notify(MCDStopNotify notify);
 
 /**
  * mcd_target_detach() - the debugger went away: undo what it did

@@ -9,7 +9,7 @@
 #include "packet.h"
 
 /* The most parameters a command or query takes. */
-#define MCD_MAX_ARGS 6
+#define MCD_MAX_ARGS 7
 
 /* Parameter separator inside a command payload. */
 #define MCD_ARG_SEPARATOR ';'
@@ -30,10 +30,12 @@ typedef union MCDCmdArg {
  * typedef MCDCmdArgs - the parameters of one command
  * @arg: parameters in schema order
  * @data: the bytes of a ``h`` (hex data) parameter, or %NULL
+ * @count: how many parameters the command had
  */
 typedef struct MCDCmdArgs {
     MCDCmdArg arg[MCD_MAX_ARGS];
     GByteArray *data;
+    unsigned count;
 } MCDCmdArgs;
 
 typedef struct MCDServer MCDServer;
@@ -54,6 +56,24 @@ typedef enum MCDEra1Fail {
     MCD_ERA1_SILENT,
 } MCDEra1Fail;
 
+/**
+ * typedef MCDExtension - the protocol extensions a client can enable
+ * @MCD_EXT_ERRORS: every command answers, failures with an MCD error
+ * @MCD_EXT_STEPS: ``c`` takes a count of instructions
+ * @MCD_EXT_WPLEN: ``t`` and ``T`` take the length of a watchpoint
+ * @MCD_EXT_RESETHALT: ``r`` takes a core and whether to halt it
+ * @MCD_EXT_STEPIRQ: steps let interrupts and timers in
+ * @MCD_EXT_NOTIFY: QEMU tells when a core stops by itself
+ */
+typedef enum MCDExtension {
+    MCD_EXT_ERRORS = 1 << 0,
+    MCD_EXT_STEPS = 1 << 1,
+    MCD_EXT_WPLEN = 1 << 2,
+    MCD_EXT_RESETHALT = 1 << 3,
+    MCD_EXT_STEPIRQ = 1 << 4,
+    MCD_EXT_NOTIFY = 1 << 5,
+} MCDExtension;
+
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
 
 /**
@@ -63,7 +83,8 @@ typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
  * @schema: one letter per parameter, separated by ``;`` on the wire:
  *          ``q`` list index, ``d`` 32-bit number, ``c`` core number,
  *          ``l`` 64-bit number (all decimal), ``s`` the rest of the
- *          payload, ``h`` hex data (``s`` and ``h`` only last)
+ *          payload, ``h`` hex data (``s`` and ``h`` only last); the
+ *          parameters after a ``?`` may be left out, all together
  * @handler: called with the parsed parameters; it sends the reply, if
  *           the command has one
  * @era1_fail: how a failure is answered in era-1 sessions
@@ -82,7 +103,7 @@ typedef struct MCDCmd {
  * @cores: the cores the client opened, by core number (MCDCore)
  * @list_core: the core of the last ``q...f`` list query, which the
  *             ``q...c`` continuation queries refer to
- * @ext_errors: the client enabled the ``errors`` extension
+ * @ext: the extensions the client enabled (MCDExtension)
  * @era1_fail: &MCDCmd.era1_fail of the command being executed
  */
 struct MCDServer {
@@ -90,7 +111,7 @@ struct MCDServer {
     bool session_open;
     GHashTable *cores;
     uint32_t list_core;
-    bool ext_errors;
+    unsigned ext;
     MCDEra1Fail era1_fail;
 };
 
@@ -125,6 +146,15 @@ bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args);
  */
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
                        bool oversized);
+
+/**
+ * mcd_server_stop_notify() - a core stopped by itself
+ * @s: the server
+ * @core: the core
+ *
+ * Tells a client that enabled the ``notify`` extension.
+ */
+void mcd_server_stop_notify(MCDServer *s, uint32_t core);
 
 /**
  * mcd_session_close() - end the debug session

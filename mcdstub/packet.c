@@ -193,14 +193,15 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
     }
 }
 
-void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len)
+/* Frame @payload after @start into @out, in the framing of the peer. */
+static void frame(MCDPacketLayer *p, GString *out, char start,
+                  const char *payload, size_t len)
 {
-    GString *out = p->unacked;
     uint8_t sum = 0;
     size_t i;
 
     g_string_truncate(out, 0);
-    g_string_append_c(out, MCD_PACKET_START);
+    g_string_append_c(out, start);
     g_string_append_len(out, payload, len);
     g_string_append_c(out, MCD_PACKET_END);
     if (p->framing == MCD_FRAMING_CHECKSUM) {
@@ -211,5 +212,19 @@ void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len)
     } else {
         g_string_append_c(out, MCD_PACKET_LAST);
     }
+}
+
+void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len)
+{
+    frame(p, p->unacked, MCD_PACKET_START, payload, len);
+    write_bytes(p, p->unacked->str, p->unacked->len);
+}
+
+void mcd_packet_notify(MCDPacketLayer *p, const char *payload, size_t len)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    /* not the last packet: a '-' still asks for the last reply */
+    frame(p, out, MCD_PACKET_NOTIFY, payload, len);
     write_bytes(p, out->str, out->len);
 }

@@ -20,6 +20,8 @@
 
 /* Framing characters of the mcdstub protocol. */
 #define MCD_PACKET_START '$'
+/* The start of an asynchronous notification from QEMU */
+#define MCD_PACKET_NOTIFY '%'
 #define MCD_PACKET_END '#'
 #define MCD_PACKET_LAST '|'
 #define MCD_PACKET_MORE '~'
@@ -130,5 +132,17 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len);
  * the peer acknowledges it, so that a ``-`` makes it go out again.
  */
 void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len);
+
+/**
+ * mcd_packet_notify() - send an asynchronous notification
+ * @p: the packet layer
+ * @payload: the payload; it must not contain ``#``
+ * @len: its length
+ *
+ * A notification starts with ``%`` instead of ``$`` and is framed like
+ * a packet.  It can come between a command and its reply; it is not
+ * acknowledged and never sent again.
+ */
+void mcd_packet_notify(MCDPacketLayer *p, const char *payload, size_t len);
 
 #endif /* MCDSTUB_PACKET_H */

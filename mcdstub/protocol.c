@@ -29,7 +29,17 @@
 #define MCD_PROTOCOL_VERSION 2
 
 /* Extensions a client can enable with the "protocol" query. */
-#define MCD_EXT_ERRORS "errors"
+static const struct {
+    const char *name;
+    MCDExtension bit;
+} mcd_extensions[] = {
+    { "errors", MCD_EXT_ERRORS },
+    { "steps", MCD_EXT_STEPS },
+    { "wplen", MCD_EXT_WPLEN },
+    { "resethalt", MCD_EXT_RESETHALT },
+    { "stepirq", MCD_EXT_STEPIRQ },
+    { "notify", MCD_EXT_NOTIFY },
+};
 
 /* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
 #define MCD_TRIGGER_INFO \
@@ -106,7 +116,7 @@ mcd_reply_error(MCDServer *s, uint32_t code, const char *fmt, ...)
     va_end(ap);
     trace_mcd_error(code, text);
 
-    if (s->ext_errors) {
+    if (s->ext & MCD_EXT_ERRORS) {
         g_autoptr(GString) rec = g_string_new(NULL);
 
         rec_u64(rec, "error", code);
@@ -127,7 +137,7 @@ mcd_reply_error(MCDServer *s, uint32_t code, const char *fmt, ...)
  */
 static void mcd_reply_done(MCDServer *s)
 {
-    if (s->ext_errors) {
+    if (s->ext & MCD_EXT_ERRORS) {
         mcd_reply(s, MCD_REPLY_SUCCESS);
     }
 }
@@ -227,29 +237,39 @@ bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args)
 {
     size_t i;
 
+    unsigned n = 0;
+
     g_assert(strlen(schema) <= MCD_MAX_ARGS);
+    args->count = 0;
     for (i = 0; schema[i]; i++) {
-        if (i > 0) {
+        if (schema[i] == '?') {
+            if (*p == '\0') {
+                break;
+            }
+            continue;
+        }
+        if (n > 0) {
             if (*p != MCD_ARG_SEPARATOR) {
                 return false;
             }
             p++;
         }
+        n++;
         switch (schema[i]) {
         case 'q':
         case 'd':
         case 'c':
-            if (!parse_u32(&p, &args->arg[i].u32)) {
+            if (!parse_u32(&p, &args->arg[n - 1].u32)) {
                 return false;
             }
             break;
         case 'l':
-            if (!parse_u64(&p, &args->arg[i].u64)) {
+            if (!parse_u64(&p, &args->arg[n - 1].u64)) {
                 return false;
             }
             break;
         case 's':
-            args->arg[i].str = p;
+            args->arg[n - 1].str = p;
             p += strlen(p);
             break;
         case 'h':
@@ -260,6 +280,7 @@ bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args)
         default:
             g_assert_not_reached();
         }
+        args->count = n;
     }
     return *p == '\0';
 }
@@ -355,7 +376,8 @@ static void reply_resets(MCDServer *s, size_t index)
 
 static void handle_query_reset_first(MCDServer *s, const MCDCmdArgs *args)
 {
-    /* the core parameter is sent, but resets are not per core */
+    /* the same for every core; an era-1 core reset resets this core */
+    s->list_core = args->arg[0].u32;
     reply_resets(s, 0);
 }
 
@@ -513,28 +535,43 @@ static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
 static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
 {
     g_autoptr(GString) rec = g_string_new(NULL);
+    g_autoptr(GString) offered = g_string_new(NULL);
+    g_autoptr(GString) enabled = g_string_new(NULL);
     g_auto(GStrv) names = NULL;
-    bool errors = false;
-    size_t i;
+    unsigned ext = 0;
+    size_t i, j;
 
     if (*args->arg[0].str) {
         names = g_strsplit(args->arg[0].str, ",", -1);
         for (i = 0; names[i]; i++) {
-            if (g_str_equal(names[i], MCD_EXT_ERRORS)) {
-                errors = true;
-            } else {
+            for (j = 0; j < ARRAY_SIZE(mcd_extensions); j++) {
+                if (g_str_equal(names[i], mcd_extensions[j].name)) {
+                    ext |= mcd_extensions[j].bit;
+                    break;
+                }
+            }
+            if (j == ARRAY_SIZE(mcd_extensions)) {
                 mcd_reply_error(s, MCD_ERR_PARAM, "unknown extension '%s'",
                                 names[i]);
                 return;
             }
         }
     }
-    s->ext_errors |= errors;
+    s->ext |= ext;
 
+    for (j = 0; j < ARRAY_SIZE(mcd_extensions); j++) {
+        g_string_append_printf(offered, "%s%s", offered->len ? "," : "",
+                               mcd_extensions[j].name);
+        if (s->ext & mcd_extensions[j].bit) {
+            g_string_append_printf(enabled, "%s%s", enabled->len ? "," : "",
+                                   mcd_extensions[j].name);
+        }
+    }
     rec_u64(rec, "version", MCD_PROTOCOL_VERSION);
     rec_u64(rec, "max_payload", MCD_PACKET_MAX_PAYLOAD);
-    rec_str(rec, "extensions", MCD_EXT_ERRORS);
-    rec_str(rec, "enabled", s->ext_errors ? MCD_EXT_ERRORS : "");
+    rec_u64(rec, "max_data", MCD_MAX_DATA);
+    rec_str(rec, "extensions", offered->str);
+    rec_str(rec, "enabled", enabled->str);
     mcd_reply(s, rec->str);
 }
 
@@ -572,7 +609,7 @@ static void handle_open_server(MCDServer *s, const MCDCmdArgs *args)
 static void handle_detach(MCDServer *s, const MCDCmdArgs *args)
 {
     /* closing the session ends the extensions, but not for this reply */
-    bool ext_errors = s->ext_errors;
+    bool ext_errors = s->ext & MCD_EXT_ERRORS;
 
     mcd_session_close(s);
     if (ext_errors) {
@@ -739,68 +776,131 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
 
 /*
  * Run control: "<letter><global>;<core>", global 1 for the whole system
- * (the core is then ignored), 0 for the named open core.  Until per-core
- * run control exists, both act on the whole VM.
+ * (the core is then ignored), 0 for the named open core.  Sets *core to
+ * NULL for the whole system.
  */
-static bool run_control_args(MCDServer *s, const MCDCmdArgs *args)
+static bool run_control_args(MCDServer *s, const MCDCmdArgs *args,
+                             MCDCore **core)
 {
     uint32_t global = args->arg[0].u32;
 
+    *core = NULL;
     if (global > 1) {
         mcd_reply_error(s, MCD_ERR_PARAM, "global must be 0 or 1, not %"
                         PRIu32, global);
         return false;
     }
-    return global || open_core(s, args->arg[1].u32);
+    if (!global) {
+        *core = open_core(s, args->arg[1].u32);
+    }
+    return global || *core;
+}
+
+/* A parameter of an extension the client did not enable. */
+static bool need_extension(MCDServer *s, const MCDCmdArgs *args,
+                           unsigned count, MCDExtension ext,
+                           const char *name)
+{
+    if (args->count > count && !(s->ext & ext)) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "enable the %s extension first",
+                        name);
+        return false;
+    }
+    return true;
 }
 
 static void handle_go(MCDServer *s, const MCDCmdArgs *args)
 {
     Error *err = NULL;
+    MCDCore *core;
 
-    if (run_control_args(s, args)) {
-        reply_result(s, mcd_target_go(&err), err, NULL);
+    if (run_control_args(s, args, &core)) {
+        uint32_t code = mcd_core_go(core, &err);
+
+        reply_result(s, code, err, NULL);
     }
 }
 
 static void handle_break(MCDServer *s, const MCDCmdArgs *args)
 {
     Error *err = NULL;
+    MCDCore *core;
 
-    if (run_control_args(s, args)) {
-        reply_result(s, mcd_target_break(&err), err, NULL);
+    if (run_control_args(s, args, &core)) {
+        uint32_t code = mcd_core_break(core, &err);
+
+        reply_result(s, code, err, NULL);
     }
 }
 
+/* "c<global>;<core>" and, with the steps extension, "...;<count>" */
 static void handle_step(MCDServer *s, const MCDCmdArgs *args)
 {
-    if (run_control_args(s, args)) {
-        mcd_reply_error(s, MCD_ERR_FN_UNIMPLEMENTED,
-                        "single steps are not implemented yet");
+    uint32_t count = args->count > 2 ? args->arg[2].u32 : 1;
+    Error *err = NULL;
+    MCDCore *core;
+    uint32_t code;
+
+    if (!need_extension(s, args, 2, MCD_EXT_STEPS, "steps") ||
+        !run_control_args(s, args, &core)) {
+        return;
     }
+    if (!core) {
+        mcd_reply_error(s, MCD_ERR_FN_UNIMPLEMENTED, "global steps are not "
+                        "supported: step one core");
+        return;
+    }
+    code = mcd_core_step(core, count, s->ext & MCD_EXT_STEPIRQ, &err);
+    reply_result(s, code, err, NULL);
 }
 
+/*
+ * "r<reset class>" and, with the resethalt extension,
+ * "r<reset class>;<core>;<halt>".  The era-1 form resets the core of the
+ * last "qresetf<core>" for a core reset, and halts nothing.
+ */
 static void handle_reset(MCDServer *s, const MCDCmdArgs *args)
 {
-    mcd_reply_error(s, MCD_ERR_FN_UNIMPLEMENTED,
-                    "resets are not implemented yet");
+    uint32_t index = args->count > 1 ? args->arg[1].u32 : s->list_core;
+    bool halt = args->count > 2 && args->arg[2].u32;
+    Error *err = NULL;
+    MCDCore *core = NULL;
+    uint32_t code;
+
+    if (!need_extension(s, args, 1, MCD_EXT_RESETHALT, "resethalt")) {
+        return;
+    }
+    if (args->count > 2 && args->arg[2].u32 > 1) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "halt must be 0 or 1");
+        return;
+    }
+    if (args->count > 1 || args->arg[0].u32 == MCD_RESET_CORE) {
+        core = open_core(s, index);
+        if (!core) {
+            return;
+        }
+    }
+    code = mcd_target_reset(args->arg[0].u32, core, halt, &err);
+    reply_result(s, code, err, NULL);
 }
 
 /*
  * "t<core>;<type>;<address>;<trigger id>" sets a trigger, "T..." removes
- * it; the client's trigger id is not needed.
+ * it; the client's trigger id is not needed.  With the wplen extension a
+ * length may follow: watchpoints of era-1 clients watch 4 bytes.
  */
 static void set_trigger(MCDServer *s, const MCDCmdArgs *args, bool insert)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
+    uint64_t len = args->count > 4 ? args->arg[4].u64 : MCD_WATCH_LEN;
     Error *err = NULL;
     uint32_t code;
 
-    if (!core) {
+    if (!core || !need_extension(s, args, 4, MCD_EXT_WPLEN, "wplen")) {
         return;
     }
     code = mcd_core_set_trigger(core, args->arg[1].u32, args->arg[2].u64,
-                                insert, &err);
+                                len, insert, &err);
     reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
@@ -827,10 +927,10 @@ static const MCDCmd mcd_commands[] = {
     { "M", "cdldh", handle_write_memory },
     { "C", "dc", handle_go, MCD_ERA1_SILENT },
     { "b", "dc", handle_break, MCD_ERA1_SILENT },
-    { "c", "dc", handle_step, MCD_ERA1_SILENT },
-    { "r", "d", handle_reset, MCD_ERA1_SILENT },
-    { "t", "cdld", handle_insert_trigger },
-    { "T", "cdld", handle_remove_trigger },
+    { "c", "dc?d", handle_step, MCD_ERA1_SILENT },
+    { "r", "d?cd", handle_reset, MCD_ERA1_SILENT },
+    { "t", "cdld?l", handle_insert_trigger },
+    { "T", "cdld?l", handle_remove_trigger },
 };
 
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
@@ -856,13 +956,24 @@ void mcd_session_close(MCDServer *s)
     mcd_target_detach();
     g_hash_table_remove_all(s->cores);
     s->session_open = false;
-    s->ext_errors = false;
+    s->ext = 0;
     s->list_core = 0;
 }
 
 static void core_free(gpointer core)
 {
     mcd_core_close(core);
+}
+
+void mcd_server_stop_notify(MCDServer *s, uint32_t core)
+{
+    g_autofree char *payload = NULL;
+
+    if (s->session_open && (s->ext & MCD_EXT_NOTIFY)) {
+        payload = g_strdup_printf("stop=%" PRIu32 ".", core);
+        trace_mcd_notify(payload);
+        mcd_packet_notify(&s->packet, payload, strlen(payload));
+    }
 }
 
 void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)

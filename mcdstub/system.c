@@ -85,6 +85,11 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
     }
 }
 
+static void mcd_stop_notify(uint32_t core)
+{
+    mcd_server_stop_notify(&mcd_state.server, core);
+}
+
 static bool mcd_supports_guest_debug(void)
 {
     const AccelOpsClass *ops = cpus_get_accel();
@@ -176,6 +181,7 @@ bool mcdserver_start(const char *device, Error **errp)
 
     mcd_server_init(&st->server, &mcd_chr_packet_ops, st);
     mcd_target_init();
+    mcd_target_set_stop_notify(mcd_stop_notify);
     if (chr) {
         qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
                                  mcd_chr_receive, mcd_chr_event,

@@ -745,16 +745,18 @@ static char *wait_for_debug(ArmTest *t)
 {
     int i;
 
-    for (i = 0; i < 2000; i++) {
-        char *st = state_of(t);
+    char *st = NULL;
 
+    for (i = 0; i < 2000; i++) {
+        g_free(st);
+        st = state_of(t);
         if (g_str_has_prefix(st, "state=debug.")) {
             return st;
         }
-        g_free(st);
         g_usleep(10 * 1000);
     }
-    g_assert_not_reached();
+    g_assert_cmpstr(st, ==, "state=debug.");
+    return st;
 }
 
 static char *cmdf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -802,6 +804,13 @@ static void test_triggers(void)
     st = state_of(&t);
     g_assert_cmpstr(st, ==, "state=debug.event=0.thread=0.type=0.address=0."
                     "stop_str=.info_str=core 0 stopped by the debugger.");
+    /* go steps off the breakpoint: the loop goes round once more */
+    counter = guest_counter(&t);
+    mcd_check_ack_only(t.fd, "C0;0");
+    g_free(st);
+    st = wait_for_debug(&t);
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmpuint(guest_counter(&t), ==, counter + 1);
     mcd_check_reply(t.fd, clear, "success");
     mcd_check_reply(t.fd, clear, "error");          /* not set any more */
 
@@ -816,10 +825,12 @@ static void test_triggers(void)
     g_free(st);
     st = wait_for_debug(&t);
     g_free(expected);
+    /* the store completes: the PC is at the next instruction */
     expected = cmdf("state=debug.event=0.thread=0.type=3.address=%" PRIu64
                     ".stop_str=stopped by a write watchpoint hit at 0x%"
-                    PRIx64 ".info_str=core 0 stopped by the debugger.",
-                    counter_addr, counter_addr);
+                    PRIx64 " (pc 0x%" PRIx64 ").info_str=core 0 stopped "
+                    "by the debugger.", counter_addr, counter_addr,
+                    store + 4);
     g_assert_cmpstr(st, ==, expected);
     g_assert_cmpuint(guest_counter(&t) - counter, <=, 1);
     mcd_check_reply(t.fd, clear, "success");
@@ -835,6 +846,27 @@ static void test_triggers(void)
     mcd_check_reply(t.fd, "t0;1;1077936192;1", "error");   /* the 17th */
     mcd_check_reply(t.fd, "T0;1;1077936128;1", "success");
 
+    /* an era-1 watchpoint has 4 bytes; the wplen extension sets more */
+    g_free(set);
+    g_free(clear);
+    set = cmdf("t0;3;%d;2;16", GUEST_RESULT - 8);
+    clear = cmdf("T0;3;%d;2;16", GUEST_RESULT - 8);
+    mcd_check_reply(t.fd, set, "error");
+    mcd_check_reply(t.fd, "qprotocolwplen,errors",
+                    "version=2.max_payload=33792.max_data=16384."
+                    "extensions=errors,steps,wplen,resethalt,stepirq,notify."
+                    "enabled=errors,wplen.");
+    mcd_check_reply(t.fd, "t0;3;1075843064;2;0", "error=12800.text=cannot "
+                    "watch 0 bytes at 0x40200ff8.");
+    mcd_check_reply(t.fd, set, "success");
+    mcd_check_reply(t.fd, "C1;0", "success");
+    g_free(st);
+    st = wait_for_debug(&t);
+    /* the first store the range sees: VBAR at GUEST_RESULT */
+    g_assert_cmpuint(mcd_rec_get_u64(st, "address"), ==, GUEST_RESULT);
+    g_assert_cmpuint(mcd_rec_get_u64(st, "type"), ==, 3);
+    mcd_check_reply(t.fd, clear, "success");
+
     /*
      * Detaching removes them all, here with a breakpoint in the loop, and
      * lets the guest run undisturbed.
@@ -842,7 +874,7 @@ static void test_triggers(void)
     g_free(set);
     set = cmdf("t0;1;%" PRIu64 ";1", store);
     mcd_check_reply(t.fd, set, "success");
-    mcd_check_ack_only(t.fd, "D");
+    mcd_check_reply(t.fd, "D", "success");
     mcd_check_running(t.qts);
     counter = guest_counter(&t);
     for (i = 0; i < 2000 && guest_counter(&t) < counter + 1000; i++) {
@@ -850,6 +882,337 @@ static void test_triggers(void)
     }
     g_assert_cmpuint(guest_counter(&t), >=, counter + 1000);
     mcd_check_running(t.qts);
+    close(t.fd);
+    qtest_quit(t.qts);
+    g_ptr_array_free(t.spaces, true);
+    g_ptr_array_free(t.regs, true);
+}
+
+/* The reply to "qprotocol" with the extensions @enabled */
+#define PROTOCOL(enabled) \
+    "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
+    "wplen,resethalt,stepirq,notify.enabled=" enabled "."
+
+/* Wait until qstate<core> is not "running"; return that state record. */
+static char *wait_stopped(ArmTest *t, int core)
+{
+    g_autofree char *cmd = g_strdup_printf("qstate%d", core);
+    int i;
+
+    for (i = 0; i < 2000; i++) {
+        char *st = mcd_query(t->fd, cmd);
+
+        if (!g_str_has_prefix(st, "state=running.")) {
+            return st;
+        }
+        g_free(st);
+        g_usleep(10 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+static void write_pc(ArmTest *t, uint64_t pc)
+{
+    g_autofree char *reply = write_reg(t, "pc", pc);
+
+    g_assert_cmpstr(reply, ==, "success");
+}
+
+/* Step core 0 and check that it stopped after the step at @pc. */
+static void check_step(ArmTest *t, const char *cmd, uint64_t pc)
+{
+    g_autofree char *st = NULL;
+    g_autofree char *expected = NULL;
+
+    mcd_check_reply(t->fd, cmd, "success");
+    st = wait_stopped(t, 0);
+    expected = g_strdup_printf("state=debug.event=0.thread=0.type=0."
+                               "address=0.stop_str=stopped after a step at "
+                               "0x%" PRIx64 ".info_str=core 0 stopped by "
+                               "the debugger.", pc);
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmphex(read_reg(t, 0, "pc"), ==, pc);
+}
+
+/* Thumb: adds r0, #1 (16 bits); movw r1, #0 (32 bits); b . */
+static const uint16_t guest_thumb[] = { 0x3001, 0xf240, 0x0100, 0xe7fe };
+
+/* A step executes one instruction; the steps extension several. */
+static void test_step(void)
+{
+    ArmTest t = { 0 };
+    uint64_t loop = is_aa64() ? LOOP_A64 : LOOP_A32;
+    g_autofree char *st = NULL;
+    uint64_t counter;
+
+    arm_start(&t, false, "");
+    mcd_check_reply(t.fd, "qprotocolerrors,steps",
+                    PROTOCOL("errors,steps"));
+    write_pc(&t, loop);
+    counter = guest_counter(&t);
+    check_step(&t, "c0;0", loop + 4);
+    check_step(&t, "c0;0;1", loop + 8);
+    /* the increment and its store */
+    check_step(&t, "c0;0;2", loop + 16);
+    g_assert_cmpuint(guest_counter(&t), ==, counter + 1);
+    /* the branch back */
+    check_step(&t, "c0;0", loop);
+    check_step(&t, "c0;0;5", loop);
+    g_assert_cmpuint(guest_counter(&t), ==, counter + 2);
+    mcd_check_reply(t.fd, "c0;0;0", "error=258.text=cannot step 0 "
+                    "instructions.");
+    mcd_check_reply(t.fd, "c1;0", "error=256.text=global steps are not "
+                    "supported: step one core.");
+
+    /* a running core cannot step */
+    mcd_check_reply(t.fd, "C0;0", "success");
+    mcd_check_reply(t.fd, "c0;0", "error=257.text=core 0 is running: stop "
+                    "it first.");
+
+    /* a breakpoint hit is notified at once, before any query */
+    mcd_check_reply(t.fd, "qprotocolnotify", PROTOCOL("errors,steps,notify"));
+    st = cmdf("t0;1;%" PRIu64 ";1", loop + 8);
+    mcd_check_reply(t.fd, st, "success");
+    g_free(st);
+    st = mcd_recv_notification(t.fd);
+    g_assert_cmpstr(st, ==, "stop=0.");
+    g_free(st);
+    st = wait_for_debug(&t);
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, loop + 8);
+    /* a step from the breakpoint moves off it */
+    check_step(&t, "c0;0", loop + 12);
+    g_free(st);
+    st = mcd_recv_notification(t.fd);
+    g_assert_cmpstr(st, ==, "stop=0.");
+
+    if (!t.aa64) {
+        /* Thumb instructions are 2 or 4 bytes */
+        uint64_t cpsr = read_reg(&t, 0, "cpsr");
+        g_autofree char *reply = write_reg(&t, "cpsr", cpsr | 0x20);
+
+        g_assert_cmpstr(reply, ==, "success");
+        qtest_memwrite(t.qts, SCRATCH, guest_thumb, sizeof(guest_thumb));
+        write_pc(&t, SCRATCH);
+        check_step(&t, "c0;0", SCRATCH + 2);
+        check_step(&t, "c0;0", SCRATCH + 6);
+        check_step(&t, "c0;0", SCRATCH + 6);
+        g_assert_cmphex(read_reg(&t, 0, "cpsr") & 0x20, ==, 0x20);
+    }
+    mcd_check_reply(t.fd, "D", "success");
+    close(t.fd);
+    qtest_quit(t.qts);
+    g_ptr_array_free(t.spaces, true);
+    g_ptr_array_free(t.regs, true);
+}
+
+/*
+ * Two cores, each counting at SMP_COUNTERS + 8 * core: core 0 powers on
+ * core 1 with PSCI CPU_ON over HVC, then both run the same loop.
+ */
+#define SMP_COUNTERS    0x40202000
+
+static const uint32_t guest_smp_a64[] = {
+    0xd2800060, /* mov x0, #0x3 */
+    0xf2b88000, /* movk x0, #0xc400, lsl #16 (CPU_ON64) */
+    0xd2800021, /* mov x1, #1 */
+    0x10000062, /* adr x2, common */
+    0xd2800003, /* mov x3, #0 */
+    0xd4000002, /* hvc #0 */
+    0xd53800a1, /* common: mrs x1, mpidr_el1 */
+    0x92401c21, /* and x1, x1, #0xff */
+    0xd2840005, /* mov x5, #0x2000 */
+    0xf2a80405, /* movk x5, #0x4020, lsl #16 */
+    0x8b010ca5, /* add x5, x5, x1, lsl #3 */
+    0xf94000a2, /* loop: ldr x2, [x5] */
+    0x91000442, /* add x2, x2, #1 */
+    0xf90000a2, /* str x2, [x5] */
+    0x17fffffd, /* b loop */
+};
+
+static const uint32_t guest_smp_a32[] = {
+    0xe3000003, /* movw r0, #3 */
+    0xe3480400, /* movt r0, #0x8400 (CPU_ON) */
+    0xe3a01001, /* mov r1, #1 */
+    0xe28f2004, /* adr r2, common */
+    0xe3a03000, /* mov r3, #0 */
+    0xe1400070, /* hvc #0 */
+    0xee101fb0, /* common: mrc p15, 0, r1, c0, c0, 5 (MPIDR) */
+    0xe20110ff, /* and r1, r1, #0xff */
+    0xe3025000, /* movw r5, #0x2000 */
+    0xe3445020, /* movt r5, #0x4020 */
+    0xe0855181, /* add r5, r5, r1, lsl #3 */
+    0xe5952000, /* loop: ldr r2, [r5] */
+    0xe2822001, /* add r2, r2, #1 */
+    0xe5852000, /* str r2, [r5] */
+    0xeafffffb, /* b loop */
+};
+
+static uint32_t smp_counter(ArmTest *t, int core)
+{
+    return qtest_readl(t->qts, SMP_COUNTERS + 8 * core);
+}
+
+/* Whether the counter of @core moves within two seconds. */
+static bool smp_moves(ArmTest *t, int core)
+{
+    uint32_t before = smp_counter(t, core);
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        g_usleep(10 * 1000);
+        if (smp_counter(t, core) != before) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool smp_stays(ArmTest *t, int core)
+{
+    uint32_t before = smp_counter(t, core);
+
+    g_usleep(100 * 1000);
+    return smp_counter(t, core) == before;
+}
+
+/* Run control of one core leaves the other core alone. */
+static void test_smp_run(void)
+{
+    ArmTest t = { 0 };
+    g_autofree char *args = g_strdup_printf(
+        "-M virt -cpu %s -smp 2 -S -device loader,addr=0x%x,cpu-num=0",
+        is_aa64() ? "cortex-a57" : "cortex-a15", GUEST_BASE);
+    g_autofree char *st = NULL;
+    uint64_t pc;
+
+    t.aa64 = is_aa64();
+    t.qts = mcd_start_with_client(args, &t.fd);
+    if (t.aa64) {
+        qtest_memwrite(t.qts, GUEST_BASE, guest_smp_a64,
+                       sizeof(guest_smp_a64));
+    } else {
+        qtest_memwrite(t.qts, GUEST_BASE, guest_smp_a32,
+                       sizeof(guest_smp_a32));
+    }
+    mcd_check_reply(t.fd, "I", "shaking your hand");
+    mcd_check_reply(t.fd, "qprotocolerrors", PROTOCOL("errors"));
+    mcd_check_reply(t.fd, "i0", "success");
+    mcd_check_reply(t.fd, "i1", "success");
+    t.regs = mcd_query_list(t.fd, "qregf0", "qregc");
+    mcd_check_reply(t.fd, "C1;0", "success");
+    g_assert_true(smp_moves(&t, 0));
+    g_assert_true(smp_moves(&t, 1));
+
+    /* stopping core 1 leaves core 0 running */
+    mcd_check_reply(t.fd, "b0;1", "success");
+    st = mcd_query(t.fd, "qstate1");
+    g_assert_cmpstr(st, ==, "state=debug.event=0.thread=0.type=0.address=0."
+                    "stop_str=stopped on request.info_str=core 1 stopped "
+                    "by the debugger.");
+    g_free(st);
+    st = mcd_query(t.fd, "qstate0");
+    g_assert_true(g_str_has_prefix(st, "state=running."));
+    g_assert_true(smp_stays(&t, 1));
+    g_assert_true(smp_moves(&t, 0));
+    mcd_check_running(t.qts);
+
+    /* core 1 steps while core 0 runs on */
+    pc = read_reg(&t, 1, "pc");
+    mcd_check_reply(t.fd, "c0;1", "success");
+    g_free(st);
+    st = wait_stopped(&t, 1);
+    g_assert_true(g_str_has_prefix(st, "state=debug."));
+    g_assert_true(strstr(st, "stopped after a step"));
+    pc = read_reg(&t, 1, "pc") - pc;
+    g_assert_true(pc == 4 || pc == (uint64_t)-12);
+    g_assert_true(smp_moves(&t, 0));
+    g_assert_true(smp_stays(&t, 1));
+
+    /* and goes again */
+    mcd_check_reply(t.fd, "C0;1", "success");
+    g_assert_true(smp_moves(&t, 1));
+    g_assert_true(smp_moves(&t, 0));
+
+    /* a global stop stops both; then core 0 goes alone */
+    mcd_check_reply(t.fd, "b1;0", "success");
+    g_assert_true(smp_stays(&t, 0));
+    g_assert_true(smp_stays(&t, 1));
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_assert_true(smp_moves(&t, 0));
+    g_assert_true(smp_stays(&t, 1));
+    g_free(st);
+    st = mcd_query(t.fd, "qstate1");
+    g_assert_true(g_str_has_prefix(st, "state=debug."));
+
+    /* detaching lets both run */
+    mcd_check_reply(t.fd, "D", "success");
+    g_assert_true(smp_moves(&t, 1));
+    g_assert_true(smp_moves(&t, 0));
+    close(t.fd);
+    qtest_quit(t.qts);
+    g_ptr_array_free(t.regs, true);
+}
+
+/* Resets really happen; with halt the core stops at its reset vector. */
+static void test_reset(void)
+{
+    ArmTest t = { 0 };
+    g_autofree char *st = NULL;
+    g_autofree char *expected = NULL;
+    uint64_t counter;
+    int i;
+
+    arm_start(&t, false, "");
+    st = mcd_query(t.fd, "qresetf0");
+    g_assert_cmpstr(st, ==, "1!name=full_system_reset.id=0.");
+    g_free(st);
+    st = mcd_query(t.fd, "qresetc1");
+    g_assert_cmpstr(st, ==, "0!name=core_reset.id=1.");
+    mcd_check_reply(t.fd, "qprotocolerrors,resethalt",
+                    PROTOCOL("errors,resethalt"));
+    mcd_check_reply(t.fd, "C1;0", "success");
+    mcd_check_running(t.qts);
+
+    /* a system reset and halt: the loader's entry is the reset vector */
+    mcd_check_reply(t.fd, "r0;0;1", "success");
+    g_free(st);
+    st = mcd_query(t.fd, "qstate0");
+    expected = g_strdup_printf("state=debug.event=0.thread=0.type=0."
+                               "address=0.stop_str=stopped at the reset "
+                               "vector 0x%x.info_str=core 0 stopped by the "
+                               "debugger.", GUEST_BASE);
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, GUEST_BASE);
+    /* nothing executed: the registers have their reset values */
+    g_assert_cmphex(read_reg(&t, 0, t.aa64 ? "x0" : "r0"), ==, 0);
+
+    /*
+     * A system reset without halt: the guest starts again and runs on.
+     * It counts from 0 again: soon after the reset the counter is below
+     * what it was.
+     */
+    mcd_check_reply(t.fd, "C1;0", "success");
+    for (i = 0; i < 2000 && guest_counter(&t) < 10000000; i++) {
+        g_usleep(10 * 1000);
+    }
+    counter = guest_counter(&t);
+    g_assert_cmpuint(counter, >=, 10000000);
+    mcd_check_reply(t.fd, "r0;0;0", "success");
+    mcd_check_running(t.qts);
+    mcd_check_reply(t.fd, "b1;0", "success");
+    g_assert_cmpuint(guest_counter(&t), <, counter);
+    mcd_check_reply(t.fd, "C1;0", "success");
+
+    /* a core reset and halt: the CPU's own reset vector, 0 on virt */
+    mcd_check_reply(t.fd, "r1;0;1", "success");
+    g_free(st);
+    st = mcd_query(t.fd, "qstate0");
+    g_assert_cmpstr(st, ==, "state=debug.event=0.thread=0.type=0.address=0."
+                    "stop_str=stopped at the reset vector 0x0.info_str="
+                    "core 0 stopped by the debugger.");
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, 0);
+    mcd_check_reply(t.fd, "r2;0;1", "error=258.text=unknown reset class 2.");
+    mcd_check_reply(t.fd, "D", "success");
     close(t.fd);
     qtest_quit(t.qts);
     g_ptr_array_free(t.spaces, true);
@@ -897,6 +1260,9 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/cpus", test_cpus);
     qtest_add_func("/mcd/arm/run-control", test_run_control);
     qtest_add_func("/mcd/arm/triggers", test_triggers);
+    qtest_add_func("/mcd/arm/step", test_step);
+    qtest_add_func("/mcd/arm/smp-run-control", test_smp_run);
+    qtest_add_func("/mcd/arm/reset", test_reset);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
     }

@@ -190,7 +190,8 @@ static void test_discovery(void)
     expected = g_strdup_printf("device=virt.core=%s.nr_cores=2.",
                                mcd_cpu_type());
     mcd_check_reply(fd, "qcores", expected);
-    mcd_check_reply(fd, "qresetf0", "0!name=full_system_reset.id=0.");
+    mcd_check_reply(fd, "qresetf0", "1!name=full_system_reset.id=0.");
+    mcd_check_reply(fd, "qresetc1", "0!name=core_reset.id=1.");
     mcd_check_reply(fd, "qtrigger", "nr_trigger=16.type=1,2,3,4."
                 "option=break_on_trigger.action=check_data_value.");
 
@@ -319,9 +320,11 @@ static void test_negotiation(void)
     QTestState *qts = mcd_start_with_client("", &fd);
 
     mcd_check_reply(fd, "qprotocol", "version=2.max_payload=33792."
-                "extensions=errors.enabled=.");
+                    "max_data=16384.extensions=errors,steps,wplen,"
+                    "resethalt,stepirq,notify.enabled=.");
     mcd_check_reply(fd, "qprotocolerrors", "version=2.max_payload=33792."
-                "extensions=errors.enabled=errors.");
+                    "max_data=16384.extensions=errors,steps,wplen,"
+                    "resethalt,stepirq,notify.enabled=errors.");
     mcd_check_reply(fd, "i0", "success");
     mcd_check_reply(fd, "i7", "error=258.text=no core 7.");
     mcd_check_reply(fd, "d1", "error=257.text=core 1 is not open.");

@@ -128,18 +128,47 @@ char mcd_recv_byte(int fd)
     return c;
 }
 
-/* Receive one "$payload#|" packet and return the payload. */
-char *mcd_recv_packet(int fd)
+/* The rest of a packet after its start character: the payload. */
+static char *recv_payload(int fd)
 {
     GString *payload = g_string_new(NULL);
     char c;
 
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '$');
     while ((c = mcd_recv_byte(fd)) != '#') {
         g_string_append_c(payload, c);
     }
     g_assert_cmpint(mcd_recv_byte(fd), ==, '|');
     return g_string_free(payload, false);
+}
+
+/* Notifications that came while the tests waited for a reply. */
+static GQueue notifications = G_QUEUE_INIT;
+
+/* The next byte that is not part of a notification. */
+static char recv_byte_skip_notes(int fd)
+{
+    char c;
+
+    while ((c = mcd_recv_byte(fd)) == '%') {
+        g_queue_push_tail(&notifications, recv_payload(fd));
+    }
+    return c;
+}
+
+/* Receive one "$payload#|" packet and return the payload. */
+char *mcd_recv_packet(int fd)
+{
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '$');
+    return recv_payload(fd);
+}
+
+char *mcd_recv_notification(int fd)
+{
+    if (g_queue_is_empty(&notifications)) {
+        g_assert_cmpint(mcd_recv_byte(fd), ==, '%');
+        return recv_payload(fd);
+    }
+    return g_queue_pop_head(&notifications);
 }
 
 /* Send a command and check the ack and the reply. */
@@ -148,7 +177,7 @@ void mcd_check_reply(int fd, const char *cmd, const char *reply)
     g_autofree char *got = NULL;
 
     mcd_send_packet(fd, cmd);
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '+');
     got = mcd_recv_packet(fd);
     g_assert_cmpstr(got, ==, reply);
 }
@@ -163,14 +192,14 @@ void mcd_check_handshake(int fd)
 void mcd_check_ack_only(int fd, const char *cmd)
 {
     mcd_send_packet(fd, cmd);
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '+');
 }
 
 /* Send a command and return its reply. */
 char *mcd_query(int fd, const char *cmd)
 {
     mcd_send_packet(fd, cmd);
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '+');
     return mcd_recv_packet(fd);
 }
 

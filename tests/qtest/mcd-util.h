@@ -39,6 +39,12 @@ char mcd_recv_byte(int fd);
 /* Receive one "$payload#|" packet and return the payload. */
 char *mcd_recv_packet(int fd);
 
+/*
+ * Receive a "%payload#|" notification, or take the next one that came
+ * while a reply was awaited; return the payload.
+ */
+char *mcd_recv_notification(int fd);
+
 /* Send a command and check the ack and the reply. */
 void mcd_check_reply(int fd, const char *cmd, const char *reply);
 

@@ -24,7 +24,7 @@ static uint64_t fake_reg_values[3];
 
 static const MCDResetClass fake_resets[] = {
     { 0, "full_system_reset" },
-    { 1, "gpr_reset" },
+    { 1, "core_reset" },
 };
 
 static const MCDMemSpace fake_memspaces[] = {
@@ -140,25 +140,64 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
                                fake_running ? "running" : "stopped");
 }
 
-uint32_t mcd_target_go(Error **errp)
+uint32_t mcd_core_go(MCDCore *core, Error **errp)
 {
     fake_running = true;
     return MCD_ERR_NONE;
 }
 
-uint32_t mcd_target_break(Error **errp)
+uint32_t mcd_core_break(MCDCore *core, Error **errp)
 {
     fake_running = false;
     return MCD_ERR_NONE;
 }
 
+unsigned mcd_fake_steps;
+bool mcd_fake_step_irqs;
+
+uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
+                       Error **errp)
+{
+    if (fake_running) {
+        error_setg(errp, "core %" PRIu32 " is running", core->index);
+        return MCD_ERR_USAGE;
+    }
+    mcd_fake_steps += count;
+    mcd_fake_step_irqs = irqs;
+    return MCD_ERR_NONE;
+}
+
+int mcd_fake_reset_class = -1;
+int mcd_fake_reset_core = -1;
+bool mcd_fake_reset_halt;
+
+uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
+                          Error **errp)
+{
+    if (rst_class > 1) {
+        error_setg(errp, "unknown reset class %" PRIu32, rst_class);
+        return MCD_ERR_PARAM;
+    }
+    mcd_fake_reset_class = rst_class;
+    mcd_fake_reset_core = core ? core->index : -1;
+    mcd_fake_reset_halt = halt;
+    return MCD_ERR_NONE;
+}
+
+void mcd_target_set_stop_notify(MCDStopNotify notify)
+{
+}
+
+uint64_t mcd_fake_trigger_len;
+
 uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
-                              bool insert, Error **errp)
+                              uint64_t len, bool insert, Error **errp)
 {
     if (type < MCD_TRIG_BREAKPOINT || type > MCD_TRIG_ACCESS) {
         error_setg(errp, "unknown trigger type %" PRIu32, type);
         return MCD_ERR_TRIG_CREATE;
     }
+    mcd_fake_trigger_len = len;
     return MCD_ERR_NONE;
 }
 

@@ -12,4 +12,16 @@
 /* How often mcd_target_detach() was called. */
 extern unsigned mcd_fake_detach_count;
 
+/* The instructions stepped, and whether the last step let IRQs in. */
+extern unsigned mcd_fake_steps;
+extern bool mcd_fake_step_irqs;
+
+/* The last reset: its class, core (-1 for none) and halt flag. */
+extern int mcd_fake_reset_class;
+extern int mcd_fake_reset_core;
+extern bool mcd_fake_reset_halt;
+
+/* The length of the last trigger set or removed. */
+extern uint64_t mcd_fake_trigger_len;
+
 #endif /* TESTS_UNIT_MCD_FAKE_CORE_H */

@@ -9,6 +9,11 @@
 #include "mcdstub/internals.h"
 #include "mcd-fake-core.h"
 
+/* The reply to "qprotocol" with the extensions @enabled */
+#define PROTOCOL(enabled) \
+    "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
+    "wplen,resethalt,stepirq,notify.enabled=" enabled "."
+
 typedef struct Client {
     MCDServer s;
     GString *out;
@@ -209,7 +214,7 @@ static void test_resets(void)
     Client *c = client_new();
 
     check(c, "qresetf0", "1!name=full_system_reset.id=0.");
-    check(c, "qresetc1", "0!name=gpr_reset.id=1.");
+    check(c, "qresetc1", "0!name=core_reset.id=1.");
     check(c, "qresetc0", "1!name=full_system_reset.id=0.");
     check(c, "qresetc2", "");
     client_free(c);
@@ -278,8 +283,7 @@ static void test_oversized(void)
     g_autofree char *cmd = g_strconcat("i", big, NULL);
 
     check(c, cmd, "error");
-    check(c, "qprotocolerrors", "version=2.max_payload=33792."
-          "extensions=errors.enabled=errors.");
+    check(c, "qprotocolerrors", PROTOCOL("errors"));
     check(c, cmd, "error=258.text=packet longer than 33792 bytes.");
     client_free(c);
 }
@@ -288,13 +292,11 @@ static void test_negotiation(void)
 {
     Client *c = client_new();
 
-    check(c, "qprotocol", "version=2.max_payload=33792."
-          "extensions=errors.enabled=.");
+    check(c, "qprotocol", PROTOCOL(""));
     /* an unknown extension enables nothing */
     check(c, "qprotocolerrors,bogus", "");
     check(c, "i2", "error");
-    check(c, "qprotocolerrors", "version=2.max_payload=33792."
-          "extensions=errors.enabled=errors.");
+    check(c, "qprotocolerrors", PROTOCOL("errors"));
 
     /* now every command answers, errors with an MCD error code */
     check(c, "i0", "success");
@@ -354,8 +356,7 @@ static void test_registers(void)
     check(c, "P0;7;4;00000000", "error");
     check(c, "p0;15", "78563412");
 
-    check(c, "qprotocolerrors", "version=2.max_payload=33792."
-          "extensions=errors.enabled=errors.");
+    check(c, "qprotocolerrors", PROTOCOL("errors"));
     check(c, "p0;7", "error=258.text=core 0 has no register 7.");
     check(c, "P0;100;8;0000000000000000",
           "error=8449.text=system register sys_reg is read-only.");
@@ -393,8 +394,7 @@ static void test_memory(void)
     check(c, "m1;1;4096;4", "error");            /* core not open */
     check(c, "m0;1;4100;4", "aaaaaaaa");
 
-    check(c, "qprotocolerrors", "version=2.max_payload=33792."
-          "extensions=errors.enabled=errors.");
+    check(c, "qprotocolerrors", PROTOCOL("errors"));
     check(c, "m0;3;4096;4", "error=5136.text=core 0 has no memory space 3.");
     check(c, "m0;1;0;4", "error=8448.text=cannot read 0x0.");
     check(c, "M0;1;0;1;00", "error=8449.text=cannot write 0x0.");
@@ -419,17 +419,24 @@ static void test_run_control(void)
     /* era-1 clients read no reply to these: failures stay silent */
     check(c, "C0;1", NULL);         /* core 1 is not open */
     check(c, "C2;0", NULL);
-    check(c, "c0;0", NULL);         /* no single steps yet */
-    check(c, "r0", NULL);           /* no resets yet */
+    check(c, "c0;0", NULL);         /* the core runs */
+    check(c, "c0;0;2", NULL);       /* no steps extension */
+    check(c, "r7", NULL);           /* no such reset class */
+    check(c, "r0;0;1", NULL);       /* no resethalt extension */
     check(c, "Cx", NULL);
     check(c, "qstate1", "");
 
-    check(c, "qprotocolerrors", "version=2.max_payload=33792."
-          "extensions=errors.enabled=errors.");
+    check(c, "qprotocolerrors", PROTOCOL("errors"));
     check(c, "C0;1", "error=257.text=core 1 is not open.");
     check(c, "C2;0", "error=258.text=global must be 0 or 1, not 2.");
-    check(c, "c0;0", "error=256.text=single steps are not implemented yet.");
-    check(c, "r0", "error=256.text=resets are not implemented yet.");
+    check(c, "C0;0", "success");
+    check(c, "c0;0", "error=257.text=core 0 is running.");
+    check(c, "c0;0;2", "error=258.text=enable the steps extension first.");
+    check(c, "c1;0", "error=256.text=global steps are not supported: "
+          "step one core.");
+    check(c, "r7", "error=258.text=unknown reset class 7.");
+    check(c, "r0;0;1", "error=258.text=enable the resethalt extension "
+          "first.");
     check(c, "C1;0", "success");
 
     /* detach lets a guest the debugger stopped run again */
@@ -439,6 +446,77 @@ static void test_run_control(void)
     check(c, "qstate0", "state=running.event=0.thread=0.type=0.address=0."
           "stop_str=.info_str=core 0 running.");
     client_free(c);
+}
+
+static void test_extensions(void)
+{
+    Client *c = client_new();
+    unsigned steps = mcd_fake_steps;
+
+    check(c, "i0", NULL);
+    check(c, "b1;0", NULL);
+    check(c, "c0;0", NULL);
+    g_assert_cmpuint(mcd_fake_steps, ==, steps + 1);
+    g_assert_true(!mcd_fake_step_irqs);
+    check(c, "r0", NULL);
+    g_assert_cmpint(mcd_fake_reset_class, ==, 0);
+    g_assert_cmpint(mcd_fake_reset_core, ==, -1);
+    g_assert_false(mcd_fake_reset_halt);
+    /* an era-1 core reset resets the core of the last qresetf */
+    check(c, "qresetf0", "1!name=full_system_reset.id=0.");
+    check(c, "r1", NULL);
+    g_assert_cmpint(mcd_fake_reset_class, ==, 1);
+    g_assert_cmpint(mcd_fake_reset_core, ==, 0);
+    check(c, "t0;3;4096;1", "success");
+    g_assert_cmpuint(mcd_fake_trigger_len, ==, 4);
+    check(c, "t0;3;4096;1;8", "error");
+
+    check(c, "qprotocolsteps,wplen,resethalt,stepirq",
+          PROTOCOL("steps,wplen,resethalt,stepirq"));
+    check(c, "c0;0;5", NULL);
+    g_assert_cmpuint(mcd_fake_steps, ==, steps + 6);
+    g_assert_true(mcd_fake_step_irqs);
+    check(c, "t0;3;4096;1;8", "success");
+    g_assert_cmpuint(mcd_fake_trigger_len, ==, 8);
+    check(c, "T0;3;4096;1;8", "success");
+    check(c, "r1;0;1", NULL);
+    g_assert_cmpint(mcd_fake_reset_class, ==, 1);
+    g_assert_cmpint(mcd_fake_reset_core, ==, 0);
+    g_assert_true(mcd_fake_reset_halt);
+    check(c, "r0;1;1", NULL);         /* core 1 is not open */
+    g_assert_cmpint(mcd_fake_reset_class, ==, 1);
+    check(c, "r0;0", NULL);           /* the halt flag is missing */
+    check(c, "r0;0;2", NULL);
+    g_assert_cmpint(mcd_fake_reset_class, ==, 1);
+
+    check(c, "qprotocolerrors", PROTOCOL("errors,steps,wplen,resethalt,"
+                                         "stepirq"));
+    check(c, "r0;0;0", "success");
+    g_assert_cmpint(mcd_fake_reset_class, ==, 0);
+    g_assert_false(mcd_fake_reset_halt);
+    check(c, "r0;0", "error=258.text=malformed parameters for 'r'.");
+    check(c, "r0;0;2", "error=258.text=halt must be 0 or 1.");
+    client_free(c);
+}
+
+static void test_optional_args(void)
+{
+    MCDCmdArgs a;
+
+    g_assert_true(parse("dc?d", "1;2", &a));
+    g_assert_cmpuint(a.count, ==, 2);
+    g_assert_true(parse("dc?d", "1;2;3", &a));
+    g_assert_cmpuint(a.count, ==, 3);
+    g_assert_cmpuint(a.arg[2].u32, ==, 3);
+    g_assert_true(parse("d?cd", "1", &a));
+    g_assert_cmpuint(a.count, ==, 1);
+    g_assert_true(parse("d?cd", "1;0;1", &a));
+    g_assert_cmpuint(a.arg[1].u32, ==, 0);
+    g_assert_cmpuint(a.arg[2].u32, ==, 1);
+    g_assert_false(parse("d?cd", "1;0", &a));
+    g_assert_false(parse("dc?d", "1;2;", &a));
+    g_assert_false(parse("dc?d", "1;2;3;4", &a));
+    g_assert_false(parse("dc?d", "1", &a));
 }
 
 static void test_nul_in_payload(void)
@@ -472,6 +550,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/registers", test_registers);
     g_test_add_func("/mcd/protocol/memory", test_memory);
     g_test_add_func("/mcd/protocol/run-control", test_run_control);
+    g_test_add_func("/mcd/protocol/extensions", test_extensions);
+    g_test_add_func("/mcd/protocol/optional-arguments", test_optional_args);
     g_test_add_func("/mcd/protocol/nul-in-payload", test_nul_in_payload);
 
     return g_test_run();
