@@ -5,9 +5,10 @@
 #   make check   build everything and run every test
 #   make         build qemu-system-aarch64 and qemu-system-arm
 #   make fuzz    build and run the libFuzzer target of the protocol layer
+#   make libmcd  build the MCD API client library and run its test
 # Use your own QEMU 10.0.x tree with QEMU_SRC=/path/to/qemu.
 
-.PHONY: all build demo check fuzz assemble regen-patches clean
+.PHONY: all build demo check fuzz libmcd assemble regen-patches clean
 
 all: build
 
@@ -22,6 +23,9 @@ check:
 
 fuzz:
 	buildsys/fuzz.sh
+
+libmcd:
+	buildsys/libmcd.sh test
 
 # Bring the working copy build/qemu up to date without building.
 assemble:

@@ -3,9 +3,10 @@
 #
 # Build everything and run every test of the MCD stub: the unit tests and
 # the qtests against both system emulators (through QEMU's meson test
-# suite), a smoke test
-# of the demo, a build with --disable-mcd, and checkpatch.  Ends with one
-# line "mcd: N passed, N failed" and exits non-zero if anything failed.
+# suite), the tests of the MCD client library (its own meson project), a
+# smoke test of the demo, a build with --disable-mcd, and checkpatch.
+# Ends with one line "mcd: N passed, N failed" and exits non-zero if
+# anything failed.
 set -uo pipefail
 . "$(dirname "$0")/config.sh"
 
@@ -28,6 +29,10 @@ mcd_say "running checkpatch"
 "$MCD_REPO/buildsys/checkpatch.sh"
 style_rc=$?
 
+mcd_say "building and testing libmcd"
+rm -f "$MCD_BUILDROOT/libmcd/meson-logs/testlog.json"
+"$MCD_REPO/buildsys/libmcd.sh" test
+
 mcd_say "running the demo smoke test"
 python3 "$MCD_REPO/buildsys/demo-smoke.py" \
     > "$MCD_BUILD/meson-logs/demo-smoke.log" 2>&1
@@ -35,29 +40,34 @@ demo_rc=$?
 cat "$MCD_BUILD/meson-logs/demo-smoke.log"
 
 # Count the test cases: the TAP lines of every test, plus the checks.
+LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "${TESTS[@]}" <<'EOPY'
-import json, re, sys
+    "$disabled_rc" "${TESTS[@]}" test-libmcd <<'EOPY'
+import json, os, re, sys
 
 log, names = sys.argv[1], sys.argv[5:]
+lines = []
+for path in (log, os.environ["LIBMCD_LOG"]):
+    if os.path.exists(path):
+        with open(path) as f:
+            lines += f.readlines()
 demo_rc, style_rc, disabled_rc = map(int, sys.argv[2:5])
 passed = failed = 0
 seen = set()
-with open(log) as f:
-    for line in f:
-        t = json.loads(line)
-        name = t["name"].split(" / ")[-1]
-        if name not in names:
-            continue
-        seen.add(name)
-        out = t.get("stdout") or ""
-        ok = len(re.findall(r"^ok \d+", out, re.M))
-        bad = len(re.findall(r"^not ok \d+", out, re.M))
-        if t["result"] not in ("OK", "EXPECTEDFAIL") and bad == 0:
-            bad = 1        # crashed or timed out outside any test case
-        passed += ok
-        failed += bad
-        print(f"{name}: {ok} passed, {bad} failed ({t['result']})")
+for line in lines:
+    t = json.loads(line)
+    name = t["name"].split(" / ")[-1]
+    if name not in names:
+        continue
+    seen.add(name)
+    out = t.get("stdout") or ""
+    ok = len(re.findall(r"^ok \d+", out, re.M))
+    bad = len(re.findall(r"^not ok \d+", out, re.M))
+    if t["result"] not in ("OK", "EXPECTEDFAIL") and bad == 0:
+        bad = 1        # crashed or timed out outside any test case
+    passed += ok
+    failed += bad
+    print(f"{name}: {ok} passed, {bad} failed ({t['result']})")
 for name in set(names) - seen:
     print(f"{name}: did not run")
     failed += 1
