@@ -1219,6 +1219,97 @@ static void test_reset(void)
     g_ptr_array_free(t.regs, true);
 }
 
+/* Send a gdb remote protocol packet and return the payload of the reply. */
+static char *gdb_query(int fd, const char *payload)
+{
+    g_autofree char *pkt = NULL;
+    GString *reply = g_string_new(NULL);
+    unsigned sum = 0;
+    const char *p;
+    char c;
+
+    for (p = payload; *p; p++) {
+        sum += (uint8_t)*p;
+    }
+    pkt = g_strdup_printf("$%s#%02x", payload, sum & 0xff);
+    mcd_send_raw(fd, pkt, strlen(pkt));
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '$');
+    while ((c = mcd_recv_byte(fd)) != '#') {
+        g_string_append_c(reply, c);
+    }
+    mcd_recv_byte(fd);
+    mcd_recv_byte(fd);
+    mcd_send_raw(fd, "+", 1);
+    return g_string_free(reply, false);
+}
+
+/* -gdb and -mcd together: both work and neither crashes the other. */
+static void test_with_gdbstub(void)
+{
+    ArmTest t = { 0 };
+    g_autofree char *path = g_strdup_printf("/tmp/mcd-gdb-%d.sock",
+                                            getpid());
+    g_autofree char *extra = g_strdup_printf("-gdb unix:%s,server=on,"
+                                             "wait=off", path);
+    uint64_t loop = is_aa64() ? LOOP_A64 : LOOP_A32;
+    g_autofree char *st = NULL;
+    g_autofree char *reply = NULL;
+    int gdb;
+
+    arm_start(&t, false, extra);
+    gdb = mcd_connect_unix(path);
+    reply = gdb_query(gdb, "?");
+    g_assert_true(g_str_has_prefix(reply, "T"));
+    mcd_check_reply(t.fd, "qprotocolerrors", PROTOCOL("errors"));
+
+    /* the MCD debugger's breakpoint and step, with gdb attached */
+    st = cmdf("t0;1;%" PRIu64 ";1", loop + 8);
+    mcd_check_reply(t.fd, st, "success");
+    mcd_check_reply(t.fd, "C1;0", "success");
+    g_free(st);
+    st = wait_for_debug(&t);
+    g_assert_true(strstr(st, "stopped at a breakpoint"));
+    check_step(&t, "c0;0", loop + 12);
+    g_free(st);
+    st = cmdf("T0;1;%" PRIu64 ";1", loop + 8);
+    mcd_check_reply(t.fd, st, "success");
+
+    /* gdb reads the registers the MCD debugger stopped */
+    g_free(reply);
+    reply = gdb_query(gdb, "g");
+    g_assert_cmpuint(strlen(reply), >=, 16 * 8);
+
+    /* a gdb breakpoint stops the VM: the MCD debugger sees "debug" */
+    g_free(reply);
+    g_free(st);
+    st = cmdf("Z0,%" PRIx64 ",4", loop + 4);
+    reply = gdb_query(gdb, st);
+    g_assert_cmpstr(reply, ==, "OK");
+    g_free(reply);
+    reply = gdb_query(gdb, "c");
+    g_assert_true(g_str_has_prefix(reply, "T05"));
+    g_free(st);
+    st = wait_for_debug(&t);
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, loop + 4);
+    g_free(st);
+    g_free(reply);
+    st = cmdf("z0,%" PRIx64 ",4", loop + 4);
+    reply = gdb_query(gdb, st);
+    g_assert_cmpstr(reply, ==, "OK");
+
+    /* the MCD debugger lets it go and detaches; gdb is still served */
+    mcd_check_reply(t.fd, "C1;0", "success");
+    mcd_check_reply(t.fd, "D", "success");
+    mcd_check_running(t.qts);
+    close(gdb);
+    close(t.fd);
+    qtest_quit(t.qts);
+    unlink(path);
+    g_ptr_array_free(t.spaces, true);
+    g_ptr_array_free(t.regs, true);
+}
+
 /* With -smp 2 each core is opened and read on its own. */
 static void test_smp(void)
 {
@@ -1263,6 +1354,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/step", test_step);
     qtest_add_func("/mcd/arm/smp-run-control", test_smp_run);
     qtest_add_func("/mcd/arm/reset", test_reset);
+    qtest_add_func("/mcd/arm/with-gdbstub", test_with_gdbstub);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
     }
