@@ -456,8 +456,14 @@ uint32_t mcd_core_break(MCDCore *core, Error **errp)
         return MCD_ERR_USAGE;
     }
     if (mcd_run.stepping >= 0 && (!cpu || cpu->cpu_index == mcd_run.stepping)) {
-        /* between two steps of a count: the stop is the step's */
+        CPUState *stepper = qemu_get_cpu(mcd_run.stepping);
+
         cancel_step();
+        if (!runstate_is_running()) {
+            /* between two steps of a count: it stays stopped there */
+            record_stop(stepper, MCD_STOP_REQUEST);
+            mcd_run.debugger_stopped = true;
+        }
     }
     if (!runstate_is_running()) {
         /* stopped already: a guest that never ran stays "halted" */
@@ -805,8 +811,11 @@ void mcd_target_detach(void)
     while (mcd_triggers->len) {
         remove_trigger(mcd_triggers->len - 1);
     }
+    /* what the debugger stopped, or stops between two steps, runs again */
+    if (mcd_run.stepping >= 0 && !runstate_is_running()) {
+        mcd_run.debugger_stopped = true;
+    }
     cancel_step();
-    /* what the debugger stopped runs again */
     if (runstate_is_running() || mcd_run.debugger_stopped) {
         CPU_FOREACH(cpu) {
             run_of(cpu)->held = false;

@@ -1327,11 +1327,29 @@ static void test_smp(void)
     cmd = g_strdup_printf("p1;%" PRIu64, reg_id(&t, "pc"));
     reply = mcd_query(t.fd, cmd);
     g_assert_cmpuint(strlen(reply), ==, t.aa64 ? 16 : 8);
-    mcd_check_ack_only(t.fd, "d1");
+    /* a powered off core is "halted" while the VM runs, and cannot step */
+    mcd_check_ack_only(t.fd, "C1;0");
+    g_free(reply);
+    reply = mcd_query(t.fd, "qstate1");
+    g_assert_cmpstr(reply, ==, "state=halted.event=0.thread=0.type=0."
+                    "address=0.stop_str=.info_str=core 1 waits for an "
+                    "interrupt or is powered off.");
+    g_free(reply);
+    reply = mcd_query(t.fd, "qstate0");
+    g_assert_true(g_str_has_prefix(reply, "state=running."));
+    mcd_check_ack_only(t.fd, "b1;0");
+    mcd_check_reply(t.fd, "qprotocolerrors", PROTOCOL("errors"));
+    mcd_check_reply(t.fd, "c0;1", "error=6400.text=core 1 waits for an "
+                    "interrupt or is powered off: it cannot step.");
+    mcd_check_reply(t.fd, "d1", "success");
     g_free(reply);
     reply = mcd_query(t.fd, cmd);
-    g_assert_cmpstr(reply, ==, "");
-    arm_end(&t);
+    g_assert_cmpstr(reply, ==, "error=257.text=core 1 is not open.");
+    mcd_check_reply(t.fd, "D", "success");
+    close(t.fd);
+    qtest_quit(t.qts);
+    g_ptr_array_free(t.spaces, true);
+    g_ptr_array_free(t.regs, true);
 }
 
 int main(int argc, char **argv)
