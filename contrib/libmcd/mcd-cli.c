@@ -1162,12 +1162,7 @@ static bool cmd_reg(int argc, char **argv)
         goto out;
     }
     format_value(buf, len, text, sizeof(text));
-    if (len <= 8) {
-        printf("%s = %s (%" PRIu64 ")\n", r->regname, text,
-               le_value(buf, len));
-    } else {
-        printf("%s = %s\n", r->regname, text);
-    }
+    printf("%s = %s\n", r->regname, text);
     ok = true;
 out:
     free(buf);
