@@ -44,7 +44,7 @@ static struct {
     mcd_impl_version_info_st impl;
     bool echo;                          /* -x: print each command */
     int quiet;                          /* > 0: fail() prints nothing */
-    char failed[256];                   /* the last command that failed */
+    char failed[256];                   /* the command run last */
     const char *default_target;         /* -c, for "connect" */
 
     mcd_server_st *server;
@@ -274,6 +274,14 @@ static bool contains_word(const char *text, const char *word)
         }
     }
     return false;
+}
+
+/* Add @name to the comma separated @list of names that matched. */
+static void add_match(char *list, size_t size, const char *name)
+{
+    size_t n = strlen(list);
+
+    snprintf(list + n, size - n, "%s'%s'", n ? ", " : "", name);
 }
 
 /*
@@ -584,6 +592,8 @@ static bool find_space(const char *text, uint32_t *id)
 {
     uint32_t i, v, found = 0, matches = 0;
     size_t len = strlen(text);
+    char list[256] = "";
+    bool prefix;
 
     if (!read_spaces()) {
         return false;
@@ -607,21 +617,27 @@ static bool find_space(const char *text, uint32_t *id)
             0) {
             found = cli.spaces[i].mem_space_id;
             matches++;
+            add_match(list, sizeof(list), cli.spaces[i].mem_space_name);
         }
     }
-    for (i = 0; !matches && i < cli.n_spaces; i++) {
+    /* no prefix matches: part of a name */
+    prefix = matches > 0;
+    for (i = 0; !prefix && i < cli.n_spaces; i++) {
         if (len && contains_word(cli.spaces[i].mem_space_name, text)) {
             found = cli.spaces[i].mem_space_id;
             matches++;
+            add_match(list, sizeof(list), cli.spaces[i].mem_space_name);
         }
     }
     if (matches == 1) {
         *id = found;
         return true;
     }
-    return fail("%s memory space '%s' (see 'spaces'; quote names with "
-                "blanks: \"Non Secure\":0x1000)",
-                matches ? "ambiguous" : "no", text);
+    if (matches) {
+        return fail("ambiguous memory space '%s': %s (quote names with "
+                    "blanks: \"Non Secure\":0x1000)", text, list);
+    }
+    return fail("no memory space '%s' (see 'spaces')", text);
 }
 
 /* [SPACE:]ADDR */
@@ -897,8 +913,6 @@ typedef struct Command {
     const char *help;
 } Command;
 
-static const Command commands[];
-
 static bool cmd_connect(int argc, char **argv)
 {
     char target[512] = "";
@@ -1046,6 +1060,8 @@ static bool find_group(const char *text, uint32_t *id)
 {
     uint32_t i, v, found = 0, matches = 0;
     size_t len = strlen(text);
+    char list[256] = "";
+    bool prefix;
 
     if (!read_groups()) {
         return false;
@@ -1068,20 +1084,26 @@ static bool find_group(const char *text, uint32_t *id)
         if (strncasecmp(cli.groups[i].reg_group_name, text, len) == 0) {
             found = cli.groups[i].reg_group_id;
             matches++;
+            add_match(list, sizeof(list), cli.groups[i].reg_group_name);
         }
     }
-    for (i = 0; !matches && i < cli.n_groups; i++) {
+    /* no prefix matches: part of a name */
+    prefix = matches > 0;
+    for (i = 0; !prefix && i < cli.n_groups; i++) {
         if (contains_word(cli.groups[i].reg_group_name, text)) {
             found = cli.groups[i].reg_group_id;
             matches++;
+            add_match(list, sizeof(list), cli.groups[i].reg_group_name);
         }
     }
     if (matches == 1) {
         *id = found;
         return true;
     }
-    return fail("%s register group '%s' (see 'groups')",
-                matches ? "ambiguous" : "no", text);
+    if (matches) {
+        return fail("ambiguous register group '%s': %s", text, list);
+    }
+    return fail("no register group '%s' (see 'groups')", text);
 }
 
 static bool cmd_regs(int argc, char **argv)
@@ -2055,6 +2077,53 @@ static void usage(FILE *out)
             "succeeded, 1 if one failed, 2 for bad options.\n");
 }
 
+/* Run the commands of -e and -f, or of stdin; false if one failed. */
+static bool run_sources(const Source *sources, int n_sources,
+                        bool keep_going)
+{
+    bool any_failed = false;
+    Outcome r = OUT_OK;
+    char *line;
+    FILE *f;
+    int i;
+
+    if (n_sources == 0) {
+        run_stream(stdin, "stdin", isatty(STDIN_FILENO), keep_going,
+                   &any_failed);
+        return !any_failed;
+    }
+    for (i = 0; i < n_sources && r != OUT_QUIT; i++) {
+        if (sources[i].kind == 'e') {
+            line = strdup(sources[i].text);
+            if (!line) {
+                return fail("out of memory");
+            }
+            r = run_line(line, keep_going, &any_failed);
+            free(line);
+            if (r == OUT_FAILED) {
+                fprintf(stderr, "mcd-cli: stopped at -e: %s\n", cli.failed);
+            }
+        } else if (strcmp(sources[i].text, "-") == 0) {
+            r = run_stream(stdin, "stdin", false, keep_going, &any_failed);
+        } else {
+            f = fopen(sources[i].text, "r");
+            if (!f) {
+                fail("cannot open %s: %s", sources[i].text, strerror(errno));
+                r = OUT_FAILED;
+                any_failed = true;
+            } else {
+                r = run_stream(f, sources[i].text, false, keep_going,
+                               &any_failed);
+                fclose(f);
+            }
+        }
+        if (r == OUT_FAILED && !keep_going) {
+            break;
+        }
+    }
+    return !any_failed;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -2068,12 +2137,10 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     Source *sources;
-    int n_sources = 0, opt, i;
+    int n_sources = 0, opt, i, status = 0;
     const char *target = NULL;
-    bool keep_going = false, any_failed = false;
-    Outcome r = OUT_OK;
-    char *line;
-    FILE *f;
+    bool keep_going = false;
+    char cmd[600];
 
     sources = calloc(argc, sizeof(*sources));
     if (!sources) {
@@ -2100,86 +2167,62 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            goto out;
         case 'V':
             if (!initialize()) {
-                return 1;
+                status = 1;
+                goto out;
             }
             printf("mcd-cli %s, with %s %u.%u.%u (MCD API %u.%u)\n",
                    CLI_VERSION, cli.impl.vendor, cli.impl.v_imp_major,
                    cli.impl.v_imp_minor, cli.impl.v_imp_build,
                    cli.impl.v_api.v_api_major, cli.impl.v_api.v_api_minor);
-            mcd_exit_f();
-            return 0;
+            goto out;
         default:
             usage(stderr);
-            return 2;
+            status = 2;
+            goto out;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "mcd-cli: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
-        return 2;
+        status = 2;
+        goto out;
     }
     for (i = 0; i < n_sources; i++) {
         if (sources[i].kind == 'f' && strcmp(sources[i].text, "-") != 0 &&
             access(sources[i].text, R_OK) != 0) {
             fprintf(stderr, "mcd-cli: cannot read %s: %s\n",
                     sources[i].text, strerror(errno));
-            return 2;
+            status = 2;
+            goto out;
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     if (!initialize()) {
-        return 1;
+        status = 1;
+        goto out;
     }
     if (target) {
-        char cmd[600];
-
         snprintf(cmd, sizeof(cmd), "connect %s", target);
         if (run_command(cmd) != OUT_OK) {
-            mcd_exit_f();
-            return 1;
+            status = 1;
+            goto out;
         }
     }
-    for (i = 0; i < n_sources && r != OUT_QUIT; i++) {
-        if (sources[i].kind == 'e') {
-            line = strdup(sources[i].text);
-            if (!line) {
-                return 1;
-            }
-            r = run_line(line, keep_going, &any_failed);
-            free(line);
-            if (r == OUT_FAILED) {
-                fprintf(stderr, "mcd-cli: stopped at -e: %s\n", cli.failed);
-            }
-        } else if (strcmp(sources[i].text, "-") == 0) {
-            r = run_stream(stdin, "stdin", false, keep_going, &any_failed);
-        } else {
-            f = fopen(sources[i].text, "r");
-            if (!f) {
-                fail("cannot open %s: %s", sources[i].text, strerror(errno));
-                r = OUT_FAILED;
-                any_failed = true;
-            } else {
-                r = run_stream(f, sources[i].text, false, keep_going,
-                               &any_failed);
-                fclose(f);
-            }
-        }
-        if (r == OUT_FAILED && !keep_going) {
-            break;
-        }
-    }
-    if (n_sources == 0) {
-        r = run_stream(stdin, "stdin", isatty(STDIN_FILENO), keep_going,
-                       &any_failed);
+    if (!run_sources(sources, n_sources, keep_going)) {
+        status = 1;
     }
     if (!disconnect()) {
-        any_failed = true;
+        status = 1;
     }
-    mcd_exit_f();
+out:
+    if (cli.initialized) {
+        mcd_exit_f();
+    }
+    free(cli.cores);
     free(sources);
-    return any_failed ? 1 : 0;
+    return status;
 }

@@ -326,6 +326,14 @@ def check_failures(cli, q):
     r = Run(cli, ["-c", target, "-e", "read nospace:0x0 4"])
     ok(r.rc == 1 and "no memory space 'nospace'" in r.err,
        "an unknown memory space", r)
+    r = Run(cli, ["-c", target, "-e", "read phys:0x40200000 4"])
+    ok(r.rc == 1 and "ambiguous memory space 'phys': 'Physical (Secure)', "
+       "'Physical (Non Secure)'" in r.err, "an ambiguous memory space", r)
+    r = Run(cli, ["-c", target, "-e", "core 0; stop; reg pc 0x40200000; "
+                  "space 4; read 0x40200000 4; read secure:0x40200000 4"])
+    ok(r.rc == 0 and "default memory space: 4 Physical (Non Secure)\n"
+       in r.out and r.out.count("40200000: ") == 2,
+       "space sets the default memory space; names by prefix", r)
 
     # wait times out on a core that runs
     # (the guest runs again whenever mcd-cli disconnects)
