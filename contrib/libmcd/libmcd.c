@@ -448,10 +448,10 @@ mcd_return_et lm_list_range(LmError *e, uint32_t total, uint32_t start,
                             uint32_t *num, const void *buf, uint32_t *first,
                             uint32_t *n)
 {
+    *first = *n = 0;
     if (!num) {
         return lm_fail(e, MCD_ERR_PARAM, "the count pointer is NULL");
     }
-    *first = *n = 0;
     if (*num == 0) {
         *num = total;
         return MCD_RET_ACT_NONE;
