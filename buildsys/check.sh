@@ -42,7 +42,7 @@ cat "$MCD_BUILD/meson-logs/demo-smoke.log"
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "${TESTS[@]}" test-libmcd <<'EOPY'
+    "$disabled_rc" "${TESTS[@]}" test-libmcd test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
 log, names = sys.argv[1], sys.argv[5:]
