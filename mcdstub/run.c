@@ -160,7 +160,17 @@ static bool pause_vm(void)
 static void run_unheld(void)
 {
     CPUState *cpu;
+    bool any = false;
 
+    CPU_FOREACH(cpu) {
+        any |= !run_of(cpu)->held;
+    }
+    if (!any) {
+        /* every core is held: the VM stays (or is now) stopped */
+        pause_vm();
+        mcd_run.debugger_stopped = true;
+        return;
+    }
     mcd_run.debugger_stopped = false;
     if (!runstate_is_running()) {
         mcd_run.transient = true;
