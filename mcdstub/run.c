@@ -186,15 +186,24 @@ static void run_unheld(void)
     qemu_clock_enable(QEMU_CLOCK_VIRTUAL, true);
 }
 
+/*
+ * Pause the VM for a moment if @cpu executes now; run_unheld() ends the
+ * pause.  Returns: the VM was paused.
+ */
+static bool pause_if_running(CPUState *cpu)
+{
+    return runstate_is_running() && !run_of(cpu)->held && pause_vm();
+}
+
 /* The core stops now in a running VM, as the debugger wants. */
 static void hold_core(CPUState *cpu)
 {
-    if (runstate_is_running() && !run_of(cpu)->held) {
-        pause_vm();
-        run_of(cpu)->held = true;
+    bool paused = pause_if_running(cpu);
+
+    run_of(cpu)->held = true;
+    if (paused) {
         run_unheld();
     }
-    run_of(cpu)->held = true;
 }
 
 static bool at_breakpoint(CPUState *cpu)
@@ -663,7 +672,7 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
                    mcd_trig_names[type], addr);
         return MCD_ERR_TRIG_CREATE;
     } else {
-        paused = runstate_is_running() && !run_of(cpu)->held && pause_vm();
+        paused = pause_if_running(cpu);
         remove_trigger(index);
         if (paused) {
             run_unheld();
@@ -680,7 +689,7 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
      * translated code again afterwards: a loop that jumps to itself
      * would never see a new breakpoint.
      */
-    paused = runstate_is_running() && !run_of(cpu)->held && pause_vm();
+    paused = pause_if_running(cpu);
     if (type == MCD_TRIG_BREAKPOINT) {
         ret = cpu_breakpoint_insert(cpu, addr, BP_GDB, &new.bp);
     } else {
