@@ -11,7 +11,6 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "exec/breakpoint.h"
 #include "exec/gdbstub.h"
 #include "exec/memory.h"
 #include "exec/tswap.h"
@@ -19,9 +18,7 @@
 #include "qemu/rcu.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
-#include "qapi/qapi-types-run-state.h"
 #include "system/hw_accel.h"
-#include "system/runstate.h"
 #include "arch.h"
 #include "trace.h"
 

@@ -19,7 +19,6 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "block/aio.h"
 #include "exec/breakpoint.h"
 #include "hw/core/cpu.h"
 #include "qemu/main-loop.h"
