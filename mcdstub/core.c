@@ -177,7 +177,7 @@ static void build_registers(MCDCore *core, CPUState *cpu,
     }
 }
 
-MCDCore *mcd_core_open(uint32_t index, Error **errp)
+MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp)
 {
     CPUState *cpu = index <= INT_MAX ? qemu_get_cpu(index) : NULL;
     const MCDArchOps *arch;
@@ -190,6 +190,7 @@ MCDCore *mcd_core_open(uint32_t index, Error **errp)
     }
     arch = mcd_arch_of(cpu);
     core = mcd_core_new(index);
+    core->session = s;
     if (arch) {
         arch->add_memspaces(core, cpu, &gpr_space, &sys_space);
     } else {

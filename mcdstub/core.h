@@ -117,15 +117,19 @@ typedef struct MCDResetClass {
     const char *name;
 } MCDResetClass;
 
+typedef struct MCDSession MCDSession;
+
 /**
  * typedef MCDCore - a core the debugger has opened
  * @index: the core number (QEMU's cpu_index)
+ * @session: the debug session that opened it
  * @memspaces: its memory spaces (MCDMemSpace)
  * @reggroups: its register groups (MCDRegGroup)
  * @regs: its registers (MCDRegister)
  */
 typedef struct MCDCore {
     uint32_t index;
+    MCDSession *session;
     GArray *memspaces;
     GArray *reggroups;
     GArray *regs;
@@ -137,6 +141,54 @@ typedef struct MCDCore {
  * Called once when the stub starts, before the guest runs.
  */
 void mcd_target_init(void);
+
+/**
+ * mcd_accel_usable() - whether the stub can debug with an accelerator
+ * @accel: the accelerator's name, as current_accel_name() gives it
+ * @errp: set when it cannot
+ *
+ * The stub's breakpoints, watchpoints and single steps are TCG's.
+ *
+ * Returns: true for an accelerator the stub works with.
+ */
+bool mcd_accel_usable(const char *accel, Error **errp);
+
+/**
+ * typedef MCDSessionOps - what the target tells the debug session
+ * @stopped: a core stopped by itself: it hit a trigger, finished its
+ *           steps, or was halted by a reset.  Called from a bottom half,
+ *           never from inside a run state change.
+ * @reset_done: the system reset that the session requested has
+ *              happened (see mcd_target_reset()).  Called from a bottom
+ *              half.
+ */
+typedef struct MCDSessionOps {
+    void (*stopped)(void *opaque, uint32_t core);
+    void (*reset_done)(void *opaque);
+} MCDSessionOps;
+
+/**
+ * mcd_session_new() - start a debug session
+ * @ops: how to tell the session about events
+ * @opaque: passed to @ops
+ *
+ * There is at most one session at a time.  It owns everything the
+ * debugger sets in the target: held cores, triggers, steps under way and
+ * stop records.
+ *
+ * Returns: the session; end it with mcd_session_free().
+ */
+MCDSession *mcd_session_new(const MCDSessionOps *ops, void *opaque);
+
+/**
+ * mcd_session_free() - end a debug session and undo what it did
+ * @s: the session, may be %NULL
+ *
+ * Removes its triggers, ends its steps and lets the cores it holds run
+ * again: a guest that the debugger stopped runs on.  Close the session's
+ * cores first.
+ */
+void mcd_session_free(MCDSession *s);
 
 /**
  * mcd_system_info() - describe the machine
@@ -161,12 +213,13 @@ const MCDResetClass *mcd_reset_classes(size_t *count);
 
 /**
  * mcd_core_open() - open a core and describe it
+ * @s: the session that opens it
  * @index: the core number
  * @errp: set when there is no such core
  *
  * Returns: the new core, or %NULL on error; free it with mcd_core_close().
  */
-MCDCore *mcd_core_open(uint32_t index, Error **errp);
+MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp);
 
 /**
  * mcd_core_new() - a core description with empty lists
@@ -181,8 +234,16 @@ MCDCore *mcd_core_new(uint32_t index);
 /**
  * mcd_core_close() - forget an opened core
  * @core: the core, may be %NULL
+ *
+ * Removes the triggers the session set on it.
  */
 void mcd_core_close(MCDCore *core);
+
+/**
+ * mcd_core_remove_triggers() - remove every trigger of a core
+ * @core: the core
+ */
+void mcd_core_remove_triggers(MCDCore *core);
 
 /**
  * mcd_core_find_register() - look up a register of a core
@@ -259,20 +320,26 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
 
 /**
  * mcd_core_set_trigger() - set or remove a breakpoint or watchpoint
- * @core: the core; the trigger stops this core only
+ * @core: the core; the trigger stops this core, and then the system
  * @type: MCD_TRIG_*
  * @addr: the instruction address, or the first watched data address
  * @len: how many bytes a watchpoint watches; ignored for breakpoints
+ * @id: the MCD trigger id for a new trigger, which stop records name;
+ *      0 lets the stub choose one that is free.  Ignored for a removal.
  * @insert: set rather than remove
  * @errp: set on failure: an unknown type, too many triggers, a trigger
- *        that is already set, or that is not set
+ *        that is already set, or a trigger that is not set
  *
- * A hit stops the VM; mcd_core_get_state() then reports it.
+ * The triggers are QEMU breakpoints and watchpoints of the MCD stub's
+ * own kind (BP_MCD): no other debug stub sees or removes them.  A hit
+ * stops the core, then every other core; mcd_core_get_state() reports
+ * it.  A running core is paused for a moment, not the VM.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
 uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
-                              uint64_t len, bool insert, Error **errp);
+                              uint64_t len, uint32_t id, bool insert,
+                              Error **errp);
 
 /**
  * typedef MCDRunState - the run state of a core, as MCD reports it
@@ -287,21 +354,26 @@ typedef enum MCDRunState {
 } MCDRunState;
 
 /**
- * typedef MCDCoreState - the state of a core and why it stopped
+ * typedef MCDCoreState - the state of a core and its last stop
  * @state: the run state
- * @trig_type: the MCD_TRIG_* type of the trigger that stopped the core,
- *             or 0
- * @trig_addr: the data address a watchpoint hit, or 0
- * @stop_reason: why the core stopped, reported once after each stop,
- *               else empty
+ * @stop_seq: a number that changes with every stop of the core, 0 if
+ *            it has none; front-ends tell new stops from known ones
+ * @trig_id: the MCD id of the trigger that stopped the core, or 0
+ * @trig_type: that trigger's MCD_TRIG_* type, or 0
+ * @pc: where the core stopped (meaningful in MCD_RUN_DEBUG)
+ * @data_addr: the data address a watchpoint hit, or 0
+ * @stop_reason: why the core stopped, or empty
  * @info: a description of the state
  *
- * The trigger fields too are reported once.
+ * The stop fields stay until the core runs again.
  */
 typedef struct MCDCoreState {
     MCDRunState state;
+    uint32_t stop_seq;
+    uint32_t trig_id;
     uint32_t trig_type;
-    uint64_t trig_addr;
+    uint64_t pc;
+    uint64_t data_addr;
     char *stop_reason;
     char *info;
 } MCDCoreState;
@@ -315,28 +387,32 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st);
 
 /**
  * mcd_core_go() - let a core or the whole system run
+ * @s: the session
  * @core: the core, or %NULL for every core
  * @errp: set on failure: the guest must be reset first, or a step is
  *        under way
  *
- * A core that the debugger stopped at one of its breakpoints is first
- * stepped off it.
+ * A core that stopped on one of its breakpoints is first stepped off
+ * it.  When the VM was stopped, the cores that are not to run stay held.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
-uint32_t mcd_core_go(MCDCore *core, Error **errp);
+uint32_t mcd_core_go(MCDSession *s, MCDCore *core, Error **errp);
 
 /**
  * mcd_core_break() - stop a core or the whole system
- * @core: the core, or %NULL for the whole VM
+ * @s: the session
+ * @core: the core, or %NULL for the whole system
  * @errp: set on failure
  *
- * A core stops before this returns; the other cores keep running.
- * Stopping a guest that does not run does nothing.
+ * A core stops before this returns and is held: the other cores keep
+ * running, and the VM's run state changes only when every core is
+ * held.  Stopping a guest that does not run ends steps and does nothing
+ * else.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
-uint32_t mcd_core_break(MCDCore *core, Error **errp);
+uint32_t mcd_core_break(MCDSession *s, MCDCore *core, Error **errp);
 
 /**
  * mcd_core_step() - execute instructions on a stopped core
@@ -344,10 +420,11 @@ uint32_t mcd_core_break(MCDCore *core, Error **errp);
  * @count: how many instructions, at least 1
  * @irqs: let interrupts and timers in during the steps
  * @errp: set on failure: the core runs, waits for an interrupt or is
- *        powered off, or another step is under way
+ *        powered off, or is stepping already
  *
- * The steps happen after this returns; the core state reports the end.
- * Other cores that run keep running.
+ * The steps happen after this returns, without stopping the VM between
+ * them; the core state reports the end.  Other cores that run keep
+ * running.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
@@ -360,40 +437,24 @@ uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
 
 /**
  * mcd_target_reset() - reset the system or a core
- * @rst_class: MCD_RESET_SYSTEM (as the monitor's system_reset) or
- *             MCD_RESET_CORE
+ * @s: the session
+ * @rst_class: MCD_RESET_SYSTEM (QEMU's system reset) or MCD_RESET_CORE
+ *             (the core's own reset)
  * @core: the core to halt, and the one MCD_RESET_CORE resets; may be
  *        %NULL for a system reset
- * @halt: stop @core (every core for a system reset) at its reset
- *        vector before it executes anything
+ * @halt: stop @core (every core for a system reset) before it executes
+ *        anything after the reset
+ * @pending: set to true when the reset happens after this returns: a
+ *           system reset is a request that the main loop carries out,
+ *           and MCDSessionOps.reset_done tells when it is done
  * @errp: set on failure
  *
- * A guest that ran before runs on after the reset, except what @halt
- * stops.
+ * Cores that ran before run on after the reset, except what @halt
+ * stops; held cores stay held.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
-uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
-                          Error **errp);
-
-/**
- * typedef MCDStopNotify - called when a core stops by itself
- * @core: the core that hit a trigger or finished its steps
- */
-typedef void (*MCDStopNotify)(uint32_t core);
-
-/**
- * mcd_target_set_stop_notify() - learn about stops as they happen
- * @notify: the function to call, or %NULL
- */
-void mcd_target_set_stop_notify(MCDStopNotify notify);
-
-/**
- * mcd_target_detach() - the debugger went away: undo what it did
- *
- * Removes everything the debugger set in the target and lets a guest
- * that the debugger stopped run again.
- */
-void mcd_target_detach(void);
+uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
+                          bool halt, bool *pending, Error **errp);
 
 #endif /* MCDSTUB_CORE_H */

@@ -6,6 +6,7 @@
 #ifndef MCDSTUB_INTERNALS_H
 #define MCDSTUB_INTERNALS_H
 
+#include "core.h"
 #include "packet.h"
 
 /* The most parameters a command or query takes. */
@@ -64,6 +65,9 @@ typedef enum MCDEra1Fail {
  * @MCD_EXT_RESETHALT: ``r`` takes a core and whether to halt it
  * @MCD_EXT_STEPIRQ: steps let interrupts and timers in
  * @MCD_EXT_NOTIFY: QEMU tells when a core stops by itself
+ * @MCD_EXT_STOPREC: state records keep the stop until the core runs
+ *                   again and name the trigger, the PC and the data
+ *                   address
  */
 typedef enum MCDExtension {
     MCD_EXT_ERRORS = 1 << 0,
@@ -72,6 +76,7 @@ typedef enum MCDExtension {
     MCD_EXT_RESETHALT = 1 << 3,
     MCD_EXT_STEPIRQ = 1 << 4,
     MCD_EXT_NOTIFY = 1 << 5,
+    MCD_EXT_STOPREC = 1 << 6,
 } MCDExtension;
 
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
@@ -100,7 +105,9 @@ typedef struct MCDCmd {
  * struct MCDServer - the state of the stub and its one connection
  * @packet: the packet layer of the connection
  * @session_open: the client has sent ``I``
+ * @session: the MCD core's session of this connection, or %NULL
  * @cores: the cores the client opened, by core number (MCDCore)
+ * @stops_seen: the stop_seq of the stop last reported, by core number
  * @list_core: the core of the last ``q...f`` list query, which the
  *             ``q...c`` continuation queries refer to
  * @ext: the extensions the client enabled (MCDExtension)
@@ -109,7 +116,9 @@ typedef struct MCDCmd {
 struct MCDServer {
     MCDPacketLayer packet;
     bool session_open;
+    MCDSession *session;
     GHashTable *cores;
+    GHashTable *stops_seen;
     uint32_t list_core;
     unsigned ext;
     MCDEra1Fail era1_fail;
@@ -149,12 +158,20 @@ void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
 
 /**
  * mcd_server_stop_notify() - a core stopped by itself
- * @s: the server
+ * @opaque: the server (MCDServer)
  * @core: the core
  *
  * Tells a client that enabled the ``notify`` extension.
  */
-void mcd_server_stop_notify(MCDServer *s, uint32_t core);
+void mcd_server_stop_notify(void *opaque, uint32_t core);
+
+/**
+ * mcd_server_reset_done() - the system reset the client asked for is done
+ * @opaque: the server (MCDServer)
+ *
+ * Input that arrived meanwhile is executed now.
+ */
+void mcd_server_reset_done(void *opaque);
 
 /**
  * mcd_session_close() - end the debug session

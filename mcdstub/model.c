@@ -4,7 +4,19 @@
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
 #include "core.h"
+
+bool mcd_accel_usable(const char *accel, Error **errp)
+{
+    if (g_str_equal(accel, "tcg")) {
+        return true;
+    }
+    error_setg(errp, "mcdstub: the %s accelerator is not supported", accel);
+    error_append_hint(errp, "The MCD stub's breakpoints, watchpoints and "
+                      "single steps need TCG: use -accel tcg.\n");
+    return false;
+}
 
 MCDCore *mcd_core_new(uint32_t index)
 {
@@ -24,6 +36,7 @@ void mcd_core_close(MCDCore *core)
     if (!core) {
         return;
     }
+    mcd_core_remove_triggers(core);
     for (i = 0; i < core->reggroups->len; i++) {
         g_free(g_array_index(core->reggroups, MCDRegGroup, i).name);
     }

@@ -24,6 +24,7 @@ void mcd_packet_init(MCDPacketLayer *p, const MCDPacketOps *ops,
     p->payload = g_string_sized_new(256);
     p->unacked = g_string_sized_new(256);
     p->tx = g_string_sized_new(256);
+    p->backlog = g_byte_array_new();
     mcd_packet_reset(p);
 }
 
@@ -32,6 +33,8 @@ void mcd_packet_destroy(MCDPacketLayer *p)
     g_string_free(p->payload, true);
     g_string_free(p->unacked, true);
     g_string_free(p->tx, true);
+    g_byte_array_unref(p->backlog);
+    p->backlog = NULL;
     p->payload = NULL;
     p->unacked = NULL;
     p->tx = NULL;
@@ -46,6 +49,8 @@ void mcd_packet_reset(MCDPacketLayer *p)
     g_string_truncate(p->unacked, 0);
     g_string_truncate(p->tx, 0);
     p->resend = false;
+    p->paused = false;
+    g_byte_array_set_size(p->backlog, 0);
 }
 
 static void write_bytes(MCDPacketLayer *p, const char *buf, size_t len)
@@ -170,6 +175,10 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
 
     p->in_input = true;
     for (i = 0; i < len; i++) {
+        if (p->paused) {
+            g_byte_array_append(p->backlog, buf + i, len - i);
+            break;
+        }
         switch (p->state) {
         case MCD_RX_IDLE:
             idle_byte(p, buf[i]);
@@ -211,6 +220,34 @@ static void frame(MCDPacketLayer *p, GString *out, char start,
         g_string_append_printf(out, "%02x", sum);
     } else {
         g_string_append_c(out, MCD_PACKET_LAST);
+    }
+}
+
+void mcd_packet_pause(MCDPacketLayer *p)
+{
+    p->paused = true;
+}
+
+bool mcd_packet_paused(MCDPacketLayer *p)
+{
+    return p->paused;
+}
+
+void mcd_packet_resume(MCDPacketLayer *p)
+{
+    g_autoptr(GByteArray) backlog = NULL;
+
+    if (!p->paused) {
+        return;
+    }
+    p->paused = false;
+    if (p->backlog->len) {
+        backlog = p->backlog;
+        p->backlog = g_byte_array_new();
+        mcd_packet_input(p, backlog->data, backlog->len);
+    }
+    if (!p->paused && p->ops->resumed) {
+        p->ops->resumed(p->opaque);
     }
 }
 

@@ -46,11 +46,14 @@ typedef enum MCDPacketFraming {
  *          NUL-terminated and @len bytes long.  When @oversized is true
  *          the payload exceeded %MCD_PACKET_MAX_PAYLOAD and was
  *          discarded (@payload is then empty).
+ * @resumed: optional: mcd_packet_resume() executed what was held back
+ *           and takes input again
  */
 typedef struct MCDPacketOps {
     void (*write)(void *opaque, const uint8_t *buf, size_t len);
     void (*packet)(void *opaque, const char *payload, size_t len,
                    bool oversized);
+    void (*resumed)(void *opaque);
 } MCDPacketOps;
 
 typedef enum MCDPacketState {
@@ -81,6 +84,10 @@ typedef struct MCDPacketLayer {
     bool in_input;
     /* the peer sent '-': send the unacknowledged packet again */
     bool resend;
+    /* packets wait: a command's effect is not complete yet */
+    bool paused;
+    /* the input that arrived meanwhile */
+    GByteArray *backlog;
 } MCDPacketLayer;
 
 /**
@@ -144,5 +151,32 @@ void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len);
  * acknowledged and never sent again.
  */
 void mcd_packet_notify(MCDPacketLayer *p, const char *payload, size_t len);
+
+/**
+ * mcd_packet_pause() - execute no more packets until resumed
+ * @p: the packet layer
+ *
+ * Called while a packet is executed, for a command whose effect happens
+ * later (a system reset): the packets after it wait, received bytes are
+ * kept.
+ */
+void mcd_packet_pause(MCDPacketLayer *p);
+
+/**
+ * mcd_packet_paused() - whether packets wait
+ * @p: the packet layer
+ *
+ * Returns: true between mcd_packet_pause() and mcd_packet_resume().
+ */
+bool mcd_packet_paused(MCDPacketLayer *p);
+
+/**
+ * mcd_packet_resume() - execute the packets that waited, and go on
+ * @p: the packet layer
+ *
+ * Does nothing unless paused.  Then calls &MCDPacketOps.resumed, unless
+ * a waiting packet paused again.
+ */
+void mcd_packet_resume(MCDPacketLayer *p);
 
 #endif /* MCDSTUB_PACKET_H */

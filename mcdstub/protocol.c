@@ -39,6 +39,7 @@ static const struct {
     { "resethalt", MCD_EXT_RESETHALT },
     { "stepirq", MCD_EXT_STEPIRQ },
     { "notify", MCD_EXT_NOTIFY },
+    { "stoprec", MCD_EXT_STOPREC },
 };
 
 /* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
@@ -503,26 +504,60 @@ static const char *const mcd_run_state_names[] = {
     [MCD_RUN_DEBUG] = "debug",
 };
 
-/* "qstate<core>": the era-1 state record */
+/* MCD_CORE_EVENT_STOPPED: the core stopped since the last state query */
+#define MCD_CORE_EVENT_STOPPED 0x10
+
+/*
+ * The state record of a core.  Era-1 clients get the stop reason and
+ * trigger once after each stop; clients that enabled the stoprec
+ * extension get it until the core runs again, with the id of the trigger
+ * that hit, the PC and the watchpoint's data address, and the event
+ * MCD_CORE_EVENT_STOPPED once after each stop.
+ */
+static void state_record(MCDServer *s, MCDCore *core, GString *rec)
+{
+    gpointer key = GUINT_TO_POINTER(core->index);
+    uint32_t seen = GPOINTER_TO_UINT(g_hash_table_lookup(s->stops_seen,
+                                                         key));
+    MCDCoreState st;
+    bool is_new;
+
+    mcd_core_get_state(core, &st);
+    is_new = st.stop_seq != seen;
+    g_hash_table_insert(s->stops_seen, key, GUINT_TO_POINTER(st.stop_seq));
+    if (!is_new && !(s->ext & MCD_EXT_STOPREC)) {
+        /* era-1: reported once */
+        st.stop_reason[0] = '\0';
+        st.trig_type = 0;
+        st.data_addr = 0;
+    }
+    rec_str(rec, "state", mcd_run_state_names[st.state]);
+    rec_u64(rec, "event", (s->ext & MCD_EXT_STOPREC) && is_new &&
+            st.stop_seq ? MCD_CORE_EVENT_STOPPED : 0);
+    rec_u64(rec, "thread", 0);
+    rec_u64(rec, "type", st.trig_type);
+    rec_u64(rec, "address", st.data_addr);
+    rec_str(rec, "stop_str", st.stop_reason);
+    rec_str(rec, "info_str", st.info);
+    if (s->ext & MCD_EXT_STOPREC) {
+        rec_u64(rec, "trig_id", st.trig_id);
+        rec_u64(rec, "pc", st.state == MCD_RUN_DEBUG ? st.pc : 0);
+        rec_u64(rec, "data_addr", st.data_addr);
+    }
+    g_free(st.stop_reason);
+    g_free(st.info);
+}
+
+/* "qstate<core>": the state record */
 static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
     g_autoptr(GString) rec = g_string_new(NULL);
-    MCDCoreState st;
 
     if (!core) {
         return;
     }
-    mcd_core_get_state(core, &st);
-    rec_str(rec, "state", mcd_run_state_names[st.state]);
-    rec_u64(rec, "event", 0);
-    rec_u64(rec, "thread", 0);
-    rec_u64(rec, "type", st.trig_type);
-    rec_u64(rec, "address", st.trig_addr);
-    rec_str(rec, "stop_str", st.stop_reason);
-    rec_str(rec, "info_str", st.info);
-    g_free(st.stop_reason);
-    g_free(st.info);
+    state_record(s, core, rec);
     mcd_reply(s, rec->str);
 }
 
@@ -600,8 +635,23 @@ static const MCDCmd mcd_queries[] = {
  * Commands
  */
 
+static const MCDSessionOps mcd_session_ops = {
+    .stopped = mcd_server_stop_notify,
+    .reset_done = mcd_server_reset_done,
+};
+
+/* The session of the connection, made when first needed. */
+static MCDSession *server_session(MCDServer *s)
+{
+    if (!s->session) {
+        s->session = mcd_session_new(&mcd_session_ops, s);
+    }
+    return s->session;
+}
+
 static void handle_open_server(MCDServer *s, const MCDCmdArgs *args)
 {
+    server_session(s);
     s->session_open = true;
     mcd_reply(s, MCD_REPLY_HANDSHAKE);
 }
@@ -626,7 +676,7 @@ static void handle_open_core(MCDServer *s, const MCDCmdArgs *args)
 {
     uint32_t index = args->arg[0].u32;
     Error *err = NULL;
-    MCDCore *core = mcd_core_open(index, &err);
+    MCDCore *core = mcd_core_open(server_session(s), index, &err);
 
     if (!core) {
         mcd_reply_error(s, MCD_ERR_PARAM, "%s", error_get_pretty(err));
@@ -815,7 +865,7 @@ static void handle_go(MCDServer *s, const MCDCmdArgs *args)
     MCDCore *core;
 
     if (run_control_args(s, args, &core)) {
-        uint32_t code = mcd_core_go(core, &err);
+        uint32_t code = mcd_core_go(server_session(s), core, &err);
 
         reply_result(s, code, err, NULL);
     }
@@ -827,7 +877,7 @@ static void handle_break(MCDServer *s, const MCDCmdArgs *args)
     MCDCore *core;
 
     if (run_control_args(s, args, &core)) {
-        uint32_t code = mcd_core_break(core, &err);
+        uint32_t code = mcd_core_break(server_session(s), core, &err);
 
         reply_result(s, code, err, NULL);
     }
@@ -865,6 +915,7 @@ static void handle_reset(MCDServer *s, const MCDCmdArgs *args)
     bool halt = args->count > 2 && args->arg[2].u32;
     Error *err = NULL;
     MCDCore *core = NULL;
+    bool pending;
     uint32_t code;
 
     if (!need_extension(s, args, 1, MCD_EXT_RESETHALT, "resethalt")) {
@@ -880,14 +931,21 @@ static void handle_reset(MCDServer *s, const MCDCmdArgs *args)
             return;
         }
     }
-    code = mcd_target_reset(args->arg[0].u32, core, halt, &err);
+    code = mcd_target_reset(server_session(s), args->arg[0].u32, core, halt,
+                            &pending, &err);
     reply_result(s, code, err, NULL);
+    if (pending) {
+        /* later commands see the guest after the reset */
+        mcd_packet_pause(&s->packet);
+    }
 }
 
 /*
  * "t<core>;<type>;<address>;<trigger id>" sets a trigger, "T..." removes
- * it; the client's trigger id is not needed.  With the wplen extension a
- * length may follow: watchpoints of era-1 clients watch 4 bytes.
+ * it.  The client's trigger id is the MCD trigger id that stop records
+ * name (0: the stub chooses one); a removal finds the trigger by type and
+ * address.  With the wplen extension a length may follow: watchpoints of
+ * era-1 clients watch 4 bytes.
  */
 static void set_trigger(MCDServer *s, const MCDCmdArgs *args, bool insert)
 {
@@ -900,7 +958,7 @@ static void set_trigger(MCDServer *s, const MCDCmdArgs *args, bool insert)
         return;
     }
     code = mcd_core_set_trigger(core, args->arg[1].u32, args->arg[2].u64,
-                                len, insert, &err);
+                                len, args->arg[3].u32, insert, &err);
     reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
@@ -953,8 +1011,12 @@ void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
 
 void mcd_session_close(MCDServer *s)
 {
-    mcd_target_detach();
+    /* the cores first: closing one removes its triggers */
     g_hash_table_remove_all(s->cores);
+    g_hash_table_remove_all(s->stops_seen);
+    mcd_session_free(s->session);
+    s->session = NULL;
+    mcd_packet_resume(&s->packet);
     s->session_open = false;
     s->ext = 0;
     s->list_core = 0;
@@ -965,19 +1027,36 @@ static void core_free(gpointer core)
     mcd_core_close(core);
 }
 
-void mcd_server_stop_notify(MCDServer *s, uint32_t core)
+void mcd_server_stop_notify(void *opaque, uint32_t index)
 {
-    g_autofree char *payload = NULL;
+    MCDServer *s = opaque;
+    g_autoptr(GString) rec = NULL;
+    MCDCore *core;
 
-    if (s->session_open && (s->ext & MCD_EXT_NOTIFY)) {
-        payload = g_strdup_printf("stop=%" PRIu32 ".", core);
-        trace_mcd_notify(payload);
-        mcd_packet_notify(&s->packet, payload, strlen(payload));
+    if (!s->session_open || !(s->ext & MCD_EXT_NOTIFY)) {
+        return;
     }
+    rec = g_string_new(NULL);
+    rec_u64(rec, "stop", index);
+    core = g_hash_table_lookup(s->cores, GUINT_TO_POINTER(index));
+    if (core && (s->ext & MCD_EXT_STOPREC)) {
+        /* the state record, as "qstate" would answer it now */
+        state_record(s, core, rec);
+    }
+    trace_mcd_notify(rec->str);
+    mcd_packet_notify(&s->packet, rec->str, rec->len);
+}
+
+void mcd_server_reset_done(void *opaque)
+{
+    MCDServer *s = opaque;
+
+    mcd_packet_resume(&s->packet);
 }
 
 void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)
 {
     mcd_packet_init(&s->packet, ops, opaque);
     s->cores = g_hash_table_new_full(NULL, NULL, NULL, core_free);
+    s->stops_seen = g_hash_table_new(NULL, NULL);
 }

@@ -2,29 +2,36 @@
 /*
  * MCD stub core: run control, triggers and resets.
  *
- * The debugger can stop and start the whole VM or one core.  A core the
- * debugger stopped while the others run is "held": QEMU's run state is
- * running, but the vCPU stays paused (cpu->stopped), as gdbstub's
- * partial continue leaves it.  To hold or release one core, the VM is
- * paused for a moment and started again with only the cores that should
- * run; pausing is synchronous, so a core is stopped when the command
- * returns.
+ * Everything the debugger sets belongs to its session: the cores it
+ * holds, its triggers, the steps under way and the stop records.
  *
- * Single steps, breakpoint and watchpoint hits end in QEMU's debug stop
- * of the whole VM (cpu_handle_guest_debug(), then vm_stop(DEBUG)); the
- * vm-state handler records why, and a bottom half lets the cores that
- * were running before a step run again.  No stop flushes translated
- * code.
+ * A core the debugger stops is held (cpu_debug_hold()): QEMU itself
+ * keeps it stopped, whatever resumes the other vCPUs (the monitor's
+ * cont, a reset, a wake-up), until the debugger releases it.  Holding
+ * or releasing one core is not a stop of the VM; only when every core is
+ * held does the VM stop, in RUN_STATE_DEBUG, and a go of a core starts
+ * it again.
+ *
+ * The triggers are QEMU breakpoints and watchpoints of their own kind
+ * (BP_MCD), so gdbstub never removes them and we never touch gdb's.
+ * Their hits and the ends of single steps reach us in the vCPU's thread
+ * through the debug exception handler: a step count runs there without
+ * any stop in between, the end of a step holds just that core, and a
+ * trigger hit holds its core and then, from a bottom half, stops the
+ * VM.  The front-end hears about stops from that bottom half.
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "exec/breakpoint.h"
+#include "exec/tb-flush.h"
 #include "hw/core/cpu.h"
 #include "qemu/main-loop.h"
 #include "qapi/qapi-types-run-state.h"
 #include "system/cpus.h"
+#include "system/reset.h"
 #include "system/runstate.h"
+#include "system/tcg.h"
 #include "core.h"
 #include "trace.h"
 
@@ -44,57 +51,58 @@ typedef enum MCDStopReason {
     MCD_STOP_NONE,
     MCD_STOP_REQUEST,       /* the debugger stopped it */
     MCD_STOP_TRIGGER,       /* it hit one of its triggers */
-    MCD_STOP_STEP,          /* it finished a step */
+    MCD_STOP_STEP,          /* it finished its steps */
     MCD_STOP_RESET,         /* a reset and halt */
-    MCD_STOP_OTHER,         /* the VM stopped because another core did */
+    MCD_STOP_OTHER,         /* another core's trigger stopped the system */
 } MCDStopReason;
-
-/* The run control state of one vCPU. */
-typedef struct MCDCoreRun {
-    bool held;              /* stays stopped when the VM runs */
-    MCDStopReason reason;   /* why it stopped, until that is reported */
-    uint32_t trig_type;     /* MCD_STOP_TRIGGER: the trigger's type */
-    uint64_t trig_addr;     /* and the data address a watchpoint hit */
-    uint64_t stop_pc;       /* the PC when it stopped */
-    uint32_t cause;         /* MCD_STOP_OTHER: the core that stopped */
-    bool resume;            /* run again after another core's step */
-    bool stepped_over;      /* this go stepped it off a breakpoint */
-} MCDCoreRun;
-
-/* What the bottom half does after a debug stop. */
-typedef enum MCDAfterStop {
-    MCD_AFTER_NOTHING,
-    MCD_AFTER_STEP,         /* the next step of a count */
-    MCD_AFTER_RUN,          /* start the cores that are not held */
-} MCDAfterStop;
-
-static struct {
-    bool ever_ran;          /* the guest ran since QEMU started */
-    bool ever_stopped;      /* the debugger stopped it since */
-    bool debugger_stopped;  /* the VM is stopped because of the debugger */
-    bool transient;         /* our own pause or start: not a state change */
-    MCDCoreRun *cores;
-    unsigned nr_cores;
-    int stepping;           /* the core that steps, or -1 */
-    uint32_t steps_left;    /* steps it still has to do, this one included */
-    int step_flags;         /* SSTEP_* */
-    bool go_after_step;     /* the step only moved it off a breakpoint */
-    MCDAfterStop after;
-    QEMUBH *bh;
-    MCDStopNotify notify;
-} mcd_run = { .stepping = -1 };
 
 /* A breakpoint or watchpoint the debugger set. */
 typedef struct MCDTrigger {
-    uint32_t core;
+    uint32_t id;
     uint32_t type;
     uint64_t addr;
-    uint64_t len;
-    CPUBreakpoint *bp;
-    CPUWatchpoint *wp;
+    uint64_t len;           /* watchpoints only */
 } MCDTrigger;
 
-static GArray *mcd_triggers;
+/* What a session knows of one vCPU. */
+typedef struct MCDRunCore {
+    uint32_t index;
+    GArray *triggers;       /* MCDTrigger */
+    /* the last stop, kept until the core runs again */
+    MCDStopReason reason;
+    uint32_t stop_seq;
+    uint32_t trig_id;
+    uint32_t trig_type;
+    uint64_t pc;
+    uint64_t data_addr;
+    uint32_t cause;         /* MCD_STOP_OTHER: the core that hit */
+    /* a step count under way */
+    uint32_t steps_left;
+    bool step_then_go;      /* the step only moves it off a breakpoint */
+    /* to do in the bottom half */
+    bool notify;            /* tell the front-end it stopped */
+    bool read_pc;           /* take the stop PC, after a reset */
+} MCDRunCore;
+
+struct MCDSession {
+    const MCDSessionOps *ops;
+    void *opaque;
+    GHashTable *cores;      /* cpu_index -> MCDRunCore */
+    uint32_t seq;           /* the last stop_seq given */
+    bool hit;               /* a trigger hit: stop the system */
+    uint32_t hit_core;
+    bool reset_pending;     /* a system reset was requested */
+    bool reset_halt;        /* and halts every core */
+    bool reset_done;        /* it happened: tell the front-end */
+};
+
+static struct {
+    MCDSession *session;    /* the one session, or NULL */
+    QEMUBH *bh;
+    bool ever_ran;          /* the guest ran since QEMU started */
+    bool ever_stopped;      /* the debugger stopped it since */
+    bool vm_stopped;        /* we stopped the VM (RUN_STATE_DEBUG) */
+} mcd_run;
 
 static const char *const mcd_trig_names[] = {
     [MCD_TRIG_BREAKPOINT] = "breakpoint",
@@ -103,306 +111,313 @@ static const char *const mcd_trig_names[] = {
     [MCD_TRIG_ACCESS] = "access watchpoint",
 };
 
-static MCDCoreRun *run_of(CPUState *cpu)
+static const int mcd_watch_flags[] = {
+    [MCD_TRIG_READ] = BP_MEM_READ,
+    [MCD_TRIG_WRITE] = BP_MEM_WRITE,
+    [MCD_TRIG_ACCESS] = BP_MEM_ACCESS,
+};
+
+static void run_core_free(gpointer p)
 {
-    g_assert(cpu->cpu_index < mcd_run.nr_cores);
-    return &mcd_run.cores[cpu->cpu_index];
+    MCDRunCore *rc = p;
+
+    g_array_free(rc->triggers, true);
+    g_free(rc);
+}
+
+/* The session's record of a vCPU, made on first use (hotplug too). */
+static MCDRunCore *run_core(MCDSession *s, uint32_t index)
+{
+    MCDRunCore *rc = g_hash_table_lookup(s->cores, GUINT_TO_POINTER(index));
+
+    if (!rc) {
+        rc = g_new0(MCDRunCore, 1);
+        rc->index = index;
+        rc->triggers = g_array_new(false, true, sizeof(MCDTrigger));
+        g_hash_table_insert(s->cores, GUINT_TO_POINTER(index), rc);
+    }
+    return rc;
 }
 
 /* The CPU of an opened core, unless it was unplugged since. */
 static CPUState *run_cpu(MCDCore *core, Error **errp)
 {
-    CPUState *cpu = qemu_get_cpu(core->index);
+    CPUState *cpu = core->index <= INT_MAX ? qemu_get_cpu(core->index)
+                                           : NULL;
 
-    if (!cpu || core->index >= mcd_run.nr_cores) {
+    if (!cpu) {
         error_setg(errp, "core %" PRIu32 " is gone", core->index);
-        return NULL;
     }
     return cpu;
 }
 
-static void record_stop(CPUState *cpu, MCDStopReason reason)
+static void clear_stop(MCDRunCore *rc)
 {
-    MCDCoreRun *run = run_of(cpu);
+    rc->reason = MCD_STOP_NONE;
+    rc->trig_id = 0;
+    rc->trig_type = 0;
+    rc->data_addr = 0;
+    rc->cause = 0;
+}
 
-    run->reason = reason;
-    run->trig_type = 0;
-    run->trig_addr = 0;
-    run->stop_pc = cpu->cc->get_pc(cpu);
+static MCDRunCore *record_stop(MCDSession *s, CPUState *cpu,
+                               MCDStopReason reason)
+{
+    MCDRunCore *rc = run_core(s, cpu->cpu_index);
+
+    clear_stop(rc);
+    rc->reason = reason;
+    rc->stop_seq = ++s->seq;
+    rc->pc = cpu->cc->get_pc(cpu);
     mcd_run.ever_stopped = true;
-    trace_mcd_core_stop(cpu->cpu_index, reason, run->stop_pc);
+    trace_mcd_core_stop(cpu->cpu_index, reason, rc->pc);
+    return rc;
 }
 
-static void notify_stop(CPUState *cpu)
+static void hold(CPUState *cpu)
 {
-    if (mcd_run.notify) {
-        mcd_run.notify(cpu->cpu_index);
+    if (!cpu->debug_held) {
+        trace_mcd_hold(cpu->cpu_index);
+        cpu_debug_hold(cpu);
     }
 }
 
-/* Pause every vCPU for an operation of ours.  Returns: the VM ran. */
-static bool pause_vm(void)
+/* Let a core run (with the VM); its stop record ends. */
+static void release(MCDSession *s, CPUState *cpu)
 {
-    if (!runstate_is_running()) {
-        return false;
+    if (s) {
+        clear_stop(run_core(s, cpu->cpu_index));
     }
-    mcd_run.transient = true;
-    vm_stop(RUN_STATE_PAUSED);
-    mcd_run.transient = false;
+    if (cpu->debug_held) {
+        trace_mcd_release(cpu->cpu_index);
+        cpu_debug_release(cpu);
+    }
+}
+
+static bool all_held(void)
+{
+    CPUState *cpu;
+
+    CPU_FOREACH(cpu) {
+        if (!cpu->debug_held) {
+            return false;
+        }
+    }
     return true;
 }
 
-/*
- * Let every core run that is not held: start the VM if it is stopped,
- * without the cores that are held.
- */
-static void run_unheld(void)
+/* A debug stop of the whole VM: the debugger holds every core. */
+static void stop_vm(void)
 {
-    CPUState *cpu;
-    bool any = false;
+    if (runstate_is_running()) {
+        trace_mcd_vm_stop();
+        vm_stop(RUN_STATE_DEBUG);
+        mcd_run.vm_stopped = true;
+    }
+}
 
-    CPU_FOREACH(cpu) {
-        any |= !run_of(cpu)->held;
-    }
-    if (!any) {
-        /* every core is held: the VM stays (or is now) stopped */
-        pause_vm();
-        mcd_run.debugger_stopped = true;
-        return;
-    }
-    mcd_run.debugger_stopped = false;
+/* Start the VM for the cores that are not held. */
+static void start_vm(void)
+{
     if (!runstate_is_running()) {
-        mcd_run.transient = true;
-        vm_prepare_start(false);
-        mcd_run.transient = false;
-        mcd_run.ever_ran = true;
-    }
-    CPU_FOREACH(cpu) {
-        if (!run_of(cpu)->held) {
-            cpu_resume(cpu);
-        }
-    }
-    qemu_clock_enable(QEMU_CLOCK_VIRTUAL, true);
-}
-
-/*
- * Pause the VM for a moment if @cpu executes now; run_unheld() ends the
- * pause.  Returns: the VM was paused.
- */
-static bool pause_if_running(CPUState *cpu)
-{
-    return runstate_is_running() && !run_of(cpu)->held && pause_vm();
-}
-
-/* The core stops now in a running VM, as the debugger wants. */
-static void hold_core(CPUState *cpu)
-{
-    bool paused = pause_if_running(cpu);
-
-    run_of(cpu)->held = true;
-    if (paused) {
-        run_unheld();
+        trace_mcd_vm_start();
+        mcd_run.vm_stopped = false;
+        vm_start();
     }
 }
 
-static bool at_breakpoint(CPUState *cpu)
-{
-    vaddr pc = cpu->cc->get_pc(cpu);
-    size_t i;
-
-    for (i = 0; i < mcd_triggers->len; i++) {
-        MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, i);
-
-        if (t->core == cpu->cpu_index && t->bp && t->addr == pc) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void cancel_step(void)
-{
-    CPUState *cpu = mcd_run.stepping >= 0 ? qemu_get_cpu(mcd_run.stepping)
-                                          : NULL;
-
-    if (cpu) {
-        cpu_single_step(cpu, 0);
-    }
-    mcd_run.stepping = -1;
-    mcd_run.steps_left = 0;
-    mcd_run.go_after_step = false;
-    mcd_run.after = MCD_AFTER_NOTHING;
-}
-
-/*
- * Execute one instruction on @cpu, a stopped core; the cores that are
- * not held keep running.  The end of the step is a debug stop of the VM.
- */
-static void start_step(CPUState *cpu)
+/* In a stopped VM, hold the cores other than @cpu where they are. */
+static void hold_others_if_stopped(CPUState *cpu)
 {
     CPUState *other;
 
-    mcd_run.stepping = cpu->cpu_index;
+    if (!cpu || runstate_is_running()) {
+        return;
+    }
     CPU_FOREACH(other) {
-        MCDCoreRun *run = run_of(other);
-
-        /* the cores that should run, run after the step */
-        run->resume = other != cpu && !run->held;
-        if (runstate_is_running() && !run->held) {
-            /* it runs on: it was not stopped at a breakpoint */
-            run->stepped_over = true;
+        if (other != cpu) {
+            hold(other);
         }
-    }
-    run_of(cpu)->held = false;
-    cpu_single_step(cpu, mcd_run.step_flags);
-    mcd_run.debugger_stopped = false;
-    if (!runstate_is_running()) {
-        mcd_run.transient = true;
-        vm_prepare_start(true);
-        mcd_run.transient = false;
-        mcd_run.ever_ran = true;
-    }
-    cpu_resume(cpu);
-    qemu_clock_enable(QEMU_CLOCK_VIRTUAL, true);
-}
-
-/*
- * Run the cores that are not held, but first step every core that the
- * debugger stopped on one of its breakpoints off it: the breakpoint
- * would stop it again at once.
- */
-static void go_unheld(void)
-{
-    CPUState *cpu;
-
-    CPU_FOREACH(cpu) {
-        MCDCoreRun *run = run_of(cpu);
-
-        if (!run->held && !run->stepped_over &&
-            (cpu->stopped || !runstate_is_running()) && at_breakpoint(cpu)) {
-            /* the others that should run wait until it moved */
-            run->stepped_over = true;
-            mcd_run.steps_left = 1;
-            mcd_run.go_after_step = true;
-            mcd_run.step_flags = SSTEP_ENABLE | SSTEP_NOIRQ | SSTEP_NOTIMER;
-            start_step(cpu);
-            return;
-        }
-    }
-    CPU_FOREACH(cpu) {
-        run_of(cpu)->stepped_over = false;
-    }
-    run_unheld();
-}
-
-static void mcd_run_bh(void *opaque)
-{
-    MCDAfterStop after = mcd_run.after;
-    CPUState *cpu;
-
-    mcd_run.after = MCD_AFTER_NOTHING;
-    switch (after) {
-    case MCD_AFTER_STEP:
-        cpu = mcd_run.stepping >= 0 ? qemu_get_cpu(mcd_run.stepping) : NULL;
-        if (cpu && !runstate_is_running()) {
-            start_step(cpu);
-        }
-        break;
-    case MCD_AFTER_RUN:
-        if (mcd_run.stepping < 0) {
-            go_unheld();
-        }
-        break;
-    case MCD_AFTER_NOTHING:
-        break;
     }
 }
 
-/* Which of our triggers stopped the VM, if any. */
-static CPUState *find_hit(void)
+static const MCDTrigger *find_breakpoint(MCDRunCore *rc, vaddr pc)
 {
-    CPUState *cpu;
     size_t i;
 
-    CPU_FOREACH(cpu) {
-        for (i = 0; i < mcd_triggers->len; i++) {
-            MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, i);
-            uint64_t hitaddr = 0;
+    for (i = 0; rc && i < rc->triggers->len; i++) {
+        const MCDTrigger *t = &g_array_index(rc->triggers, MCDTrigger, i);
 
-            if (t->core != cpu->cpu_index) {
-                continue;
-            }
-            if (t->wp && cpu->watchpoint_hit == t->wp) {
-                hitaddr = t->wp->hitaddr;
-                /* consumed: the CPU must not see it again on resume */
-                cpu->watchpoint_hit = NULL;
-            } else if (!t->bp || cpu->cc->get_pc(cpu) != t->addr ||
-                       mcd_run.stepping == cpu->cpu_index) {
-                continue;
-            }
-            record_stop(cpu, MCD_STOP_TRIGGER);
-            run_of(cpu)->trig_type = t->type;
-            run_of(cpu)->trig_addr = hitaddr;
-            trace_mcd_trigger_hit(t->core, t->type, t->addr, hitaddr);
-            return cpu;
+        if (t->type == MCD_TRIG_BREAKPOINT && t->addr == pc) {
+            return t;
         }
     }
     return NULL;
 }
 
-/* The VM stopped in RUN_STATE_DEBUG: a trigger, a step or someone else. */
-static void debug_stop(void)
+static const MCDTrigger *find_watchpoint(MCDRunCore *rc, CPUWatchpoint *wp)
 {
-    CPUState *hit = find_hit();
-    CPUState *stepper = mcd_run.stepping >= 0 ?
-                        qemu_get_cpu(mcd_run.stepping) : NULL;
-    CPUState *cpu;
+    size_t i;
 
-    if (stepper && !hit && --mcd_run.steps_left > 0) {
-        /* the next step of a count; the others stay where they are */
-        mcd_run.after = MCD_AFTER_STEP;
+    for (i = 0; rc && i < rc->triggers->len; i++) {
+        const MCDTrigger *t = &g_array_index(rc->triggers, MCDTrigger, i);
+
+        if (t->type != MCD_TRIG_BREAKPOINT && t->addr == wp->vaddr &&
+            t->len == wp->len &&
+            (wp->flags & BP_MEM_ACCESS) == mcd_watch_flags[t->type]) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* A step count ends: the core no longer single-steps. */
+static void end_steps(CPUState *cpu, MCDRunCore *rc)
+{
+    if (rc->steps_left || rc->step_then_go) {
+        trace_mcd_step_end(cpu->cpu_index, rc->steps_left);
+    }
+    rc->steps_left = 0;
+    rc->step_then_go = false;
+    cpu_single_step(cpu, 0);
+}
+
+/*
+ * Stop a core's steps from the main loop.  Returns: it was stepping; it
+ * is held now.
+ */
+static bool cancel_steps(MCDSession *s, CPUState *cpu)
+{
+    MCDRunCore *rc = run_core(s, cpu->cpu_index);
+
+    if (!rc->steps_left) {
+        return false;
+    }
+    hold(cpu);
+    end_steps(cpu, rc);
+    return true;
+}
+
+static void trigger_hit(MCDSession *s, CPUState *cpu, MCDRunCore *rc,
+                        const MCDTrigger *t, uint64_t data_addr)
+{
+    uint32_t id = t->id, type = t->type;
+
+    end_steps(cpu, rc);
+    record_stop(s, cpu, MCD_STOP_TRIGGER);
+    rc->trig_id = id;
+    rc->trig_type = type;
+    rc->data_addr = data_addr;
+    rc->notify = true;
+    trace_mcd_trigger_hit(cpu->cpu_index, id, type, rc->pc, data_addr);
+    s->hit = true;
+    s->hit_core = cpu->cpu_index;
+    qemu_bh_schedule(mcd_run.bh);
+}
+
+/*
+ * A debug exception of a vCPU, in its thread with the BQL held: ours (a
+ * trigger, a step) or another debugger's.
+ */
+static CPUDebugAction mcd_debug_exception(CPUState *cpu, void *opaque)
+{
+    MCDSession *s = mcd_run.session;
+    CPUWatchpoint *wp = cpu->watchpoint_hit;
+    MCDRunCore *rc;
+    const MCDTrigger *t;
+
+    if (!s) {
+        return CPU_DEBUG_STOP_VM;
+    }
+    if (wp && !(wp->flags & BP_MCD)) {
+        return CPU_DEBUG_STOP_VM;
+    }
+    rc = g_hash_table_lookup(s->cores, GUINT_TO_POINTER(cpu->cpu_index));
+    if (wp) {
+        /* consumed: the vCPU must not see it again */
+        cpu->watchpoint_hit = NULL;
+        t = find_watchpoint(rc, wp);
+        if (t) {
+            trigger_hit(s, cpu, rc, t, wp->hitaddr);
+            return CPU_DEBUG_HOLD;
+        }
+    }
+    if (rc && rc->steps_left && cpu->singlestep_enabled) {
+        if (--rc->steps_left) {
+            return CPU_DEBUG_RESUME;
+        }
+        if (rc->step_then_go) {
+            /* off its breakpoint: it just runs on */
+            end_steps(cpu, rc);
+            return CPU_DEBUG_RESUME;
+        }
+        end_steps(cpu, rc);
+        record_stop(s, cpu, MCD_STOP_STEP);
+        rc->notify = true;
         qemu_bh_schedule(mcd_run.bh);
+        return CPU_DEBUG_HOLD;
+    }
+    if (wp) {
+        /* a watchpoint removed while it fired */
+        return CPU_DEBUG_RESUME;
+    }
+    t = cpu->singlestep_enabled ? NULL
+                                : find_breakpoint(rc, cpu->cc->get_pc(cpu));
+    if (t) {
+        trigger_hit(s, cpu, rc, t, 0);
+        return CPU_DEBUG_HOLD;
+    }
+    return CPU_DEBUG_STOP_VM;
+}
+
+/* Work after stops, in the main loop. */
+static void mcd_run_bh(void *opaque)
+{
+    MCDSession *s = mcd_run.session;
+    g_autoptr(GArray) stopped = g_array_new(false, false, sizeof(uint32_t));
+    GHashTableIter iter;
+    MCDRunCore *rc;
+    CPUState *cpu;
+    bool reset_done;
+    guint i;
+
+    if (!s) {
         return;
     }
-    if (stepper && !hit) {
-        bool go = mcd_run.go_after_step;
-        bool any = false;
-
-        cancel_step();
+    if (s->hit) {
+        /* a trigger stops the whole system */
+        s->hit = false;
+        stop_vm();
         CPU_FOREACH(cpu) {
-            run_of(cpu)->held = !run_of(cpu)->resume;
-        }
-        if (go) {
-            run_of(stepper)->held = false;
-        } else {
-            record_stop(stepper, MCD_STOP_STEP);
-            run_of(stepper)->held = true;
-            notify_stop(stepper);
-        }
-        CPU_FOREACH(cpu) {
-            any |= !run_of(cpu)->held;
-        }
-        if (any) {
-            mcd_run.after = MCD_AFTER_RUN;
-            qemu_bh_schedule(mcd_run.bh);
-        }
-        mcd_run.debugger_stopped = true;
-        return;
-    }
-    cancel_step();
-    CPU_FOREACH(cpu) {
-        MCDCoreRun *run = run_of(cpu);
-
-        run->held = true;
-        if (hit && cpu != hit) {
-            record_stop(cpu, MCD_STOP_OTHER);
-            run->cause = hit->cpu_index;
+            if (!cpu->debug_held) {
+                hold(cpu);
+                record_stop(s, cpu, MCD_STOP_OTHER)->cause = s->hit_core;
+            }
         }
     }
-    /* a stop of gdbstub's own or a hit: the debugger sees debug state */
-    mcd_run.debugger_stopped = true;
-    if (hit) {
-        notify_stop(hit);
+    if (all_held()) {
+        stop_vm();
+    }
+    reset_done = s->reset_done;
+    s->reset_done = false;
+    g_hash_table_iter_init(&iter, s->cores);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&rc)) {
+        cpu = qemu_get_cpu(rc->index);
+        if (rc->read_pc && cpu) {
+            rc->pc = cpu->cc->get_pc(cpu);
+        }
+        rc->read_pc = false;
+        if (rc->notify) {
+            g_array_append_val(stopped, rc->index);
+        }
+        rc->notify = false;
+    }
+    /* the front-end may end the session from these */
+    for (i = 0; i < stopped->len && mcd_run.session == s; i++) {
+        s->ops->stopped(s->opaque, g_array_index(stopped, uint32_t, i));
+    }
+    if (reset_done && mcd_run.session == s) {
+        s->ops->reset_done(s->opaque);
     }
 }
 
@@ -410,25 +425,40 @@ static void mcd_vm_state_change(void *opaque, bool running, RunState state)
 {
     CPUState *cpu;
 
-    if (mcd_run.transient) {
+    if (!running) {
         return;
     }
-    if (running) {
-        /* someone else started the VM: every core runs */
-        mcd_run.ever_ran = true;
-        mcd_run.debugger_stopped = false;
+    mcd_run.ever_ran = true;
+    mcd_run.vm_stopped = false;
+    if (all_held()) {
+        /*
+         * Someone else (the monitor, gdb) starts a VM that the debugger
+         * stopped as a whole: every core runs.
+         */
         CPU_FOREACH(cpu) {
-            run_of(cpu)->held = false;
-        }
-    } else if (state == RUN_STATE_DEBUG) {
-        debug_stop();
-    } else {
-        /* someone else stopped it, the monitor say: steps end */
-        cancel_step();
-        CPU_FOREACH(cpu) {
-            run_of(cpu)->held = true;
+            release(mcd_run.session, cpu);
         }
     }
+}
+
+/* Called by every system reset, with the vCPUs paused. */
+static void mcd_system_reset(void *opaque)
+{
+    MCDSession *s = mcd_run.session;
+    CPUState *cpu;
+
+    if (!s || !s->reset_pending) {
+        return;
+    }
+    s->reset_pending = false;
+    if (s->reset_halt) {
+        CPU_FOREACH(cpu) {
+            hold(cpu);
+            record_stop(s, cpu, MCD_STOP_RESET)->read_pc = true;
+        }
+    }
+    s->reset_done = true;
+    qemu_bh_schedule(mcd_run.bh);
 }
 
 static bool can_run(Error **errp)
@@ -441,66 +471,89 @@ static bool can_run(Error **errp)
     return true;
 }
 
-uint32_t mcd_core_go(MCDCore *core, Error **errp)
+static bool at_breakpoint(MCDSession *s, CPUState *cpu)
 {
-    CPUState *cpu = core ? run_cpu(core, errp) : NULL;
+    return find_breakpoint(run_core(s, cpu->cpu_index),
+                           cpu->cc->get_pc(cpu)) != NULL;
+}
 
-    if (core && !cpu) {
+/* Single-step @cpu, a core that does not run, and let it go. */
+static void start_steps(MCDSession *s, CPUState *cpu, uint32_t count,
+                        int flags, bool then_go)
+{
+    MCDRunCore *rc = run_core(s, cpu->cpu_index);
+
+    trace_mcd_step_start(cpu->cpu_index, count, then_go);
+    rc->steps_left = count;
+    rc->step_then_go = then_go;
+    cpu_single_step(cpu, flags);
+    release(s, cpu);
+}
+
+uint32_t mcd_core_go(MCDSession *s, MCDCore *core, Error **errp)
+{
+    CPUState *only = core ? run_cpu(core, errp) : NULL;
+    CPUState *cpu;
+
+    if (core && !only) {
         return MCD_ERR_USAGE;
     }
     if (!can_run(errp)) {
         return MCD_ERR_DEVICE_ACCESS;
     }
-    if (mcd_run.stepping >= 0) {
-        error_setg(errp, "core %d is stepping", mcd_run.stepping);
-        return MCD_ERR_USAGE;
-    }
-    if (cpu) {
-        run_of(cpu)->held = false;
-    } else {
-        CPU_FOREACH(cpu) {
-            run_of(cpu)->held = false;
+    CPU_FOREACH(cpu) {
+        if ((!only || cpu == only) &&
+            run_core(s, cpu->cpu_index)->steps_left) {
+            error_setg(errp, "core %d is stepping", cpu->cpu_index);
+            return MCD_ERR_USAGE;
         }
     }
-    go_unheld();
+    hold_others_if_stopped(only);
+    CPU_FOREACH(cpu) {
+        if (only && cpu != only) {
+            continue;
+        }
+        if ((cpu->debug_held || !runstate_is_running()) &&
+            at_breakpoint(s, cpu)) {
+            /* it would stop there at once */
+            start_steps(s, cpu, 1, SSTEP_ENABLE | SSTEP_NOIRQ |
+                        SSTEP_NOTIMER, true);
+        } else {
+            release(s, cpu);
+        }
+    }
+    start_vm();
     return MCD_ERR_NONE;
 }
 
-uint32_t mcd_core_break(MCDCore *core, Error **errp)
+uint32_t mcd_core_break(MCDSession *s, MCDCore *core, Error **errp)
 {
-    CPUState *cpu = core ? run_cpu(core, errp) : NULL;
+    CPUState *only = core ? run_cpu(core, errp) : NULL;
+    CPUState *cpu;
 
-    if (core && !cpu) {
+    if (core && !only) {
         return MCD_ERR_USAGE;
     }
-    if (mcd_run.stepping >= 0 && (!cpu || cpu->cpu_index == mcd_run.stepping)) {
-        CPUState *stepper = qemu_get_cpu(mcd_run.stepping);
-
-        cancel_step();
-        if (!runstate_is_running()) {
-            /* between two steps of a count: it stays stopped there */
-            record_stop(stepper, MCD_STOP_REQUEST);
-            mcd_run.debugger_stopped = true;
+    CPU_FOREACH(cpu) {
+        if ((!only || cpu == only) && cancel_steps(s, cpu)) {
+            record_stop(s, cpu, MCD_STOP_REQUEST);
         }
     }
     if (!runstate_is_running()) {
         /* stopped already: a guest that never ran stays "halted" */
         return MCD_ERR_NONE;
     }
-    if (cpu) {
-        if (!run_of(cpu)->held) {
-            hold_core(cpu);
-            record_stop(cpu, MCD_STOP_REQUEST);
-        }
-        return MCD_ERR_NONE;
+    if (!only) {
+        stop_vm();
     }
-    pause_vm();
-    mcd_run.debugger_stopped = true;
     CPU_FOREACH(cpu) {
-        if (!run_of(cpu)->held) {
-            record_stop(cpu, MCD_STOP_REQUEST);
+        if ((!only || cpu == only) && !cpu->debug_held) {
+            hold(cpu);
+            record_stop(s, cpu, MCD_STOP_REQUEST);
         }
-        run_of(cpu)->held = true;
+    }
+    if (all_held()) {
+        stop_vm();
     }
     return MCD_ERR_NONE;
 }
@@ -508,7 +561,9 @@ uint32_t mcd_core_break(MCDCore *core, Error **errp)
 uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
                        Error **errp)
 {
+    MCDSession *s = core->session;
     CPUState *cpu = run_cpu(core, errp);
+    int flags = SSTEP_ENABLE;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
@@ -520,11 +575,11 @@ uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
         error_setg(errp, "cannot step 0 instructions");
         return MCD_ERR_PARAM;
     }
-    if (mcd_run.stepping >= 0) {
-        error_setg(errp, "core %d is stepping", mcd_run.stepping);
+    if (run_core(s, cpu->cpu_index)->steps_left) {
+        error_setg(errp, "core %" PRIu32 " is stepping", core->index);
         return MCD_ERR_USAGE;
     }
-    if (runstate_is_running() && !run_of(cpu)->held) {
+    if (runstate_is_running() && !cpu->debug_held) {
         error_setg(errp, "core %" PRIu32 " is running: stop it first",
                    core->index);
         return MCD_ERR_USAGE;
@@ -534,22 +589,22 @@ uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
                    "powered off: it cannot step", core->index);
         return MCD_ERR_DEVICE_ACCESS;
     }
-    mcd_run.steps_left = count;
-    mcd_run.go_after_step = false;
-    mcd_run.step_flags = SSTEP_ENABLE;
     if (!irqs) {
-        mcd_run.step_flags |= SSTEP_NOIRQ | SSTEP_NOTIMER;
+        flags |= SSTEP_NOIRQ | SSTEP_NOTIMER;
     }
-    start_step(cpu);
+    hold_others_if_stopped(cpu);
+    start_steps(s, cpu, count, flags, false);
+    start_vm();
     return MCD_ERR_NONE;
 }
 
-uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
-                          Error **errp)
+uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
+                          bool halt, bool *pending, Error **errp)
 {
     CPUState *cpu = core ? run_cpu(core, errp) : NULL;
-    bool was_running;
+    bool was_held;
 
+    *pending = false;
     if (core && !cpu) {
         return MCD_ERR_USAGE;
     }
@@ -561,93 +616,149 @@ uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
         error_setg(errp, "a core reset needs a core");
         return MCD_ERR_PARAM;
     }
-    cancel_step();
-    was_running = pause_vm();
     trace_mcd_reset(rst_class, cpu ? cpu->cpu_index : -1, halt);
     if (rst_class == MCD_RESET_SYSTEM) {
-        qemu_system_reset(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
-        if (runstate_needs_reset()) {
-            /* as the main loop does after a reset request */
-            runstate_set(RUN_STATE_PRELAUNCH);
-        }
-    } else {
-        cpu_reset(cpu);
-    }
-    if (halt) {
         CPUState *c;
 
         CPU_FOREACH(c) {
-            if (rst_class == MCD_RESET_SYSTEM || c == cpu) {
-                record_stop(c, MCD_STOP_RESET);
-                run_of(c)->held = true;
+            if (cancel_steps(s, c)) {
+                release(s, c);
             }
         }
+        /* the main loop resets with the vCPUs paused: no QMP cause */
+        s->reset_pending = true;
+        s->reset_halt = halt;
+        *pending = true;
+        qemu_system_reset_request(SHUTDOWN_CAUSE_HOST_UI);
+        return MCD_ERR_NONE;
     }
-    if (was_running) {
-        run_unheld();
-    } else if (halt) {
-        mcd_run.debugger_stopped = true;
+    cancel_steps(s, cpu);
+    was_held = cpu->debug_held;
+    hold(cpu);
+    cpu_reset(cpu);
+    if (halt) {
+        record_stop(s, cpu, MCD_STOP_RESET);
+    } else if (!was_held) {
+        release(s, cpu);
     }
     return MCD_ERR_NONE;
 }
 
-static MCDTrigger *find_trigger(uint32_t core, uint32_t type, uint64_t addr,
-                                uint64_t len, size_t *index,
-                                unsigned *count)
+static ssize_t trigger_index(MCDRunCore *rc, uint32_t type, uint64_t addr,
+                             uint64_t len)
 {
-    MCDTrigger *found = NULL;
     size_t i;
 
-    *count = 0;
-    for (i = 0; i < mcd_triggers->len; i++) {
-        MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, i);
+    for (i = 0; i < rc->triggers->len; i++) {
+        MCDTrigger *t = &g_array_index(rc->triggers, MCDTrigger, i);
 
-        if (t->core != core) {
-            continue;
-        }
-        (*count)++;
         if (t->type == type && t->addr == addr && t->len == len) {
-            *index = i;
-            found = t;
+            return i;
         }
     }
-    return found;
+    return -1;
 }
 
-static void remove_trigger(size_t index)
+static bool trigger_id_used(MCDRunCore *rc, uint32_t id)
 {
-    MCDTrigger *t = &g_array_index(mcd_triggers, MCDTrigger, index);
-    CPUState *cpu = qemu_get_cpu(t->core);
+    size_t i;
 
-    if (cpu && t->bp) {
-        cpu_breakpoint_remove_by_ref(cpu, t->bp);
-    } else if (cpu && t->wp) {
-        if (cpu->watchpoint_hit == t->wp) {
-            cpu->watchpoint_hit = NULL;
+    for (i = 0; i < rc->triggers->len; i++) {
+        if (g_array_index(rc->triggers, MCDTrigger, i).id == id) {
+            return true;
         }
-        cpu_watchpoint_remove_by_ref(cpu, t->wp);
     }
-    g_array_remove_index(mcd_triggers, index);
+    return false;
+}
+
+/*
+ * Change the trigger lists of @cpu, which must not run meanwhile: pause
+ * it for a moment if it runs.  That is not a stop of the VM.
+ */
+static bool pause_core(CPUState *cpu)
+{
+    if (cpu->debug_held || !runstate_is_running()) {
+        return false;
+    }
+    cpu_debug_hold(cpu);
+    return true;
+}
+
+static void unpause_core(CPUState *cpu, bool paused)
+{
+    if (paused) {
+        cpu_debug_release(cpu);
+    }
+}
+
+static void remove_trigger(CPUState *cpu, MCDRunCore *rc, size_t index)
+{
+    MCDTrigger t = g_array_index(rc->triggers, MCDTrigger, index);
+
+    trace_mcd_trigger_remove(rc->index, t.id, t.type, t.addr);
+    g_array_remove_index(rc->triggers, index);
+    if (!cpu) {
+        return;
+    }
+    if (t.type == MCD_TRIG_BREAKPOINT) {
+        cpu_breakpoint_remove(cpu, t.addr, BP_MCD);
+        return;
+    }
+    if (cpu->watchpoint_hit && (cpu->watchpoint_hit->flags & BP_MCD) &&
+        cpu->watchpoint_hit->vaddr == t.addr &&
+        cpu->watchpoint_hit->len == t.len) {
+        cpu->watchpoint_hit = NULL;
+    }
+    cpu_watchpoint_remove(cpu, t.addr, t.len,
+                          BP_MCD | mcd_watch_flags[t.type]);
+}
+
+static void remove_all_triggers(MCDRunCore *rc)
+{
+    CPUState *cpu = rc->index <= INT_MAX ? qemu_get_cpu(rc->index) : NULL;
+    bool paused;
+
+    if (!rc->triggers->len) {
+        return;
+    }
+    paused = cpu && pause_core(cpu);
+    while (rc->triggers->len) {
+        remove_trigger(cpu, rc, rc->triggers->len - 1);
+    }
+    if (cpu) {
+        unpause_core(cpu, paused);
+    }
+}
+
+void mcd_core_remove_triggers(MCDCore *core)
+{
+    MCDRunCore *rc;
+
+    if (!core->session) {
+        return;
+    }
+    rc = g_hash_table_lookup(core->session->cores,
+                             GUINT_TO_POINTER(core->index));
+    if (rc) {
+        remove_all_triggers(rc);
+    }
 }
 
 uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
-                              uint64_t len, bool insert, Error **errp)
+                              uint64_t len, uint32_t id, bool insert,
+                              Error **errp)
 {
-    static const int watch_flags[] = {
-        [MCD_TRIG_READ] = BP_MEM_READ,
-        [MCD_TRIG_WRITE] = BP_MEM_WRITE,
-        [MCD_TRIG_ACCESS] = BP_MEM_ACCESS,
-    };
     CPUState *cpu = run_cpu(core, errp);
-    MCDTrigger new = { .core = core->index, .type = type, .addr = addr };
-    unsigned count;
-    size_t index = 0;
+    MCDTrigger new = { .id = id, .type = type, .addr = addr };
+    MCDRunCore *rc;
+    ssize_t index;
     bool paused;
     int ret;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
     }
+    rc = run_core(core->session, core->index);
     if (type < MCD_TRIG_BREAKPOINT || type > MCD_TRIG_ACCESS) {
         error_setg(errp, "unknown trigger type %" PRIu32, type);
         return MCD_ERR_TRIG_CREATE;
@@ -660,106 +771,137 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
         }
         new.len = len;
     }
-    if (!find_trigger(core->index, type, addr, new.len, &index, &count)) {
-        if (!insert) {
+    index = trigger_index(rc, type, addr, new.len);
+    if (!insert) {
+        if (index < 0) {
             error_setg(errp, "no %s at 0x%" PRIx64 " on core %" PRIu32,
                        mcd_trig_names[type], addr, core->index);
             return MCD_ERR_TRIG_ACCESS;
         }
-    } else if (insert) {
+        paused = pause_core(cpu);
+        remove_trigger(cpu, rc, index);
+        unpause_core(cpu, paused);
+        return MCD_ERR_NONE;
+    }
+    if (index >= 0) {
         error_setg(errp, "a %s at 0x%" PRIx64 " is already set",
                    mcd_trig_names[type], addr);
         return MCD_ERR_TRIG_CREATE;
-    } else {
-        paused = pause_if_running(cpu);
-        remove_trigger(index);
-        if (paused) {
-            run_unheld();
-        }
-        return MCD_ERR_NONE;
     }
-    if (count >= MCD_MAX_TRIGGERS) {
+    if (rc->triggers->len >= MCD_MAX_TRIGGERS) {
         error_setg(errp, "core %" PRIu32 " has %d triggers already",
                    core->index, MCD_MAX_TRIGGERS);
         return MCD_ERR_TRIG_CREATE;
     }
+    for (new.id = id; !new.id || (!id && trigger_id_used(rc, new.id));
+         new.id++) {
+        /* 0: the first id that is free */
+    }
     /*
-     * The vCPU must not run while its lists change, and must look up its
-     * translated code again afterwards: a loop that jumps to itself
-     * would never see a new breakpoint.
+     * The vCPU must not run while its lists change, and must translate
+     * its code again: a block chained to the new breakpoint's address
+     * would never look it up.
      */
-    paused = pause_if_running(cpu);
+    paused = pause_core(cpu);
     if (type == MCD_TRIG_BREAKPOINT) {
-        ret = cpu_breakpoint_insert(cpu, addr, BP_GDB, &new.bp);
+        ret = cpu_breakpoint_insert(cpu, addr, BP_MCD, NULL);
     } else {
         ret = cpu_watchpoint_insert(cpu, addr, len,
-                                    BP_GDB | watch_flags[type], &new.wp);
+                                    BP_MCD | mcd_watch_flags[type], NULL);
     }
-    if (paused) {
-        run_unheld();
+    if (!ret && type == MCD_TRIG_BREAKPOINT && tcg_enabled()) {
+        tb_flush(cpu);
     }
+    unpause_core(cpu, paused);
     if (ret) {
         error_setg(errp, "cannot set a %s at 0x%" PRIx64 ": %s",
                    mcd_trig_names[type], addr, strerror(-ret));
         return MCD_ERR_TRIG_CREATE;
     }
-    g_array_append_val(mcd_triggers, new);
+    g_array_append_val(rc->triggers, new);
+    trace_mcd_trigger_insert(core->index, new.id, type, addr, new.len);
     return MCD_ERR_NONE;
 }
 
 void mcd_target_init(void)
 {
-    CPUState *cpu;
-
-    mcd_triggers = g_array_new(false, true, sizeof(MCDTrigger));
-    CPU_FOREACH(cpu) {
-        mcd_run.nr_cores = MAX(mcd_run.nr_cores, cpu->cpu_index + 1);
-    }
-    mcd_run.cores = g_new0(MCDCoreRun, mcd_run.nr_cores);
     mcd_run.ever_ran = runstate_is_running();
-    CPU_FOREACH(cpu) {
-        /* until the VM starts */
-        run_of(cpu)->held = !mcd_run.ever_ran;
-    }
     mcd_run.bh = qemu_bh_new(mcd_run_bh, NULL);
+    cpu_set_debug_handler(mcd_debug_exception, NULL);
     qemu_add_vm_change_state_handler(mcd_vm_state_change, NULL);
+    qemu_register_reset(mcd_system_reset, NULL);
 }
 
-void mcd_target_set_stop_notify(MCDStopNotify notify)
+MCDSession *mcd_session_new(const MCDSessionOps *ops, void *opaque)
 {
-    mcd_run.notify = notify;
+    MCDSession *s = g_new0(MCDSession, 1);
+
+    g_assert(!mcd_run.session);
+    s->ops = ops;
+    s->opaque = opaque;
+    s->cores = g_hash_table_new_full(NULL, NULL, NULL, run_core_free);
+    mcd_run.session = s;
+    trace_mcd_session_open();
+    return s;
 }
 
-/* The reason of a stop, as the state reports it once. */
-static char *stop_reason(CPUState *cpu, MCDCoreState *st)
+void mcd_session_free(MCDSession *s)
 {
-    MCDCoreRun *run = run_of(cpu);
-    MCDStopReason reason = run->reason;
+    GHashTableIter iter;
+    MCDRunCore *rc;
+    CPUState *cpu;
+    bool restart;
 
-    run->reason = MCD_STOP_NONE;
-    switch (reason) {
+    if (!s) {
+        return;
+    }
+    trace_mcd_session_close();
+    g_hash_table_iter_init(&iter, s->cores);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&rc)) {
+        remove_all_triggers(rc);
+    }
+    CPU_FOREACH(cpu) {
+        if (cancel_steps(s, cpu)) {
+            release(s, cpu);
+        }
+    }
+    /* what the debugger stopped runs again */
+    restart = mcd_run.vm_stopped && runstate_check(RUN_STATE_DEBUG);
+    mcd_run.session = NULL;
+    CPU_FOREACH(cpu) {
+        release(NULL, cpu);
+    }
+    if (restart) {
+        start_vm();
+    }
+    g_hash_table_destroy(s->cores);
+    g_free(s);
+}
+
+/* The reason of a stop, in words. */
+static char *stop_reason(MCDRunCore *rc)
+{
+    switch (rc->reason) {
     case MCD_STOP_REQUEST:
         return g_strdup("stopped on request");
     case MCD_STOP_TRIGGER:
-        st->trig_type = run->trig_type;
-        st->trig_addr = run->trig_addr;
-        if (run->trig_type == MCD_TRIG_BREAKPOINT) {
+        if (rc->trig_type == MCD_TRIG_BREAKPOINT) {
             return g_strdup_printf("stopped at a breakpoint at 0x%" PRIx64,
-                                   run->stop_pc);
+                                   rc->pc);
         }
         return g_strdup_printf("stopped by a %s hit at 0x%" PRIx64
                                " (pc 0x%" PRIx64 ")",
-                               mcd_trig_names[run->trig_type],
-                               run->trig_addr, run->stop_pc);
+                               mcd_trig_names[rc->trig_type],
+                               rc->data_addr, rc->pc);
     case MCD_STOP_STEP:
         return g_strdup_printf("stopped after a step at 0x%" PRIx64,
-                               run->stop_pc);
+                               rc->pc);
     case MCD_STOP_RESET:
         return g_strdup_printf("stopped at the reset vector 0x%" PRIx64,
-                               run->stop_pc);
+                               rc->pc);
     case MCD_STOP_OTHER:
         return g_strdup_printf("stopped because core %" PRIu32 " stopped",
-                               run->cause);
+                               rc->cause);
     case MCD_STOP_NONE:
         break;
     }
@@ -769,22 +911,31 @@ static char *stop_reason(CPUState *cpu, MCDCoreState *st)
 void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
 {
     CPUState *cpu = run_cpu(core, NULL);
-    MCDCoreRun *run;
+    MCDRunCore *rc;
 
-    st->trig_type = 0;
-    st->trig_addr = 0;
-    st->stop_reason = NULL;
+    memset(st, 0, sizeof(*st));
     if (!cpu) {
         st->state = MCD_RUN_HALTED;
         st->stop_reason = g_strdup("");
         st->info = g_strdup_printf("core %" PRIu32 " is gone", core->index);
         return;
     }
-    run = run_of(cpu);
-    if (mcd_run.stepping == cpu->cpu_index ||
-        (runstate_is_running() && !run->held)) {
-        st->state = cpu->halted && mcd_run.stepping != cpu->cpu_index ?
-                    MCD_RUN_HALTED : MCD_RUN_RUNNING;
+    rc = run_core(core->session, core->index);
+    if (cpu->debug_held || runstate_check(RUN_STATE_DEBUG)) {
+        /* held by us, or the VM stopped by gdb: under debugger control */
+        st->state = MCD_RUN_DEBUG;
+        st->stop_seq = rc->stop_seq;
+        st->trig_id = rc->trig_id;
+        st->trig_type = rc->trig_type;
+        st->pc = rc->reason == MCD_STOP_NONE || !cpu->debug_held ?
+                 cpu->cc->get_pc(cpu) : rc->pc;
+        st->data_addr = rc->data_addr;
+        st->stop_reason = stop_reason(rc);
+        st->info = g_strdup_printf("core %" PRIu32 " stopped by the "
+                                   "debugger", core->index);
+    } else if (runstate_is_running() || rc->steps_left) {
+        st->state = cpu->halted && !rc->steps_left ? MCD_RUN_HALTED
+                                                   : MCD_RUN_RUNNING;
         if (st->state == MCD_RUN_HALTED) {
             st->info = g_strdup_printf("core %" PRIu32 " waits for an "
                                        "interrupt or is powered off",
@@ -795,11 +946,6 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
             st->info = g_strdup_printf("core %" PRIu32 " running",
                                        core->index);
         }
-    } else if (runstate_is_running() || mcd_run.debugger_stopped) {
-        st->state = MCD_RUN_DEBUG;
-        st->stop_reason = stop_reason(cpu, st);
-        st->info = g_strdup_printf("core %" PRIu32 " stopped by the "
-                                   "debugger", core->index);
     } else if (!mcd_run.ever_ran) {
         st->state = MCD_RUN_HALTED;
         st->info = g_strdup("vm halted since boot");
@@ -809,36 +955,5 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
     }
     if (!st->stop_reason) {
         st->stop_reason = g_strdup("");
-    }
-}
-
-void mcd_target_detach(void)
-{
-    CPUState *cpu;
-
-    trace_mcd_target_detach();
-    if (!mcd_run.cores) {
-        return;
-    }
-    if (mcd_triggers->len && pause_vm()) {
-        while (mcd_triggers->len) {
-            remove_trigger(mcd_triggers->len - 1);
-        }
-        run_unheld();
-    }
-    while (mcd_triggers->len) {
-        remove_trigger(mcd_triggers->len - 1);
-    }
-    /* what the debugger stopped, or stops between two steps, runs again */
-    if (mcd_run.stepping >= 0 && !runstate_is_running()) {
-        mcd_run.debugger_stopped = true;
-    }
-    cancel_step();
-    if (runstate_is_running() || mcd_run.debugger_stopped) {
-        CPU_FOREACH(cpu) {
-            run_of(cpu)->held = false;
-            run_of(cpu)->reason = MCD_STOP_NONE;
-        }
-        run_unheld();
     }
 }

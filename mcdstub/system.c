@@ -14,16 +14,22 @@
 #include "chardev/char.h"
 #include "chardev/char-fe.h"
 #include "hw/core/cpu.h"
-#include "system/accel-ops.h"
-#include "system/cpus.h"
+#include "qemu/main-loop.h"
 #include "mcdstub/mcdstub.h"
 #include "core.h"
 #include "internals.h"
 #include "trace.h"
 
+/*
+ * @close_bh: ends the session of a connection that closed, outside of
+ * whatever noticed it (a failed write can raise the chardev's CLOSED
+ * event in the middle of a reply)
+ */
 typedef struct MCDSystemState {
     MCDServer server;
     CharBackend chr;
+    QEMUBH *close_bh;
+    bool close_pending;
     bool started;
 } MCDSystemState;
 
@@ -48,14 +54,24 @@ static void mcd_chr_packet(void *opaque, const char *payload, size_t len,
     mcd_handle_packet(&st->server, payload, len, oversized);
 }
 
+static void mcd_chr_resumed(void *opaque)
+{
+    MCDSystemState *st = opaque;
+
+    qemu_chr_fe_accept_input(&st->chr);
+}
+
 static const MCDPacketOps mcd_chr_packet_ops = {
     .write = mcd_chr_write,
     .packet = mcd_chr_packet,
+    .resumed = mcd_chr_resumed,
 };
 
 static int mcd_chr_can_receive(void *opaque)
 {
-    return MCD_PACKET_MAX_PAYLOAD;
+    MCDSystemState *st = opaque;
+
+    return mcd_packet_paused(&st->server.packet) ? 0 : MCD_PACKET_MAX_PAYLOAD;
 }
 
 static void mcd_chr_receive(void *opaque, const uint8_t *buf, int size)
@@ -65,6 +81,20 @@ static void mcd_chr_receive(void *opaque, const uint8_t *buf, int size)
     mcd_packet_input(&st->server.packet, buf, size);
 }
 
+/* A client that just goes away is treated as a detach. */
+static void mcd_close_session(MCDSystemState *st)
+{
+    if (st->close_pending) {
+        st->close_pending = false;
+        mcd_session_close(&st->server);
+    }
+}
+
+static void mcd_close_bh(void *opaque)
+{
+    mcd_close_session(opaque);
+}
+
 static void mcd_chr_event(void *opaque, QEMUChrEvent event)
 {
     MCDSystemState *st = opaque;
@@ -72,29 +102,19 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
     switch (event) {
     case CHR_EVENT_OPENED:
         trace_mcd_connect();
+        /* the last client's session ends before the new one starts */
+        mcd_close_session(st);
         mcd_packet_reset(&st->server.packet);
         break;
     case CHR_EVENT_CLOSED:
         trace_mcd_disconnect();
-        /* a client that just goes away is treated as a detach */
-        mcd_session_close(&st->server);
         mcd_packet_reset(&st->server.packet);
+        st->close_pending = true;
+        qemu_bh_schedule(st->close_bh);
         break;
     default:
         break;
     }
-}
-
-static void mcd_stop_notify(uint32_t core)
-{
-    mcd_server_stop_notify(&mcd_state.server, core);
-}
-
-static bool mcd_supports_guest_debug(void)
-{
-    const AccelOpsClass *ops = cpus_get_accel();
-
-    return ops && ops->supports_guest_debug && ops->supports_guest_debug();
 }
 
 /*
@@ -162,10 +182,7 @@ bool mcdserver_start(const char *device, Error **errp)
                    "machine without any CPU");
         return false;
     }
-    if (!mcd_supports_guest_debug()) {
-        error_setg(errp, "mcdstub: the %s accelerator does not support "
-                   "guest debugging", current_accel_name());
-        error_append_hint(errp, "Use -accel tcg.\n");
+    if (!mcd_accel_usable(current_accel_name(), errp)) {
         return false;
     }
 
@@ -181,7 +198,7 @@ bool mcdserver_start(const char *device, Error **errp)
 
     mcd_server_init(&st->server, &mcd_chr_packet_ops, st);
     mcd_target_init();
-    mcd_target_set_stop_notify(mcd_stop_notify);
+    st->close_bh = qemu_bh_new(mcd_close_bh, st);
     if (chr) {
         qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
                                  mcd_chr_receive, mcd_chr_event,

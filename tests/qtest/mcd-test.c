@@ -321,10 +321,10 @@ static void test_negotiation(void)
 
     mcd_check_reply(fd, "qprotocol", "version=2.max_payload=33792."
                     "max_data=16384.extensions=errors,steps,wplen,"
-                    "resethalt,stepirq,notify.enabled=.");
+                    "resethalt,stepirq,notify,stoprec.enabled=.");
     mcd_check_reply(fd, "qprotocolerrors", "version=2.max_payload=33792."
                     "max_data=16384.extensions=errors,steps,wplen,"
-                    "resethalt,stepirq,notify.enabled=errors.");
+                    "resethalt,stepirq,notify,stoprec.enabled=errors.");
     mcd_check_reply(fd, "i0", "success");
     mcd_check_reply(fd, "i7", "error=258.text=no core 7.");
     mcd_check_reply(fd, "d1", "error=257.text=core 1 is not open.");
@@ -421,8 +421,8 @@ static void test_start_errors(void)
     check_start_fails("mcdstub: cannot open 'tcp:127.0.0.1:",
                       "%s -mcd tcp:127.0.0.1:%d", mcd_machine_args(),
                       mcd_tcp_port_of(busy));
-    check_start_fails("mcdstub: the QTest accelerator does not support "
-                      "guest debugging", "-M virt -accel qtest -mcd none");
+    check_start_fails("mcdstub: the QTest accelerator is not supported",
+                      "-M virt -accel qtest -mcd none");
     check_start_fails("mcdstub: meaningless to attach a debugger to a "
                       "machine without any CPU",
                       "-M none -accel tcg -mcd none");

@@ -44,6 +44,31 @@ void mcd_target_init(void)
 {
 }
 
+struct MCDSession {
+    const MCDSessionOps *ops;
+    void *opaque;
+};
+
+MCDSession *mcd_session_new(const MCDSessionOps *ops, void *opaque)
+{
+    MCDSession *s = g_new0(MCDSession, 1);
+
+    s->ops = ops;
+    s->opaque = opaque;
+    return s;
+}
+
+static bool fake_running = true;
+
+void mcd_session_free(MCDSession *s)
+{
+    if (s) {
+        fake_running = true;
+        mcd_fake_detach_count++;
+        g_free(s);
+    }
+}
+
 MCDSystemInfo *mcd_system_info(void)
 {
     MCDSystemInfo *info = g_new0(MCDSystemInfo, 1);
@@ -60,7 +85,7 @@ const MCDResetClass *mcd_reset_classes(size_t *count)
     return fake_resets;
 }
 
-MCDCore *mcd_core_open(uint32_t index, Error **errp)
+MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp)
 {
     MCDCore *core;
     MCDRegGroup g;
@@ -70,6 +95,7 @@ MCDCore *mcd_core_open(uint32_t index, Error **errp)
         return NULL;
     }
     core = mcd_core_new(index);
+    core->session = s;
     if (index == 0) {
         g_array_append_vals(core->memspaces, fake_memspaces,
                             ARRAY_SIZE(fake_memspaces));
@@ -128,26 +154,29 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
     return MCD_ERR_NONE;
 }
 
-static bool fake_running = true;
+static uint32_t fake_stop_seq;
 
 void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
 {
+    memset(st, 0, sizeof(*st));
     st->state = fake_running ? MCD_RUN_RUNNING : MCD_RUN_DEBUG;
-    st->trig_type = 0;
-    st->trig_addr = 0;
+    st->stop_seq = fake_running ? 0 : fake_stop_seq;
     st->stop_reason = g_strdup(fake_running ? "" : "stopped on request");
     st->info = g_strdup_printf("core %" PRIu32 " %s", core->index,
                                fake_running ? "running" : "stopped");
 }
 
-uint32_t mcd_core_go(MCDCore *core, Error **errp)
+uint32_t mcd_core_go(MCDSession *s, MCDCore *core, Error **errp)
 {
     fake_running = true;
     return MCD_ERR_NONE;
 }
 
-uint32_t mcd_core_break(MCDCore *core, Error **errp)
+uint32_t mcd_core_break(MCDSession *s, MCDCore *core, Error **errp)
 {
+    if (fake_running) {
+        fake_stop_seq++;
+    }
     fake_running = false;
     return MCD_ERR_NONE;
 }
@@ -171,9 +200,10 @@ int mcd_fake_reset_class = -1;
 int mcd_fake_reset_core = -1;
 bool mcd_fake_reset_halt;
 
-uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
-                          Error **errp)
+uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
+                          bool halt, bool *pending, Error **errp)
 {
+    *pending = false;
     if (rst_class > 1) {
         error_setg(errp, "unknown reset class %" PRIu32, rst_class);
         return MCD_ERR_PARAM;
@@ -184,14 +214,11 @@ uint32_t mcd_target_reset(uint32_t rst_class, MCDCore *core, bool halt,
     return MCD_ERR_NONE;
 }
 
-void mcd_target_set_stop_notify(MCDStopNotify notify)
-{
-}
-
 uint64_t mcd_fake_trigger_len;
 
 uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
-                              uint64_t len, bool insert, Error **errp)
+                              uint64_t len, uint32_t id, bool insert,
+                              Error **errp)
 {
     if (type < MCD_TRIG_BREAKPOINT || type > MCD_TRIG_ACCESS) {
         error_setg(errp, "unknown trigger type %" PRIu32, type);
@@ -201,8 +228,6 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
     return MCD_ERR_NONE;
 }
 
-void mcd_target_detach(void)
+void mcd_core_remove_triggers(MCDCore *core)
 {
-    fake_running = true;
-    mcd_fake_detach_count++;
 }

@@ -9,7 +9,7 @@
 /* How many cores the fake target has. */
 #define MCD_FAKE_NR_CORES 2
 
-/* How often mcd_target_detach() was called. */
+/* How many sessions ended (mcd_session_free()). */
 extern unsigned mcd_fake_detach_count;
 
 /* The instructions stepped, and whether the last step let IRQs in. */

@@ -6,13 +6,14 @@
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
 #include "mcdstub/internals.h"
 #include "mcd-fake-core.h"
 
 /* The reply to "qprotocol" with the extensions @enabled */
 #define PROTOCOL(enabled) \
     "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
-    "wplen,resethalt,stepirq,notify.enabled=" enabled "."
+    "wplen,resethalt,stepirq,notify,stoprec.enabled=" enabled "."
 
 typedef struct Client {
     MCDServer s;
@@ -448,6 +449,50 @@ static void test_run_control(void)
     client_free(c);
 }
 
+/* Era-1 clients get a stop once; stoprec clients until the core runs. */
+static void test_stop_records(void)
+{
+    Client *c = client_new();
+
+    check(c, "i0", NULL);
+    check(c, "b1;0", NULL);
+    check(c, "qstate0", "state=debug.event=0.thread=0.type=0.address=0."
+          "stop_str=stopped on request.info_str=core 0 stopped.");
+    check(c, "qstate0", "state=debug.event=0.thread=0.type=0.address=0."
+          "stop_str=.info_str=core 0 stopped.");
+    check(c, "C1;0", NULL);
+    check(c, "qprotocolstoprec", PROTOCOL("stoprec"));
+    check(c, "b1;0", NULL);
+    check(c, "qstate0", "state=debug.event=16.thread=0.type=0.address=0."
+          "stop_str=stopped on request.info_str=core 0 stopped."
+          "trig_id=0.pc=0.data_addr=0.");
+    check(c, "qstate0", "state=debug.event=0.thread=0.type=0.address=0."
+          "stop_str=stopped on request.info_str=core 0 stopped."
+          "trig_id=0.pc=0.data_addr=0.");
+    check(c, "C1;0", NULL);
+    check(c, "qstate0", "state=running.event=0.thread=0.type=0.address=0."
+          "stop_str=.info_str=core 0 running.trig_id=0.pc=0.data_addr=0.");
+    client_free(c);
+}
+
+/* Only TCG can run the stub's breakpoints and steps. */
+static void test_accel(void)
+{
+    static const char *const refused[] = {
+        "KVM", "HVF", "WHPX", "NVMM", "Xen", "QTest", "",
+    };
+    Error *err = NULL;
+    size_t i;
+
+    g_assert_true(mcd_accel_usable("tcg", &error_abort));
+    for (i = 0; i < ARRAY_SIZE(refused); i++) {
+        g_assert_false(mcd_accel_usable(refused[i], &err));
+        g_assert_nonnull(strstr(error_get_pretty(err), "not supported"));
+        error_free(err);
+        err = NULL;
+    }
+}
+
 static void test_extensions(void)
 {
     Client *c = client_new();
@@ -550,6 +595,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/registers", test_registers);
     g_test_add_func("/mcd/protocol/memory", test_memory);
     g_test_add_func("/mcd/protocol/run-control", test_run_control);
+    g_test_add_func("/mcd/protocol/stop-records", test_stop_records);
+    g_test_add_func("/mcd/protocol/accel", test_accel);
     g_test_add_func("/mcd/protocol/extensions", test_extensions);
     g_test_add_func("/mcd/protocol/optional-arguments", test_optional_args);
     g_test_add_func("/mcd/protocol/nul-in-payload", test_nul_in_payload);
