@@ -145,8 +145,9 @@ typedef struct LmCore {
     LmTrigger trigs[MCD_MAX_TRIGS];     /* trigger id = index + 1 */
     /* a stop that libmcd's own state polling saw first */
     bool stop_pending;
-    char stop_str[MCD_INFO_STR_LEN];
     uint32_t stop_type;
+    /* without stoprec, what the stub reports of it only once */
+    char stop_str[MCD_INFO_STR_LEN];
     uint64_t stop_addr;
 } LmCore;
 
@@ -172,6 +173,7 @@ typedef struct LmServer {
     bool ext_steps;
     bool ext_wplen;
     bool ext_resethalt;
+    bool ext_stoprec;
     char extensions[256];           /* as offered */
     /* reset classes, read once */
     bool have_resets;

@@ -785,7 +785,7 @@ static void server_free(LmServer *s)
 static mcd_return_et negotiate(LmServer *s, LmError *e)
 {
     static const char *const known[] = {
-        "errors", "steps", "wplen", "resethalt",
+        "errors", "steps", "wplen", "resethalt", "stoprec",
     };
     char want[128] = "";
     char enabled[256] = "";
@@ -867,6 +867,7 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
     s->ext_steps = lm_list_has(enabled, "steps");
     s->ext_wplen = lm_list_has(enabled, "wplen");
     s->ext_resethalt = lm_list_has(enabled, "resethalt");
+    s->ext_stoprec = lm_list_has(enabled, "stoprec");
     return MCD_RET_ACT_NONE;
 }
 

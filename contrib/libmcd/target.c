@@ -622,7 +622,11 @@ mcd_return_et lm_qry_trig_set_state(LmCore *c, mcd_trig_set_state_st *st)
     return MCD_RET_ACT_NONE;
 }
 
-/* The trigger that stopped the core, from the state record. */
+/*
+ * The trigger that stopped the core, from a state record without
+ * stoprec: by type, and by address (for breakpoints the one in the
+ * stop text); if that fails the only trigger set of that type.
+ */
 static uint32_t stopping_trig(LmCore *c, uint32_t type, uint64_t addr,
                               const char *stop_str)
 {
@@ -719,12 +723,14 @@ typedef struct StateRecord {
     uint64_t addr;
     const char *stop_str;
     const char *info_str;
+    uint32_t trig_id;           /* with stoprec */
 } StateRecord;
 
 static mcd_return_et read_state(LmCore *c, StateRecord *st)
 {
     LmServer *s = c->srv;
     LmRecord rec;
+    LmTrigger *t;
     const char *state;
     mcd_return_et ret;
 
@@ -759,6 +765,24 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st)
     }
     if (!st->info_str) {
         st->info_str = "";
+    }
+    if (s->ext_stoprec) {
+        /*
+         * The stub keeps the stop until the core runs again, names the
+         * trigger that hit, and sets MCD_CORE_EVENT_STOPPED in the first
+         * record after the stop: keep that event if libmcd saw it first.
+         */
+        lm_record_u32(&rec, "trig_id", &st->trig_id);
+        if (st->event & MCD_CORE_EVENT_STOPPED) {
+            c->stop_pending = true;
+            c->stop_type = st->type;
+        }
+        t = st->state != MCD_CORE_STATE_RUNNING ? find_trig(c, st->trig_id)
+                                                : NULL;
+        if (t && t->set) {
+            t->captured = true;
+        }
+        return MCD_RET_ACT_NONE;
     }
     /* the stub reports why a core stopped only once: keep it */
     if (st->stop_str[0]) {
@@ -861,7 +885,16 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
     state->event = st.event;
     state->hw_thread_id = st.thread;
     lm_strlcpy(state->info_str, st.info_str, sizeof(state->info_str));
-    if (c->stop_pending && st.state != MCD_CORE_STATE_RUNNING) {
+    if (c->srv->ext_stoprec) {
+        /* the stop record as the stub keeps it */
+        lm_strlcpy(state->stop_str, st.stop_str, sizeof(state->stop_str));
+        state->trig_id = st.trig_id;
+        if (c->stop_pending && st.state != MCD_CORE_STATE_RUNNING) {
+            /* a stop not reported yet, maybe seen while stepping */
+            state->event |= MCD_CORE_EVENT_STOPPED;
+            c->stop_pending = false;
+        }
+    } else if (c->stop_pending && st.state != MCD_CORE_STATE_RUNNING) {
         /* a stop not reported yet, maybe seen while stepping */
         lm_strlcpy(state->stop_str, c->stop_str, sizeof(state->stop_str));
         state->event |= MCD_CORE_EVENT_STOPPED;

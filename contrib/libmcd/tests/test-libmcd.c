@@ -14,8 +14,8 @@
  *
  * The library path may also come from LIBMCD; the emulators from
  * QEMU_SYSTEM_ARM and QEMU_SYSTEM_AARCH64.  What the stub does not offer
- * yet (the steps, wplen and resethalt extensions, steps and resets
- * themselves) is skipped; what it offers is checked strictly.
+ * yet (the steps, wplen, resethalt and stoprec extensions, steps and
+ * resets themselves) is skipped; what it offers is checked strictly.
  */
 
 #include <dlfcn.h>
@@ -857,6 +857,41 @@ static uint64_t check_registers(Session *s)
     return reset_pc;
 }
 
+/*
+ * After the first state query that reported a stop by trigger @id in
+ * @first: the trigger is captured, and a second query names it again
+ * with stoprec (the stub keeps the stop until the core runs), or
+ * reports nothing more without it (reported once); only the first has
+ * MCD_CORE_EVENT_STOPPED.
+ */
+static void check_stop_again(Session *s, const char *what, uint32_t id,
+                             const mcd_core_state_st *first)
+{
+    mcd_trig_state_st ts;
+    mcd_core_state_st st = { 0 };
+    mcd_return_et ret;
+
+    memset(&ts, 0, sizeof(ts));
+    ret = api.mcd_qry_trig_state_f(s->core, id, &ts);
+    ok(ret == MCD_RET_ACT_NONE && ts.captured && ts.captured_valid,
+       "%s: %s %u is captured", s->name, what, id);
+    ret = api.mcd_qry_state_f(s->core, &st);
+    if (has_ext(s, "stoprec")) {
+        ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+           st.trig_id == id && !(st.event & MCD_CORE_EVENT_STOPPED) &&
+           strcmp(st.stop_str, first->stop_str) == 0,
+           "%s: stoprec: a second query names trigger %u again, without "
+           "the event (event 0x%x, trigger %u, '%s')", s->name, id,
+           st.event, st.trig_id, st.stop_str);
+    } else {
+        ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+           st.trig_id == 0 && st.event == 0 && st.stop_str[0] == '\0',
+           "%s: without stoprec a second query reports the stop no more "
+           "(event 0x%x, trigger %u, '%s')", s->name, st.event, st.trig_id,
+           st.stop_str);
+    }
+}
+
 static void check_breakpoint(Session *s)
 {
     const Target *t = s->t;
@@ -894,6 +929,9 @@ static void check_breakpoint(Session *s)
     }
     ok(strstr(st.stop_str, "breakpoint") != NULL && st.trig_id == id,
        "%s: stopped by trigger %u: '%s'", s->name, st.trig_id, st.stop_str);
+    ok(st.event == MCD_CORE_EVENT_STOPPED, "%s: the first query after the "
+       "stop has the event STOPPED (0x%x)", s->name, st.event);
+    check_stop_again(s, "breakpoint", id, &st);
     pc = read_reg(s, &s->pc);
     ok(pc == BREAK_ADDR && read_reg(s, &s->r0) == 1,
        "%s: pc 0x%llx at the breakpoint, %s 1", s->name,
@@ -914,6 +952,7 @@ static void check_steps(Session *s)
     const Target *t = s->t;
     bool claimed = has_ext(s, "steps");
     mcd_error_info_st e;
+    mcd_core_state_st st;
     mcd_return_et ret;
     uint64_t pc, r0;
 
@@ -921,6 +960,8 @@ static void check_steps(Session *s)
         /* era-1 steps answer nothing: a stub that cannot step is silent */
         skip("no steps in the stub, no errors", "%s: step 1 instruction",
              s->name);
+        skip("no steps in the stub, no errors", "%s: the stop after the "
+             "step", s->name);
         skip("no steps in the stub, no errors", "%s: step 3 instructions",
              s->name);
         skip("no steps in the stub, no errors", "%s: a global step",
@@ -934,6 +975,8 @@ static void check_steps(Session *s)
         e.error_code == MCD_ERR_FN_UNIMPLEMENTED) {
         skip("the stub does not step yet", "%s: step 1 instruction",
              s->name);
+        skip("the stub does not step yet", "%s: the stop after the step",
+             s->name);
         skip("the stub does not step yet", "%s: step 3 instructions",
              s->name);
         skip("the stub does not step yet", "%s: a global step", s->name);
@@ -946,6 +989,14 @@ static void check_steps(Session *s)
             claimed ? "" : " (without the steps extension)")) {
         diag("error 0x%x: %s", e.error_code, e.error_str);
     }
+    /* libmcd's polling saw the stop first: the query still reports it */
+    memset(&st, 0, sizeof(st));
+    ret = api.mcd_qry_state_f(s->core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+       st.event == MCD_CORE_EVENT_STOPPED && st.trig_id == 0 &&
+       strstr(st.stop_str, "step") != NULL, "%s: the stop after the step: "
+       "event 0x%x, trigger %u, '%s'", s->name, st.event, st.trig_id,
+       st.stop_str);
     ret = api.mcd_step_f(s->core, FALSE, MCD_CORE_STEP_TYPE_INSTR, 3);
     e = last_error(s->core);
     pc = read_reg(s, &s->pc);
@@ -994,8 +1045,10 @@ static void check_watchpoints(Session *s)
             s->name);
     stopped = wait_state(s, MCD_CORE_STATE_DEBUG, &st);
     ok(stopped && strstr(st.stop_str, "watchpoint") != NULL &&
-       st.trig_id == id, "%s: stopped by watchpoint %u: '%s'", s->name,
-       st.trig_id, st.stop_str);
+       st.trig_id == id && st.event == MCD_CORE_EVENT_STOPPED,
+       "%s: stopped by watchpoint %u: '%s'", s->name, st.trig_id,
+       st.stop_str);
+    check_stop_again(s, "watchpoint", id, &st);
     ok_call(api.mcd_remove_trig_f(s->core, id), s->core,
             "%s: remove the watchpoint", s->name);
 
@@ -1194,14 +1247,16 @@ out:
 /*
  * A scripted stub, for what QEMU does not show: an era-1 stub that does
  * not know qprotocol, an older errors-only stub with a small max_payload,
- * checksum framing, notifications, noise, and short or malformed
- * replies, which must be errors and never crashes.
+ * stops that name no trigger (no stoprec), checksum framing,
+ * notifications, noise, and short or malformed replies, which must be
+ * errors and never crashes.
  */
 
 typedef struct Fake {
     int listen_fd;
     int port;
     bool errors;                /* the stub of the errors extension */
+    int stops;                  /* state records since the run, -1 before */
     char log[16384];            /* the commands received, one per line */
     pthread_t thread;
 } Fake;
@@ -1275,8 +1330,24 @@ static void fake_reply(Fake *f, const char *cmd, char *out, size_t size)
         }
     } else if (strcmp(cmd, "p0;0") == 0) {
         REPLY("");                              /* era-1 failure */
-    } else if (strcmp(cmd, "qstate0") == 0) {
+    } else if (strncmp(cmd, "t0;", 3) == 0 || strncmp(cmd, "T0;", 3) == 0) {
+        REPLY("success");
+    } else if (strcmp(cmd, "C0;0") == 0) {
+        /* the core hits the breakpoint at 0x40200004 right away */
+        f->stops = 0;
+        if (f->errors) {
+            REPLY("success");
+        }
+    } else if (strcmp(cmd, "qstate0") == 0 && f->stops < 0) {
         REPLY("state=debug.stop_str");          /* malformed */
+    } else if (strcmp(cmd, "qstate0") == 0 && f->stops++ == 0) {
+        /* era 1: why the core stopped, once, without the trigger id */
+        REPLY("state=debug.event=0.thread=0.type=1.address=0.stop_str="
+              "stopped at a breakpoint at 0x40200004.info_str=core 0 "
+              "stopped by the debugger.");
+    } else if (strcmp(cmd, "qstate0") == 0) {
+        REPLY("state=debug.event=0.thread=0.type=0.address=0.stop_str=."
+              "info_str=core 0 stopped by the debugger.");
     } else if (strcmp(cmd, "qreggroupf0") == 0) {
         REPLY("garbage");
     } else if (strcmp(cmd, "qtrigger") == 0) {
@@ -1345,6 +1416,7 @@ static bool fake_start(Fake *f, bool errors)
 
     memset(f, 0, sizeof(*f));
     f->errors = errors;
+    f->stops = -1;
     f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1362,6 +1434,49 @@ static void fake_stop(Fake *f)
 {
     pthread_join(f->thread, NULL);
     close(f->listen_fd);
+}
+
+/*
+ * A stub without stoprec names no trigger: libmcd finds the one that
+ * stopped the core from the type and the address in the stop text.
+ */
+static void check_fake_hit(const char *name, mcd_core_st *core, Fake *f)
+{
+    mcd_trig_simple_core_st trig;
+    mcd_trig_state_st ts[2];
+    mcd_core_state_st st;
+    uint32_t id[2] = { 0, 0 }, i;
+    char sent[64];
+    mcd_return_et ret;
+
+    for (i = 0; i < 2; i++) {
+        memset(&trig, 0, sizeof(trig));
+        trig.struct_size = sizeof(trig);
+        trig.type = MCD_TRIG_TYPE_IP;
+        trig.action = MCD_TRIG_ACTION_DBG_DEBUG;
+        trig.addr_start.address = GUEST_BASE + 4 * i;
+        trig.addr_start.mem_space_id = 1;
+        api.mcd_create_trig_f(core, &trig, &id[i]);
+    }
+    ret = api.mcd_run_f(core, FALSE);
+    snprintf(sent, sizeof(sent), "\nt0;1;%llu;%u\n", BREAK_ADDR, id[1]);
+    ok(ret == MCD_RET_ACT_NONE && id[0] && id[1] &&
+       strstr(f->log, sent) != NULL && strstr(f->log, "\nC0;0\n") != NULL,
+       "%s: two breakpoints set with libmcd's trigger ids, run", name);
+    memset(&st, 0, sizeof(st));
+    ret = api.mcd_qry_state_f(core, &st);
+    memset(ts, 0, sizeof(ts));
+    api.mcd_qry_trig_state_f(core, id[0], &ts[0]);
+    api.mcd_qry_trig_state_f(core, id[1], &ts[1]);
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+       st.event == MCD_CORE_EVENT_STOPPED && st.trig_id == id[1] &&
+       ts[1].captured && !ts[0].captured,
+       "%s: the breakpoint hit is trigger %u, found from the stop text "
+       "'%s'", name, st.trig_id, st.stop_str);
+    ret = api.mcd_qry_state_f(core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.event == 0 && st.trig_id == 0 &&
+       st.stop_str[0] == '\0', "%s: the stop is reported once", name);
+    api.mcd_remove_trig_set_f(core);
 }
 
 static void check_fake_stub(bool errors)
@@ -1437,6 +1552,7 @@ static void check_fake_stub(bool errors)
     }
     ret = api.mcd_qry_state_f(core, &st);
     expect_error(ret, core, MCD_ERR_GENERAL, "a malformed state");
+    check_fake_hit(name, core, &f);
     n = 2;
     ret = api.mcd_qry_reg_groups_f(core, 0, &n, groups);
     expect_error(ret, core, MCD_ERR_NO_REG_GROUPS, "a malformed group list");
