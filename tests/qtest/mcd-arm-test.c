@@ -1115,6 +1115,13 @@ static void test_smp_run(void)
     g_assert_true(smp_stays(&t, 1));
     g_assert_true(smp_moves(&t, 0));
     mcd_check_running(t.qts);
+    /* QEMU knows: the monitor shows the held core */
+    g_free(st);
+    st = qtest_hmp(t.qts, "info cpus");
+    g_assert_nonnull(strstr(st, "CPU #1: thread_id="));
+    g_assert_true(g_regex_match_simple("CPU #1: thread_id=[0-9]+ \\(held by "
+                                       "a debugger\\)", st, 0, 0));
+    g_assert_false(g_regex_match_simple("CPU #0: [^\\n]*held", st, 0, 0));
 
     /* core 1 steps while core 0 runs on */
     pc = read_reg(&t, 1, "pc");
