@@ -854,8 +854,8 @@ static void test_triggers(void)
     mcd_check_reply(t.fd, set, "error");
     mcd_check_reply(t.fd, "qprotocolwplen,errors",
                     "version=2.max_payload=33792.max_data=16384."
-                    "extensions=errors,steps,wplen,resethalt,stepirq,notify,stoprec."
-                    "enabled=errors,wplen.");
+                    "extensions=errors,steps,wplen,resethalt,stepirq,"
+                    "notify,stoprec.enabled=errors,wplen.");
     mcd_check_reply(t.fd, "t0;3;1075843064;2;0", "error=12800.text=cannot "
                     "watch 0 bytes at 0x40200ff8.");
     mcd_check_reply(t.fd, set, "success");
@@ -866,6 +866,22 @@ static void test_triggers(void)
     g_assert_cmpuint(mcd_rec_get_u64(st, "address"), ==, GUEST_RESULT);
     g_assert_cmpuint(mcd_rec_get_u64(st, "type"), ==, 3);
     mcd_check_reply(t.fd, clear, "success");
+
+    /* closing the core removes its triggers: the guest runs past */
+    g_free(set);
+    set = cmdf("t0;1;%" PRIu64 ";1", store);
+    mcd_check_reply(t.fd, set, "success");
+    mcd_check_reply(t.fd, "d0", "success");
+    mcd_check_reply(t.fd, "i0", "success");
+    mcd_check_reply(t.fd, "C1;0", "success");
+    counter = guest_counter(&t);
+    for (i = 0; i < 2000 && guest_counter(&t) < counter + 1000; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(guest_counter(&t), >=, counter + 1000);
+    g_free(st);
+    st = state_of(&t);
+    g_assert_true(g_str_has_prefix(st, "state=running."));
 
     /*
      * Detaching removes them all, here with a breakpoint in the loop, and
