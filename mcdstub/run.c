@@ -865,8 +865,9 @@ void mcd_session_free(MCDSession *s)
             release(s, cpu);
         }
     }
-    /* what the debugger stopped runs again */
-    restart = mcd_run.vm_stopped && runstate_check(RUN_STATE_DEBUG);
+    /* what the debugger stopped runs again, after a reset too */
+    restart = mcd_run.vm_stopped && (runstate_check(RUN_STATE_DEBUG) ||
+                                     runstate_check(RUN_STATE_PRELAUNCH));
     mcd_run.session = NULL;
     CPU_FOREACH(cpu) {
         release(NULL, cpu);

@@ -1180,6 +1180,7 @@ static void test_smp_run(void)
 static void test_reset(void)
 {
     ArmTest t = { 0 };
+    QDict *ev;
     g_autofree char *st = NULL;
     g_autofree char *expected = NULL;
     g_autofree char *reply = NULL;
@@ -1209,6 +1210,11 @@ static void test_reset(void)
     g_assert_cmphex(read_reg(&t, 0, "pc"), ==, GUEST_BASE);
     /* nothing executed: the registers have their reset values */
     g_assert_cmphex(read_reg(&t, 0, t.aa64 ? "x0" : "r0"), ==, 0);
+    /* QEMU's own reset, not one of the monitor */
+    ev = qtest_qmp_eventwait_ref(t.qts, "RESET");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"), ==,
+                    "host-ui");
+    qobject_unref(ev);
 
     /*
      * A system reset without halt: the guest starts again and runs on.
@@ -1235,6 +1241,22 @@ static void test_reset(void)
         g_usleep(1000);
     }
     g_assert_cmphex(guest_counter(&t), <, 0xf0000000);
+
+    /*
+     * A reset of a guest the debugger stopped leaves it stopped (the
+     * run state is then "prelaunch"); detaching lets it run again.
+     */
+    mcd_check_reply(t.fd, "b1;0", "success");
+    mcd_check_reply(t.fd, "r0;0;0", "success");
+    g_free(st);
+    st = mcd_query(t.fd, "qstate0");
+    g_assert_true(g_str_has_prefix(st, "state=debug."));
+    mcd_check_reply(t.fd, "D", "success");
+    mcd_check_running(t.qts);
+    mcd_check_reply(t.fd, "I", "shaking your hand");
+    mcd_check_reply(t.fd, "qprotocolerrors,resethalt",
+                    PROTOCOL("errors,resethalt"));
+    mcd_check_reply(t.fd, "i0", "success");
 
     /* a core reset and halt: the CPU's own reset vector, 0 on virt */
     mcd_check_reply(t.fd, "r1;0;1", "success");
