@@ -360,7 +360,7 @@ typedef enum MCDRunState {
  *            it has none; front-ends tell new stops from known ones
  * @trig_id: the MCD id of the trigger that stopped the core, or 0
  * @trig_type: that trigger's MCD_TRIG_* type, or 0
- * @pc: where the core stopped (meaningful in MCD_RUN_DEBUG)
+ * @pc: where the stopped core is (meaningful in MCD_RUN_DEBUG)
  * @data_addr: the data address a watchpoint hit, or 0
  * @stop_reason: why the core stopped, or empty
  * @info: a description of the state

@@ -441,23 +441,32 @@ static void mcd_vm_state_change(void *opaque, bool running, RunState state)
     }
 }
 
-/* Called by every system reset, with the vCPUs paused. */
+/*
+ * Called by every system reset, the session's, the guest's or the
+ * monitor's, with the vCPUs paused: a held core stays held, at its reset
+ * vector now.
+ */
 static void mcd_system_reset(void *opaque)
 {
     MCDSession *s = mcd_run.session;
+    bool halt;
     CPUState *cpu;
 
-    if (!s || !s->reset_pending) {
+    if (!s) {
         return;
     }
-    s->reset_pending = false;
-    if (s->reset_halt) {
-        CPU_FOREACH(cpu) {
+    halt = s->reset_pending && s->reset_halt;
+    CPU_FOREACH(cpu) {
+        if (halt) {
             hold(cpu);
+        }
+        if (cpu->debug_held) {
+            /* the PC once every reset handler ran */
             record_stop(s, cpu, MCD_STOP_RESET)->read_pc = true;
         }
     }
-    s->reset_done = true;
+    s->reset_done = s->reset_pending;
+    s->reset_pending = false;
     qemu_bh_schedule(mcd_run.bh);
 }
 
@@ -928,8 +937,8 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
         st->stop_seq = rc->stop_seq;
         st->trig_id = rc->trig_id;
         st->trig_type = rc->trig_type;
-        st->pc = rc->reason == MCD_STOP_NONE || !cpu->debug_held ?
-                 cpu->cc->get_pc(cpu) : rc->pc;
+        /* where it is now: a reset or the debugger may have moved it */
+        st->pc = cpu->cc->get_pc(cpu);
         st->data_addr = rc->data_addr;
         st->stop_reason = stop_reason(rc);
         st->info = g_strdup_printf("core %" PRIu32 " stopped by the "
