@@ -171,6 +171,12 @@ char *mcd_recv_notification(int fd)
     return g_queue_pop_head(&notifications);
 }
 
+/* Forget the notifications of an earlier connection. */
+void mcd_drop_notifications(void)
+{
+    g_queue_clear_full(&notifications, g_free);
+}
+
 /* Send a command and check the ack and the reply. */
 void mcd_check_reply(int fd, const char *cmd, const char *reply)
 {

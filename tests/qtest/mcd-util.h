@@ -45,6 +45,9 @@ char *mcd_recv_packet(int fd);
  */
 char *mcd_recv_notification(int fd);
 
+/* Forget the notifications of an earlier connection. */
+void mcd_drop_notifications(void);
+
 /* Send a command and check the ack and the reply. */
 void mcd_check_reply(int fd, const char *cmd, const char *reply);
 

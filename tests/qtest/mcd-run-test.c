@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QTest for the MCD stub's run control (mcdstub/run.c): cores held one
+ * by one while the VM runs, MCD triggers next to gdbstub's, the stop
+ * records of the stoprec extension and their notifications, the end of
+ * a session while a core steps or right after a hit, the QMP events of
+ * run control, and single-threaded TCG and icount, on
+ * qemu-system-arm (cortex-a15) and qemu-system-aarch64 (cortex-a57).
+ *
+ * One tiny guest, written here as instruction words, serves every test:
+ * core 0 powers on core 1 with PSCI CPU_ON over HVC, then each core
+ * counts at COUNTERS + 8 * core and, when the test writes a non-zero
+ * word to RESET_FLAG, clears it and resets the machine with PSCI
+ * SYSTEM_RESET.  With one core the CPU_ON just fails.
+ */
+
+#include "qemu/osdep.h"
+#include <sys/socket.h>
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "mcd-util.h"
+
+/* Above the device tree that QEMU writes at the start of RAM. */
+#define GUEST_BASE      0x40200000
+/* The counting loop, the same offset in both guests. */
+#define LOOP            (GUEST_BASE + 13 * 4)
+/* The counter of core n is at COUNTERS + 8 * n. */
+#define COUNTERS        0x40202000
+/* Non-zero: the core that sees it resets the machine. */
+#define RESET_FLAG      0x40203000
+/* RAM that the guest never touches. */
+#define SCRATCH         0x40300000
+
+static const uint32_t guest_a64[] = {
+    0xd2800060, /* mov x0, #0x3 */
+    0xf2b88000, /* movk x0, #0xc400, lsl #16 (CPU_ON64) */
+    0xd2800021, /* mov x1, #1 */
+    0x10000062, /* adr x2, common */
+    0xd2800003, /* mov x3, #0 */
+    0xd4000002, /* hvc #0 */
+    0xd53800a1, /* common: mrs x1, mpidr_el1 */
+    0x92401c21, /* and x1, x1, #0xff */
+    0xd2840005, /* mov x5, #0x2000 */
+    0xf2a80405, /* movk x5, #0x4020, lsl #16 */
+    0x8b010ca5, /* add x5, x5, x1, lsl #3 */
+    0xd2860006, /* mov x6, #0x3000 */
+    0xf2a80406, /* movk x6, #0x4020, lsl #16 */
+    0xf94000a2, /* loop: ldr x2, [x5] */
+    0x91000442, /* add x2, x2, #1 */
+    0xf90000a2, /* str x2, [x5] */
+    0xb94000c3, /* ldr w3, [x6] */
+    0x34ffff83, /* cbz w3, loop */
+    0xb90000df, /* str wzr, [x6] */
+    0xd2800120, /* mov x0, #0x9 */
+    0xf2b08000, /* movk x0, #0x8400, lsl #16 (SYSTEM_RESET) */
+    0xd4000002, /* hvc #0 */
+    0x17fffff7, /* b loop */
+};
+
+static const uint32_t guest_a32[] = {
+    0xe3000003, /* movw r0, #3 */
+    0xe3480400, /* movt r0, #0x8400 (CPU_ON) */
+    0xe3a01001, /* mov r1, #1 */
+    0xe28f2004, /* adr r2, common */
+    0xe3a03000, /* mov r3, #0 */
+    0xe1400070, /* hvc #0 */
+    0xee101fb0, /* common: mrc p15, 0, r1, c0, c0, 5 (MPIDR) */
+    0xe20110ff, /* and r1, r1, #0xff */
+    0xe3025000, /* movw r5, #0x2000 */
+    0xe3445020, /* movt r5, #0x4020 */
+    0xe0855181, /* add r5, r5, r1, lsl #3 */
+    0xe3036000, /* movw r6, #0x3000 */
+    0xe3446020, /* movt r6, #0x4020 */
+    0xe5952000, /* loop: ldr r2, [r5] */
+    0xe2822001, /* add r2, r2, #1 */
+    0xe5852000, /* str r2, [r5] */
+    0xe5963000, /* ldr r3, [r6] */
+    0xe3530000, /* cmp r3, #0 */
+    0x0afffff9, /* beq loop */
+    0xe3a03000, /* mov r3, #0 */
+    0xe5863000, /* str r3, [r6] */
+    0xe3000009, /* movw r0, #9 */
+    0xe3480400, /* movt r0, #0x8400 (SYSTEM_RESET) */
+    0xe1400070, /* hvc #0 */
+    0xeafffff3, /* b loop */
+};
+
+/* Polls give up after 20 s. */
+#define POLL_MS         10
+#define POLL_TRIES      2000
+
+typedef struct RunTest {
+    QTestState *qts;
+    int fd;             /* the MCD client's socket */
+    int port;           /* where the stub listens */
+    int ncores;
+    uint64_t pc_id;     /* the register id of the PC */
+    GPtrArray *events;  /* the QMP events seen, QDicts */
+} RunTest;
+
+static bool is_aa64(void)
+{
+    return g_str_equal(qtest_get_arch(), "aarch64");
+}
+
+static char *cmdf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static char *cmdf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    s = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Send a formatted command and check its reply. */
+static void check_cmd(RunTest *t, const char *reply, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+static void check_cmd(RunTest *t, const char *reply, const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    mcd_check_reply(t->fd, cmd, reply);
+}
+
+/* The reply to "qprotocol<enabled>" */
+static char *protocol_reply(const char *enabled)
+{
+    return cmdf("version=2.max_payload=33792.max_data=16384.extensions="
+                "errors,steps,wplen,resethalt,stepirq,notify,stoprec."
+                "enabled=%s.", enabled);
+}
+
+/*
+ * QMP events
+ */
+
+static void event_free(gpointer p)
+{
+    qobject_unref((QDict *)p);
+}
+
+static bool record_event(QTestState *s, const char *name, QDict *event,
+                         void *opaque)
+{
+    g_ptr_array_add(opaque, qobject_ref(event));
+    return true;
+}
+
+/* The QMP status of the VM; every event sent before it is recorded. */
+static char *vm_status(RunTest *t)
+{
+    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'query-status' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    char *status;
+
+    g_assert_nonnull(ret);
+    status = g_strdup(qdict_get_str(ret, "status"));
+    g_assert_cmpint(qdict_get_bool(ret, "running"), ==,
+                    g_str_equal(status, "running"));
+    qobject_unref(rsp);
+    return status;
+}
+
+static void check_status(RunTest *t, const char *expected)
+{
+    g_autofree char *status = vm_status(t);
+
+    g_assert_cmpstr(status, ==, expected);
+}
+
+/* The first event named @name recorded, or NULL. */
+static QDict *find_event(RunTest *t, const char *name)
+{
+    guint i;
+
+    for (i = 0; i < t->events->len; i++) {
+        QDict *ev = g_ptr_array_index(t->events, i);
+
+        if (g_str_equal(qdict_get_str(ev, "event"), name)) {
+            return ev;
+        }
+    }
+    return NULL;
+}
+
+static void forget_events(RunTest *t)
+{
+    g_free(vm_status(t));
+    g_ptr_array_set_size(t->events, 0);
+}
+
+/* Wait for the event @name; return it. */
+static QDict *wait_event(RunTest *t, const char *name)
+{
+    int i;
+
+    for (i = 0; i < POLL_TRIES; i++) {
+        g_free(vm_status(t));
+        if (find_event(t, name)) {
+            return find_event(t, name);
+        }
+        g_usleep(POLL_MS * 1000);
+    }
+    g_test_message("no %s event", name);
+    g_assert_not_reached();
+}
+
+/* No STOP and no RESUME event since the last forget_events(). */
+static void check_no_stop_resume(RunTest *t)
+{
+    g_free(vm_status(t));
+    g_assert_null(find_event(t, "STOP"));
+    g_assert_null(find_event(t, "RESUME"));
+}
+
+/*
+ * The guest
+ */
+
+static uint32_t counter(RunTest *t, int core)
+{
+    return qtest_readl(t->qts, COUNTERS + 8 * core);
+}
+
+/* Whether the counter of @core moves by @n within 20 s. */
+static bool counts(RunTest *t, int core, uint32_t n)
+{
+    uint32_t before = counter(t, core);
+    int i;
+
+    for (i = 0; i < POLL_TRIES; i++) {
+        if (counter(t, core) - before >= n) {
+            return true;
+        }
+        g_usleep(POLL_MS * 1000);
+    }
+    return false;
+}
+
+static bool moves(RunTest *t, int core)
+{
+    return counts(t, core, 1);
+}
+
+/* Whether the counter of @core stays put for 100 ms. */
+static bool stays(RunTest *t, int core)
+{
+    uint32_t before = counter(t, core);
+
+    g_usleep(100 * 1000);
+    return counter(t, core) == before;
+}
+
+/*
+ * The MCD session
+ */
+
+/* Open the session with the extensions @ext and every core. */
+static void session_open(RunTest *t, const char *ext)
+{
+    g_autofree char *cmd = cmdf("qprotocol%s", ext);
+    g_autofree char *reply = protocol_reply(ext);
+    g_autoptr(GPtrArray) regs = NULL;
+    const char *pc;
+    int i;
+
+    mcd_check_reply(t->fd, "I", "shaking your hand");
+    mcd_check_reply(t->fd, cmd, reply);
+    for (i = 0; i < t->ncores; i++) {
+        check_cmd(t, "success", "i%d", i);
+    }
+    regs = mcd_query_list(t->fd, "qregf0", "qregc");
+    pc = mcd_find_named(regs, "pc");
+    g_assert_nonnull(pc);
+    t->pc_id = mcd_rec_get_u64(pc, "id");
+    g_assert_cmpuint(mcd_rec_get_u64(pc, "size"), ==, is_aa64() ? 64 : 32);
+}
+
+/*
+ * Start QEMU stopped (-S) with @ncores cores, the accelerator @accel,
+ * the options @extra, the guest loaded for core 0 and the stub on a TCP
+ * socket; open the session with the extensions @ext (which must include
+ * errors) and let the guest run until core 0 counts.
+ */
+static void run_start_accel(RunTest *t, const char *accel, int ncores,
+                            const char *extra, const char *ext)
+{
+    int lfd = mcd_listen_tcp();
+
+    t->ncores = ncores;
+    t->port = mcd_tcp_port_of(lfd);
+    t->qts = qtest_initf(
+        "-M virt -cpu %s -accel %s -nodefaults -smp %d -S "
+        "-device loader,addr=0x%x,cpu-num=0 %s "
+        "-chardev socket,id=mcd0,fd=%d,server=on,wait=off,nodelay=on "
+        "-mcd chardev:mcd0", is_aa64() ? "cortex-a57" : "cortex-a15",
+        accel, ncores, GUEST_BASE, extra, lfd);
+    t->fd = mcd_connect_tcp(t->port);
+    close(lfd);
+    t->events = g_ptr_array_new_with_free_func(event_free);
+    qtest_qmp_set_event_callback(t->qts, record_event, t->events);
+    if (is_aa64()) {
+        qtest_memwrite(t->qts, GUEST_BASE, guest_a64, sizeof(guest_a64));
+    } else {
+        qtest_memwrite(t->qts, GUEST_BASE, guest_a32, sizeof(guest_a32));
+    }
+    mcd_drop_notifications();
+    session_open(t, ext);
+    mcd_check_reply(t->fd, "C1;0", "success");
+    g_assert_true(moves(t, 0));
+}
+
+static void run_start(RunTest *t, int ncores, const char *extra,
+                      const char *ext)
+{
+    run_start_accel(t, "tcg", ncores, extra, ext);
+}
+
+/* Close the connection as a client that vanishes does. */
+static void disconnect(RunTest *t)
+{
+    close(t->fd);
+    t->fd = -1;
+}
+
+/*
+ * Connect again.  The stub serves one client at a time: once it shakes
+ * hands, the previous session has ended.
+ */
+static void reconnect(RunTest *t, const char *ext)
+{
+    t->fd = mcd_connect_tcp(t->port);
+    mcd_drop_notifications();
+    session_open(t, ext);
+}
+
+static void run_end(RunTest *t)
+{
+    if (t->fd >= 0) {
+        mcd_check_reply(t->fd, "D", "success");
+        close(t->fd);
+    }
+    qtest_quit(t->qts);
+    g_ptr_array_free(t->events, true);
+}
+
+static uint64_t read_pc(RunTest *t, int core)
+{
+    g_autofree char *cmd = cmdf("p%d;%" PRIu64, core, t->pc_id);
+    g_autofree char *hex = mcd_query(t->fd, cmd);
+    uint64_t v = 0;
+    int i;
+
+    g_assert_cmpuint(strlen(hex), ==, is_aa64() ? 16 : 8);
+    for (i = strlen(hex) / 2 - 1; i >= 0; i--) {
+        unsigned byte;
+
+        g_assert_cmpint(sscanf(hex + i * 2, "%2x", &byte), ==, 1);
+        v = v << 8 | byte;
+    }
+    return v;
+}
+
+static char *state_of(RunTest *t, int core)
+{
+    g_autofree char *cmd = cmdf("qstate%d", core);
+
+    return mcd_query(t->fd, cmd);
+}
+
+/* Poll qstate<core> until it starts with @prefix; return that record. */
+static char *wait_state(RunTest *t, int core, const char *prefix)
+{
+    char *st = NULL;
+    int i;
+
+    for (i = 0; i < POLL_TRIES; i++) {
+        g_free(st);
+        st = state_of(t, core);
+        if (g_str_has_prefix(st, prefix)) {
+            return st;
+        }
+        g_usleep(POLL_MS * 1000);
+    }
+    g_assert_cmpstr(st, ==, prefix);
+    return st;
+}
+
+/*
+ * The state record of a core the debugger stopped, with the stoprec
+ * fields: @event is 16 in the first record after the stop.
+ */
+static char *debug_rec(int core, int event, int type, uint64_t data_addr,
+                       const char *stop_str, uint32_t trig_id, uint64_t pc)
+{
+    return cmdf("state=debug.event=%d.thread=0.type=%d.address=%" PRIu64
+                ".stop_str=%s.info_str=core %d stopped by the debugger."
+                "trig_id=%" PRIu32 ".pc=%" PRIu64 ".data_addr=%" PRIu64 ".",
+                event, type, data_addr, stop_str, core, trig_id, pc,
+                data_addr);
+}
+
+static char *bp_stop_str(uint64_t pc)
+{
+    return cmdf("stopped at a breakpoint at 0x%" PRIx64, pc);
+}
+
+/* Send a gdb remote protocol packet and return the payload of the reply. */
+static char *gdb_query(int fd, const char *payload)
+{
+    g_autofree char *pkt = NULL;
+    GString *reply = g_string_new(NULL);
+    unsigned sum = 0;
+    const char *p;
+    char c;
+
+    for (p = payload; *p; p++) {
+        sum += (uint8_t)*p;
+    }
+    pkt = g_strdup_printf("$%s#%02x", payload, sum & 0xff);
+    mcd_send_raw(fd, pkt, strlen(pkt));
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '$');
+    while ((c = mcd_recv_byte(fd)) != '#') {
+        g_string_append_c(reply, c);
+    }
+    mcd_recv_byte(fd);
+    mcd_recv_byte(fd);
+    mcd_send_raw(fd, "+", 1);
+    return g_string_free(reply, false);
+}
+
+/*
+ * The tests
+ */
+
+/*
+ * An MCD breakpoint is not gdb's: gdb's z0 at the same address and its
+ * detach (which removes all of gdb's breakpoints) leave it in place.
+ */
+static void test_gdb_keeps_mcd_breakpoint(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *path = cmdf("/tmp/mcd-run-gdb-%d.sock", getpid());
+    g_autofree char *extra = cmdf("-gdb unix:%s,server=on,wait=off", path);
+    g_autofree char *stop_str = bp_stop_str(LOOP + 4);
+    g_autofree char *first = debug_rec(0, 16, 1, 0, stop_str, 7, LOOP + 4);
+    g_autofree char *again = debug_rec(0, 0, 1, 0, stop_str, 7, LOOP + 4);
+    g_autofree char *st = NULL;
+    g_autofree char *reply = NULL;
+    g_autofree char *cmd = NULL;
+    int gdb;
+
+    run_start(&t, 1, extra, "errors,stoprec");
+
+    /* set while the guest runs, it hits */
+    check_cmd(&t, "success", "t0;1;%d;7", LOOP + 4);
+    st = wait_state(&t, 0, "state=debug.");
+    g_assert_cmpstr(st, ==, first);
+
+    /* gdb sets and clears a breakpoint at the same address, detaches */
+    gdb = mcd_connect_unix(path);
+    reply = gdb_query(gdb, "?");
+    g_assert_true(g_str_has_prefix(reply, "T"));
+    cmd = cmdf("Z0,%x,4", LOOP + 4);
+    g_free(reply);
+    reply = gdb_query(gdb, cmd);
+    g_assert_cmpstr(reply, ==, "OK");
+    cmd[0] = 'z';
+    g_free(reply);
+    reply = gdb_query(gdb, cmd);
+    g_assert_cmpstr(reply, ==, "OK");
+    /* gdb's detach also lets the VM, and so the held core, run */
+    g_free(reply);
+    reply = gdb_query(gdb, "D");
+    g_assert_cmpstr(reply, ==, "OK");
+    close(gdb);
+
+    /* the MCD breakpoint is still there: a new stop (event 16) on it */
+    g_free(st);
+    st = wait_state(&t, 0, "state=debug.event=16.");
+    g_assert_cmpstr(st, ==, first);
+    g_assert_cmphex(read_pc(&t, 0), ==, LOOP + 4);
+    /* and the stop record stays */
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, again);
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, again);
+
+    /* removed, and the debugger detaches: the guest runs on */
+    check_cmd(&t, "success", "T0;1;%d;7", LOOP + 4);
+    mcd_check_reply(t.fd, "D", "success");
+    close(t.fd);
+    t.fd = -1;
+    check_status(&t, "running");
+    g_assert_true(counts(&t, 0, 1000));
+    check_status(&t, "running");
+    run_end(&t);
+    unlink(path);
+}
+
+/* The PC of a held core does not move for 100 ms; return it. */
+static uint64_t pc_stays(RunTest *t, int core)
+{
+    uint64_t pc = read_pc(t, core);
+
+    g_usleep(100 * 1000);
+    g_assert_cmphex(read_pc(t, core), ==, pc);
+    return pc;
+}
+
+static void check_held(RunTest *t, int core)
+{
+    g_autofree char *st = state_of(t, core);
+
+    g_assert_true(g_str_has_prefix(st, "state=debug."));
+}
+
+/* A reset moved held @core to GUEST_BASE: its stop record says so. */
+static void check_reset_record(RunTest *t, int core)
+{
+    g_autofree char *st = state_of(t, core);
+    g_autofree char *why = mcd_rec_get(st, "stop_str");
+    g_autofree char *expected = g_strdup_printf("stopped at the reset "
+                                                "vector 0x%x", GUEST_BASE);
+
+    g_assert_cmpstr(why, ==, expected);
+    g_assert_cmphex(mcd_rec_get_u64(st, "pc"), ==, GUEST_BASE);
+    g_assert_cmpuint(mcd_rec_get_u64(st, "trig_id"), ==, 0);
+}
+
+/*
+ * A held core stays held across the monitor's stop and cont, its
+ * system_reset and a guest's PSCI SYSTEM_RESET, until the debugger
+ * releases it.
+ *
+ * The held core is core 0 and core 1 issues the guest reset: after a
+ * reset core 1 comes back powered off, and core 0 powers it on again
+ * when it runs, which would move a held core 1's PC (PSCI CPU_ON sets it
+ * even while the core is held).  Core 0 restarts at the loader's entry,
+ * GUEST_BASE, and must stay there.
+ */
+static void test_held_core_survives(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *st = NULL;
+    QDict *ev;
+    uint64_t pc;
+
+    run_start(&t, 2, "", "errors,stoprec");
+    g_assert_true(moves(&t, 1));
+    mcd_check_reply(t.fd, "b0;0", "success");
+    pc = pc_stays(&t, 0);
+    g_assert_cmphex(pc, >=, LOOP);
+    g_assert_cmphex(pc, <, LOOP + 6 * 4);
+    check_held(&t, 0);
+    check_status(&t, "running");
+
+    /* the monitor's stop and cont: core 0 stays, core 1 counts */
+    qtest_qmp_assert_success(t.qts, "{ 'execute': 'stop' }");
+    check_status(&t, "paused");
+    qtest_qmp_assert_success(t.qts, "{ 'execute': 'cont' }");
+    check_status(&t, "running");
+    g_assert_true(moves(&t, 1));
+    g_assert_true(stays(&t, 0));
+    g_assert_cmphex(read_pc(&t, 0), ==, pc);
+    check_held(&t, 0);
+
+    /* core 1 resets the machine: core 0 waits at the reset entry */
+    forget_events(&t);
+    qtest_writel(t.qts, RESET_FLAG, 1);
+    ev = wait_event(&t, "RESET");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "guest-reset");
+    g_assert_cmpuint(qtest_readl(t.qts, RESET_FLAG), ==, 0);
+    g_assert_cmphex(pc_stays(&t, 0), ==, GUEST_BASE);
+    g_assert_cmphex(pc_stays(&t, 0), ==, GUEST_BASE);
+    check_held(&t, 0);
+    check_reset_record(&t, 0);
+    g_assert_true(stays(&t, 0));
+    g_assert_true(stays(&t, 1));
+    st = state_of(&t, 1);
+    g_assert_cmpstr(st, ==, "state=halted.event=0.thread=0.type=0.address=0."
+                    "stop_str=.info_str=core 1 waits for an interrupt or is "
+                    "powered off.trig_id=0.pc=0.data_addr=0.");
+    check_status(&t, "running");
+
+    /* released, core 0 starts the guest again, and core 1 with it */
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_assert_true(moves(&t, 0));
+    g_assert_true(moves(&t, 1));
+
+    /* held again, the monitor's system_reset */
+    mcd_check_reply(t.fd, "b0;0", "success");
+    g_assert_true(stays(&t, 0));
+    forget_events(&t);
+    qtest_qmp_assert_success(t.qts, "{ 'execute': 'system_reset' }");
+    ev = wait_event(&t, "RESET");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "host-qmp-system-reset");
+    g_assert_cmphex(pc_stays(&t, 0), ==, GUEST_BASE);
+    g_assert_cmphex(pc_stays(&t, 0), ==, GUEST_BASE);
+    check_held(&t, 0);
+    check_reset_record(&t, 0);
+    g_assert_true(stays(&t, 0));
+    check_status(&t, "running");
+
+    /* and the release lets the guest start again */
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_true(g_str_has_prefix(st, "state=running."));
+    g_assert_true(moves(&t, 0));
+    g_assert_true(moves(&t, 1));
+    run_end(&t);
+}
+
+/*
+ * Holding one core, and changing the triggers of a running core, are
+ * no stops of the VM: no QMP STOP or RESUME.  Holding every core, or a
+ * global break, is.  The debugger's system reset is a reset request of
+ * the user interface, not of QMP.
+ */
+static void test_qmp_events(void)
+{
+    RunTest t = { 0 };
+    QDict *ev;
+
+    run_start(&t, 2, "", "errors");
+    g_assert_true(moves(&t, 1));
+    forget_events(&t);
+
+    /* a break of core 1 */
+    mcd_check_reply(t.fd, "b0;1", "success");
+    check_no_stop_resume(&t);
+    check_status(&t, "running");
+    g_assert_true(stays(&t, 1));
+    g_assert_true(moves(&t, 0));
+
+    /* a breakpoint and a watchpoint set and removed on running core 0 */
+    check_cmd(&t, "success", "t0;1;%d;3", SCRATCH);
+    check_cmd(&t, "success", "t0;3;%d;4", SCRATCH + 0x100);
+    check_status(&t, "running");
+    g_assert_true(moves(&t, 0));
+    check_cmd(&t, "success", "T0;1;%d;3", SCRATCH);
+    check_cmd(&t, "success", "T0;3;%d;4", SCRATCH + 0x100);
+    check_no_stop_resume(&t);
+    check_status(&t, "running");
+    g_assert_true(moves(&t, 0));
+
+    /* core 1 goes again */
+    mcd_check_reply(t.fd, "C0;1", "success");
+    g_assert_true(moves(&t, 1));
+    check_no_stop_resume(&t);
+
+    /* the positive control: a global break stops the VM, go resumes it */
+    mcd_check_reply(t.fd, "b1;0", "success");
+    check_status(&t, "debug");
+    g_assert_nonnull(find_event(&t, "STOP"));
+    g_assert_null(find_event(&t, "RESUME"));
+    forget_events(&t);
+    mcd_check_reply(t.fd, "C1;0", "success");
+    check_status(&t, "running");
+    g_assert_nonnull(find_event(&t, "RESUME"));
+    g_assert_null(find_event(&t, "STOP"));
+    g_assert_true(moves(&t, 0));
+    g_assert_true(moves(&t, 1));
+
+    /* the debugger's system reset is no monitor command, and no stop */
+    forget_events(&t);
+    mcd_check_reply(t.fd, "r0", "success");
+    ev = wait_event(&t, "RESET");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "host-ui");
+    check_no_stop_resume(&t);
+    g_assert_true(moves(&t, 0));
+    g_assert_true(moves(&t, 1));
+
+    /* once every core is held, one by one, the VM stops too */
+    forget_events(&t);
+    mcd_check_reply(t.fd, "b0;1", "success");
+    check_no_stop_resume(&t);
+    mcd_check_reply(t.fd, "b0;0", "success");
+    check_status(&t, "debug");
+    g_assert_nonnull(find_event(&t, "STOP"));
+    /* and a go of one core starts it again for that core */
+    forget_events(&t);
+    mcd_check_reply(t.fd, "C0;0", "success");
+    check_status(&t, "running");
+    g_assert_nonnull(find_event(&t, "RESUME"));
+    g_assert_true(moves(&t, 0));
+    g_assert_true(stays(&t, 1));
+    run_end(&t);
+}
+
+/*
+ * With stoprec the state record of a trigger hit names the trigger id,
+ * the PC and, for a watchpoint, the data address, until the core runs
+ * again; the notification of the hit carries the same record.
+ */
+static void test_stop_records(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *stop_str = bp_stop_str(LOOP + 4);
+    g_autofree char *note = NULL;
+    g_autofree char *expected = NULL;
+    g_autofree char *st = NULL;
+
+    run_start(&t, 1, "", "errors,wplen,notify,stoprec");
+
+    /* a breakpoint */
+    check_cmd(&t, "success", "t0;1;%d;5", LOOP + 4);
+    note = mcd_recv_notification(t.fd);
+    expected = debug_rec(0, 16, 1, 0, stop_str, 5, LOOP + 4);
+    g_assert_true(g_str_has_prefix(note, "stop=0."));
+    g_assert_cmpstr(note + strlen("stop=0."), ==, expected);
+    g_assert_cmphex(read_pc(&t, 0), ==, LOOP + 4);
+    /* the notification was the first record: the event is gone */
+    g_free(expected);
+    expected = debug_rec(0, 0, 1, 0, stop_str, 5, LOOP + 4);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, expected);
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, expected);
+    check_cmd(&t, "success", "T0;1;%d;5", LOOP + 4);
+
+    /* a write watchpoint on the counter: the store completes */
+    check_cmd(&t, "success", "t0;3;%d;9;4", COUNTERS);
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_free(note);
+    note = mcd_recv_notification(t.fd);
+    g_free(stop_str);
+    stop_str = cmdf("stopped by a write watchpoint hit at 0x%x (pc 0x%x)",
+                    COUNTERS, LOOP + 12);
+    g_free(expected);
+    expected = debug_rec(0, 16, 3, COUNTERS, stop_str, 9, LOOP + 12);
+    g_assert_true(g_str_has_prefix(note, "stop=0."));
+    g_assert_cmpstr(note + strlen("stop=0."), ==, expected);
+    g_assert_cmphex(read_pc(&t, 0), ==, LOOP + 12);
+    g_free(expected);
+    expected = debug_rec(0, 0, 3, COUNTERS, stop_str, 9, LOOP + 12);
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, expected);
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, expected);
+    check_cmd(&t, "success", "T0;3;%d;9;4", COUNTERS);
+
+    /* running again, the record is gone */
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_free(st);
+    st = state_of(&t, 0);
+    g_assert_cmpstr(st, ==, "state=running.event=0.thread=0.type=0."
+                    "address=0.stop_str=.info_str=core 0 running.trig_id=0."
+                    "pc=0.data_addr=0.");
+    run_end(&t);
+}
+
+/*
+ * After a session ended, the guest runs: nothing held, no step count
+ * and no trigger of the session left behind.  A core that single-steps
+ * or meets an MCD breakpoint without a session would stop the VM.
+ */
+static void check_session_left_nothing(RunTest *t)
+{
+    g_autofree char *st = NULL;
+
+    /* once the stub shakes hands again, the old session is gone */
+    reconnect(t, "errors");
+    check_status(t, "running");
+    g_assert_true(counts(t, 0, 1000));
+    check_status(t, "running");
+    st = state_of(t, 0);
+    g_assert_true(g_str_has_prefix(st, "state=running."));
+}
+
+/* A client that vanishes while a core runs a long step count. */
+static void test_disconnect_stepping(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *st = NULL;
+
+    run_start(&t, 1, "", "errors,steps");
+    mcd_check_reply(t.fd, "b0;0", "success");
+    g_assert_true(stays(&t, 0));
+    mcd_check_reply(t.fd, "c0;0;100000000", "success");
+    st = state_of(&t, 0);
+    g_assert_true(g_str_has_prefix(st, "state=running."));
+    disconnect(&t);
+    check_session_left_nothing(&t);
+    run_end(&t);
+}
+
+/*
+ * A client that vanishes right after a breakpoint hit was notified,
+ * having read the notification or not.
+ */
+static void check_disconnect_after_hit(bool read_note)
+{
+    RunTest t = { 0 };
+    g_autofree char *note = NULL;
+    int i;
+
+    run_start(&t, 1, "", "errors,notify");
+    check_cmd(&t, "success", "t0;1;%d;1", LOOP + 4);
+    if (read_note) {
+        note = mcd_recv_notification(t.fd);
+        g_assert_cmpstr(note, ==, "stop=0.");
+    } else {
+        /* the notification goes out with the stop of the VM */
+        for (i = 0; i < POLL_TRIES; i++) {
+            g_autofree char *status = vm_status(&t);
+
+            if (g_str_equal(status, "debug")) {
+                break;
+            }
+            g_usleep(POLL_MS * 1000);
+        }
+        check_status(&t, "debug");
+    }
+    disconnect(&t);
+    check_session_left_nothing(&t);
+    run_end(&t);
+}
+
+static void test_disconnect_after_notification(void)
+{
+    check_disconnect_after_hit(true);
+}
+
+static void test_disconnect_before_reading_notification(void)
+{
+    check_disconnect_after_hit(false);
+}
+
+/* A breakpoint hit, a step count, go and break. */
+static void check_basic_run_control(RunTest *t)
+{
+    g_autofree char *stop_str = bp_stop_str(LOOP + 4);
+    g_autofree char *expected = debug_rec(0, 16, 1, 0, stop_str, 4,
+                                          LOOP + 4);
+    g_autofree char *st = NULL;
+
+    check_cmd(t, "success", "t0;1;%d;4", LOOP + 4);
+    st = wait_state(t, 0, "state=debug.");
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmphex(read_pc(t, 0), ==, LOOP + 4);
+    check_cmd(t, "success", "T0;1;%d;4", LOOP + 4);
+
+    /* add, str, ldr: three steps */
+    mcd_check_reply(t->fd, "c0;0;3", "success");
+    g_free(st);
+    st = wait_state(t, 0, "state=debug.");
+    g_free(stop_str);
+    stop_str = cmdf("stopped after a step at 0x%x", LOOP + 16);
+    g_free(expected);
+    expected = debug_rec(0, 16, 0, 0, stop_str, 0, LOOP + 16);
+    g_assert_cmpstr(st, ==, expected);
+    g_assert_cmphex(read_pc(t, 0), ==, LOOP + 16);
+
+    mcd_check_reply(t->fd, "C0;0", "success");
+    check_status(t, "running");
+    g_assert_true(counts(t, 0, 1000));
+    g_free(st);
+    st = state_of(t, 0);
+    g_assert_true(g_str_has_prefix(st, "state=running."));
+
+    mcd_check_reply(t->fd, "b0;0", "success");
+    g_assert_true(stays(t, 0));
+    g_free(st);
+    st = state_of(t, 0);
+    g_assert_true(g_str_has_prefix(st, "state=debug.event=16.thread=0."
+                                   "type=0.address=0.stop_str=stopped on "
+                                   "request."));
+}
+
+/* The same with the vCPUs in a single thread (round-robin TCG). */
+static void test_single_thread(void)
+{
+    RunTest t = { 0 };
+
+    run_start_accel(&t, "tcg,thread=single", 1, "",
+                    "errors,steps,stoprec");
+    check_basic_run_control(&t);
+    run_end(&t);
+}
+
+/* And with icount. */
+static void test_icount(void)
+{
+    RunTest t = { 0 };
+
+    run_start(&t, 1, "-icount shift=0", "errors,steps,stoprec");
+    check_basic_run_control(&t);
+    run_end(&t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/mcd/run/gdb-keeps-mcd-breakpoint",
+                   test_gdb_keeps_mcd_breakpoint);
+    qtest_add_func("/mcd/run/held-core-survives", test_held_core_survives);
+    qtest_add_func("/mcd/run/qmp-events", test_qmp_events);
+    qtest_add_func("/mcd/run/stop-records", test_stop_records);
+    qtest_add_func("/mcd/run/disconnect-stepping",
+                   test_disconnect_stepping);
+    qtest_add_func("/mcd/run/disconnect-after-notification",
+                   test_disconnect_after_notification);
+    qtest_add_func("/mcd/run/disconnect-before-reading-notification",
+                   test_disconnect_before_reading_notification);
+    qtest_add_func("/mcd/run/single-thread", test_single_thread);
+    qtest_add_func("/mcd/run/icount", test_icount);
+
+    return g_test_run();
+}
