@@ -1274,31 +1274,6 @@ static void test_reset(void)
     g_ptr_array_free(t.regs, true);
 }
 
-/* Send a gdb remote protocol packet and return the payload of the reply. */
-static char *gdb_query(int fd, const char *payload)
-{
-    g_autofree char *pkt = NULL;
-    GString *reply = g_string_new(NULL);
-    unsigned sum = 0;
-    const char *p;
-    char c;
-
-    for (p = payload; *p; p++) {
-        sum += (uint8_t)*p;
-    }
-    pkt = g_strdup_printf("$%s#%02x", payload, sum & 0xff);
-    mcd_send_raw(fd, pkt, strlen(pkt));
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '$');
-    while ((c = mcd_recv_byte(fd)) != '#') {
-        g_string_append_c(reply, c);
-    }
-    mcd_recv_byte(fd);
-    mcd_recv_byte(fd);
-    mcd_send_raw(fd, "+", 1);
-    return g_string_free(reply, false);
-}
-
 /* -gdb and -mcd together: both work and neither crashes the other. */
 static void test_with_gdbstub(void)
 {
@@ -1314,7 +1289,7 @@ static void test_with_gdbstub(void)
 
     arm_start(&t, false, extra);
     gdb = mcd_connect_unix(path);
-    reply = gdb_query(gdb, "?");
+    reply = mcd_gdb_query(gdb, "?");
     g_assert_true(g_str_has_prefix(reply, "T"));
     mcd_check_reply(t.fd, "qprotocolerrors", PROTOCOL("errors"));
 
@@ -1332,17 +1307,17 @@ static void test_with_gdbstub(void)
 
     /* gdb reads the registers the MCD debugger stopped */
     g_free(reply);
-    reply = gdb_query(gdb, "g");
+    reply = mcd_gdb_query(gdb, "g");
     g_assert_cmpuint(strlen(reply), >=, 16 * 8);
 
     /* a gdb breakpoint stops the VM: the MCD debugger sees "debug" */
     g_free(reply);
     g_free(st);
     st = cmdf("Z0,%" PRIx64 ",4", loop + 4);
-    reply = gdb_query(gdb, st);
+    reply = mcd_gdb_query(gdb, st);
     g_assert_cmpstr(reply, ==, "OK");
     g_free(reply);
-    reply = gdb_query(gdb, "c");
+    reply = mcd_gdb_query(gdb, "c");
     g_assert_true(g_str_has_prefix(reply, "T05"));
     g_free(st);
     st = wait_for_debug(&t);
@@ -1350,7 +1325,7 @@ static void test_with_gdbstub(void)
     g_free(st);
     g_free(reply);
     st = cmdf("z0,%" PRIx64 ",4", loop + 4);
-    reply = gdb_query(gdb, st);
+    reply = mcd_gdb_query(gdb, st);
     g_assert_cmpstr(reply, ==, "OK");
 
     /* the MCD debugger lets it go and detaches; gdb is still served */

@@ -412,31 +412,6 @@ static char *bp_stop_str(uint64_t pc)
     return cmdf("stopped at a breakpoint at 0x%" PRIx64, pc);
 }
 
-/* Send a gdb remote protocol packet and return the payload of the reply. */
-static char *gdb_query(int fd, const char *payload)
-{
-    g_autofree char *pkt = NULL;
-    GString *reply = g_string_new(NULL);
-    unsigned sum = 0;
-    const char *p;
-    char c;
-
-    for (p = payload; *p; p++) {
-        sum += (uint8_t)*p;
-    }
-    pkt = g_strdup_printf("$%s#%02x", payload, sum & 0xff);
-    mcd_send_raw(fd, pkt, strlen(pkt));
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
-    g_assert_cmpint(mcd_recv_byte(fd), ==, '$');
-    while ((c = mcd_recv_byte(fd)) != '#') {
-        g_string_append_c(reply, c);
-    }
-    mcd_recv_byte(fd);
-    mcd_recv_byte(fd);
-    mcd_send_raw(fd, "+", 1);
-    return g_string_free(reply, false);
-}
-
 /*
  * The tests
  */
@@ -467,19 +442,19 @@ static void test_gdb_keeps_mcd_breakpoint(void)
 
     /* gdb sets and clears a breakpoint at the same address, detaches */
     gdb = mcd_connect_unix(path);
-    reply = gdb_query(gdb, "?");
+    reply = mcd_gdb_query(gdb, "?");
     g_assert_true(g_str_has_prefix(reply, "T"));
     cmd = cmdf("Z0,%x,4", LOOP + 4);
     g_free(reply);
-    reply = gdb_query(gdb, cmd);
+    reply = mcd_gdb_query(gdb, cmd);
     g_assert_cmpstr(reply, ==, "OK");
     cmd[0] = 'z';
     g_free(reply);
-    reply = gdb_query(gdb, cmd);
+    reply = mcd_gdb_query(gdb, cmd);
     g_assert_cmpstr(reply, ==, "OK");
     /* gdb's detach also lets the VM, and so the held core, run */
     g_free(reply);
-    reply = gdb_query(gdb, "D");
+    reply = mcd_gdb_query(gdb, "D");
     g_assert_cmpstr(reply, ==, "OK");
     close(gdb);
 

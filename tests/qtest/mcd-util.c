@@ -313,4 +313,27 @@ const char *mcd_find_named(GPtrArray *recs, const char *name)
     return NULL;
 }
 
-/* System and core discovery as the era-1 client does it. */
+/* Send a gdb remote protocol packet and return the payload of the reply. */
+char *mcd_gdb_query(int fd, const char *payload)
+{
+    g_autofree char *pkt = NULL;
+    GString *reply = g_string_new(NULL);
+    unsigned sum = 0;
+    const char *p;
+    char c;
+
+    for (p = payload; *p; p++) {
+        sum += (uint8_t)*p;
+    }
+    pkt = g_strdup_printf("$%s#%02x", payload, sum & 0xff);
+    mcd_send_raw(fd, pkt, strlen(pkt));
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '+');
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '$');
+    while ((c = mcd_recv_byte(fd)) != '#') {
+        g_string_append_c(reply, c);
+    }
+    mcd_recv_byte(fd);
+    mcd_recv_byte(fd);
+    mcd_send_raw(fd, "+", 1);
+    return g_string_free(reply, false);
+}

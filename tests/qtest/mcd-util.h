@@ -81,4 +81,10 @@ const char *mcd_cpu_type(void);
 /* Find the record whose "name" is @name. */
 const char *mcd_find_named(GPtrArray *recs, const char *name);
 
+/*
+ * Send a gdb remote protocol packet to a gdbstub client socket and
+ * return the payload of the reply.
+ */
+char *mcd_gdb_query(int fd, const char *payload);
+
 #endif /* TESTS_QTEST_MCD_UTIL_H */
