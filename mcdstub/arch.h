@@ -72,7 +72,26 @@ uint32_t mcd_add_memspace(MCDCore *core, const char *name, uint32_t type,
                           uint32_t arch_flags);
 
 /**
+ * mcd_check_physical() - whether a range of an address space is mapped
+ * @as: the address space
+ * @attrs: the transaction attributes
+ * @addr: the first address
+ * @len: how many bytes
+ * @is_write: for a write
+ * @errp: set when some address of the range is not mapped
+ *
+ * Touches no device: for checking a whole range before writing any of
+ * it.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_check_physical(AddressSpace *as, MemTxAttrs attrs,
+                            uint64_t addr, size_t len, bool is_write,
+                            Error **errp);
+
+/**
  * mcd_access_physical() - read or write memory in an address space
+ * @cpu: the core whose view of banked device registers applies
  * @as: the address space
  * @attrs: the transaction attributes
  * @addr: the first address
@@ -82,12 +101,14 @@ uint32_t mcd_add_memspace(MCDCore *core, const char *name, uint32_t type,
  * @errp: set on failure
  *
  * Writes to ROM change it, as a debugger expects; writes to devices are
- * device writes.  Unmapped addresses are an error.
+ * device writes.  Unmapped addresses are an error, and a write with one
+ * in its range writes nothing.  Devices see the access as one of @cpu
+ * (current_cpu), as they would see that core's own.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
-uint32_t mcd_access_physical(AddressSpace *as, MemTxAttrs attrs,
-                             uint64_t addr, uint8_t *buf, size_t len,
-                             bool is_write, Error **errp);
+uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
+                             MemTxAttrs attrs, uint64_t addr, uint8_t *buf,
+                             size_t len, bool is_write, Error **errp);
 
 #endif /* MCDSTUB_ARCH_H */

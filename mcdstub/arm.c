@@ -199,6 +199,52 @@ static ARMMMUIdx arm_debug_mmu_idx(CPUARMState *env, bool secure)
     return ARMMMUIdx_E10_1;
 }
 
+/*
+ * Access a range of a logical space page by page, or with @buf %NULL
+ * only check that every page is mapped.
+ */
+static uint32_t arm_access_logical(CPUState *cs, const MCDMemSpace *ms,
+                                   ARMMMUIdx mmu_idx, uint64_t addr,
+                                   uint8_t *buf, size_t len, bool is_write,
+                                   Error **errp)
+{
+    CPUARMState *env = cpu_env(cs);
+    ARMSecuritySpace space = ms->arch_flags & ARM_MS_SECURE ?
+                             ARMSS_Secure : ARMSS_NonSecure;
+    uint32_t err = is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+
+    while (len) {
+        vaddr page = addr & TARGET_PAGE_MASK;
+        size_t chunk = MIN(len, page + TARGET_PAGE_SIZE - addr);
+        MemTxAttrs attrs;
+        AddressSpace *as;
+        hwaddr phys;
+        uint32_t ret;
+
+        phys = arm_get_phys_addr_debug(env, page, mmu_idx, space, &attrs);
+        if (phys == -1) {
+            error_setg(errp, "0x%" PRIx64 " is not mapped in the %s space",
+                       addr, ms->name);
+            return err;
+        }
+        as = cpu_get_address_space(cs, arm_asidx_from_attrs(cs, attrs));
+        if (buf) {
+            ret = mcd_access_physical(cs, as, attrs, phys + (addr - page),
+                                      buf, chunk, is_write, errp);
+            buf += chunk;
+        } else {
+            ret = mcd_check_physical(as, attrs, phys + (addr - page), chunk,
+                                     is_write, errp);
+        }
+        if (ret != MCD_ERR_NONE) {
+            return ret;
+        }
+        addr += chunk;
+        len -= chunk;
+    }
+    return MCD_ERR_NONE;
+}
+
 static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
                                   uint64_t addr, uint8_t *buf, size_t len,
                                   bool is_write, Error **errp)
@@ -212,7 +258,7 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
     if (!(ms->arch_flags & ARM_MS_LOGICAL)) {
         MemTxAttrs attrs = { .secure = secure, .space = space };
 
-        return mcd_access_physical(cpu_get_address_space(cs,
+        return mcd_access_physical(cs, cpu_get_address_space(cs,
                                        secure ? ARMASIdx_S : ARMASIdx_NS),
                                    attrs, addr, buf, len, is_write, errp);
     }
@@ -228,33 +274,20 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
     /*
      * Translate and access page by page, with a debug walk: it has no
      * side effects on the TLB or the page tables, and a write through a
-     * read-only mapping is allowed, as a debugger expects.
+     * read-only mapping is allowed, as a debugger expects.  A write is
+     * all or nothing: every page is translated and checked first.
      */
     mmu_idx = arm_debug_mmu_idx(env, secure);
-    while (len) {
-        vaddr page = addr & TARGET_PAGE_MASK;
-        size_t chunk = MIN(len, page + TARGET_PAGE_SIZE - addr);
-        MemTxAttrs attrs;
-        hwaddr phys;
-        uint32_t ret;
+    if (is_write) {
+        uint32_t ret = arm_access_logical(cs, ms, mmu_idx, addr, NULL, len,
+                                          true, errp);
 
-        phys = arm_get_phys_addr_debug(env, page, mmu_idx, space, &attrs);
-        if (phys == -1) {
-            error_setg(errp, "0x%" PRIx64 " is not mapped in the %s space",
-                       addr, ms->name);
-            return err;
-        }
-        ret = mcd_access_physical(
-            cpu_get_address_space(cs, arm_asidx_from_attrs(cs, attrs)),
-            attrs, phys + (addr - page), buf, chunk, is_write, errp);
         if (ret != MCD_ERR_NONE) {
             return ret;
         }
-        addr += chunk;
-        buf += chunk;
-        len -= chunk;
     }
-    return MCD_ERR_NONE;
+    return arm_access_logical(cs, ms, mmu_idx, addr, buf, len, is_write,
+                              errp);
 }
 
 /*

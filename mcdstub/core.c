@@ -271,9 +271,23 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
     return MCD_ERR_NONE;
 }
 
-uint32_t mcd_access_physical(AddressSpace *as, MemTxAttrs attrs,
-                             uint64_t addr, uint8_t *buf, size_t len,
-                             bool is_write, Error **errp)
+uint32_t mcd_check_physical(AddressSpace *as, MemTxAttrs attrs,
+                            uint64_t addr, size_t len, bool is_write,
+                            Error **errp)
+{
+    /* a ROM takes the debugger's writes (address_space_write_rom()) */
+    if (len && !address_space_access_valid(as, addr, len, false, attrs)) {
+        error_setg(errp, "cannot %s 0x%" PRIx64 "..0x%" PRIx64 " in %s: "
+                   "not all of it is mapped", is_write ? "write" : "read",
+                   addr, addr + len - 1, as->name);
+        return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+    }
+    return MCD_ERR_NONE;
+}
+
+static uint32_t access_physical(AddressSpace *as, MemTxAttrs attrs,
+                                uint64_t addr, uint8_t *buf, size_t len,
+                                bool is_write, Error **errp)
 {
     MemTxResult res;
 
@@ -305,6 +319,29 @@ uint32_t mcd_access_physical(AddressSpace *as, MemTxAttrs attrs,
     return MCD_ERR_NONE;
 }
 
+uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
+                             MemTxAttrs attrs, uint64_t addr, uint8_t *buf,
+                             size_t len, bool is_write, Error **errp)
+{
+    CPUState *saved = current_cpu;
+    uint32_t ret;
+
+    if (is_write) {
+        ret = mcd_check_physical(as, attrs, addr, len, true, errp);
+        if (ret != MCD_ERR_NONE) {
+            return ret;
+        }
+    }
+    /*
+     * Banked device registers (the GIC's CPU interface, say) answer for
+     * current_cpu: the named core's, not none at all.
+     */
+    current_cpu = cpu;
+    ret = access_physical(as, attrs, addr, buf, len, is_write, errp);
+    current_cpu = saved;
+    return ret;
+}
+
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
                                 bool is_write, Error **errp)
@@ -324,7 +361,8 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
         return arch->access_memory(cpu, ms, addr, buf, len, is_write, errp);
     }
     /* generic: arch_flags holds the address space index */
-    return mcd_access_physical(cpu_get_address_space(cpu, ms->arch_flags),
+    return mcd_access_physical(cpu, cpu_get_address_space(cpu,
+                                                          ms->arch_flags),
                                MEMTXATTRS_UNSPECIFIED, addr, buf, len,
                                is_write, errp);
 }

@@ -814,6 +814,11 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
     if (!ms) {
         return;
     }
+    if (len > MCD_MAX_DATA) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "cannot write more than %d bytes "
+                        "at once", MCD_MAX_DATA);
+        return;
+    }
     if (len != args->data->len) {
         mcd_reply_error(s, MCD_ERR_PARAM, "length %" PRIu32 " but %u bytes "
                         "of data", len, args->data->len);

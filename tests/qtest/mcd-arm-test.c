@@ -21,6 +21,10 @@
 #define GUEST_RESULT    0x40201000
 /* Free RAM for the memory tests. */
 #define SCRATCH         0x40300000
+/* The end of the 128 MiB of RAM of virt. */
+#define RAM_END         0x48000000
+/* The GICv2 distributor of virt. */
+#define GICD_BASE       0x08000000
 /* virt's secure-only RAM (secure=on) */
 #define SECURE_RAM      0x0e000000
 /* A new vector base for both profiles (2 KiB aligned). */
@@ -540,6 +544,33 @@ static void check_memory(bool secure)
 
     /* nothing there: an error, not zeros */
     mcd_check_reply(t.fd, "m0;1;4294967040;16", "error");
+
+    /* a write across the end of RAM is refused and writes nothing */
+    for (i = 0; i < t.spaces->len; i++) {
+        const char *rec = g_ptr_array_index(t.spaces, i);
+        static const uint8_t last[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        g_autofree char *cmd = NULL;
+
+        if (mcd_rec_get_u64(rec, "type") & 1) {
+            continue;
+        }
+        qtest_memwrite(t.qts, RAM_END - 8, last, sizeof(last));
+        cmd = g_strdup_printf("M0;%" PRIu64 ";%d;16;%032x",
+                              mcd_rec_get_u64(rec, "id"), RAM_END - 8, 0);
+        mcd_check_reply(t.fd, cmd, "error");
+        qtest_memread(t.qts, RAM_END - 8, back, sizeof(last));
+        g_assert_cmpmem(back, sizeof(last), last, sizeof(last));
+    }
+
+    /* more than max_data (16 KiB) at once is refused */
+    {
+        g_autofree uint8_t *big = g_malloc0(16 * 1024 + 1);
+        g_autofree char *hex = to_hex(big, 16 * 1024 + 1);
+        g_autofree char *cmd = g_strdup_printf("M0;1;%d;%d;%s", SCRATCH,
+                                               16 * 1024 + 1, hex);
+
+        mcd_check_reply(t.fd, cmd, "error");
+    }
     arm_end(&t);
 }
 
@@ -1348,7 +1379,7 @@ static void test_smp(void)
     g_autofree char *cmd = NULL;
     g_autofree char *reply = NULL;
 
-    arm_start(&t, false, "-smp 2");
+    arm_start(&t, false, "-smp 2 -machine gic-version=2");
     mcd_check_ack_only(t.fd, "i1");
     spaces1 = mcd_query_list(t.fd, "qmemoryf1", "qmemoryc");
     g_assert_cmpuint(spaces1->len, ==, t.spaces->len);
@@ -1371,6 +1402,20 @@ static void test_smp(void)
     mcd_check_reply(t.fd, "qprotocolerrors", PROTOCOL("errors"));
     mcd_check_reply(t.fd, "c0;1", "error=6400.text=core 1 waits for an "
                     "interrupt or is powered off: it cannot step.");
+
+    /*
+     * The GIC's banked registers as each core sees them: GICD_ITARGETSR0
+     * reads as the bit of the reading CPU in every byte.
+     */
+    g_free(cmd);
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4",
+                          space_id(&t, "Physical (Non Secure)"), GICD_BASE +
+                          0x800);
+    mcd_check_reply(t.fd, cmd, "01010101");
+    cmd[1] = '1';
+    mcd_check_reply(t.fd, cmd, "02020202");
+    g_free(cmd);
+    cmd = g_strdup_printf("p1;%" PRIu64, reg_id(&t, "pc"));
     mcd_check_reply(t.fd, "d1", "success");
     g_free(reply);
     reply = mcd_query(t.fd, cmd);
