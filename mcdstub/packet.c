@@ -49,7 +49,8 @@ void mcd_packet_reset(MCDPacketLayer *p)
     g_string_truncate(p->unacked, 0);
     g_string_truncate(p->tx, 0);
     p->resend = false;
-    p->paused = false;
+    p->paused = 0;
+    p->resume_pending = false;
     g_byte_array_set_size(p->backlog, 0);
 }
 
@@ -95,6 +96,10 @@ static void deliver_packet(MCDPacketLayer *p, MCDPacketFraming framing)
         g_string_truncate(p->payload, 0);
     }
     p->ops->packet(p->opaque, p->payload->str, p->payload->len, oversized);
+    if (p->in_input && p->tx->len >= MCD_PACKET_TX_BATCH) {
+        p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);
+        g_string_truncate(p->tx, 0);
+    }
 }
 
 static void reject_packet(MCDPacketLayer *p)
@@ -169,10 +174,27 @@ static void checksum_byte(MCDPacketLayer *p, uint8_t byte)
     deliver_packet(p, MCD_FRAMING_CHECKSUM);
 }
 
+/* Execute the input that waited. */
+static void drain_backlog(MCDPacketLayer *p)
+{
+    g_autoptr(GByteArray) backlog = p->backlog;
+
+    p->backlog = g_byte_array_new();
+    mcd_packet_input(p, backlog->data, backlog->len);
+}
+
 void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
 {
     size_t i;
 
+    if (p->paused || p->backlog->len) {
+        /* after what waits already */
+        g_byte_array_append(p->backlog, buf, len);
+        if (!p->paused && !p->in_input) {
+            drain_backlog(p);
+        }
+        return;
+    }
     p->in_input = true;
     for (i = 0; i < len; i++) {
         if (p->paused) {
@@ -200,6 +222,16 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
         p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);
         g_string_truncate(p->tx, 0);
     }
+    if (!p->paused && p->backlog->len) {
+        /* resumed while the replies were written */
+        drain_backlog(p);
+    }
+    if (!p->paused && p->resume_pending) {
+        p->resume_pending = false;
+        if (p->ops->resumed) {
+            p->ops->resumed(p->opaque);
+        }
+    }
 }
 
 /* Frame @payload after @start into @out, in the framing of the peer. */
@@ -223,9 +255,9 @@ static void frame(MCDPacketLayer *p, GString *out, char start,
     }
 }
 
-void mcd_packet_pause(MCDPacketLayer *p)
+void mcd_packet_pause(MCDPacketLayer *p, unsigned why)
 {
-    p->paused = true;
+    p->paused |= why;
 }
 
 bool mcd_packet_paused(MCDPacketLayer *p)
@@ -233,18 +265,22 @@ bool mcd_packet_paused(MCDPacketLayer *p)
     return p->paused;
 }
 
-void mcd_packet_resume(MCDPacketLayer *p)
+void mcd_packet_resume(MCDPacketLayer *p, unsigned why)
 {
-    g_autoptr(GByteArray) backlog = NULL;
-
-    if (!p->paused) {
+    if (!(p->paused & why)) {
         return;
     }
-    p->paused = false;
+    p->paused &= ~why;
+    if (p->paused) {
+        return;
+    }
+    if (p->in_input) {
+        /* mcd_packet_input() goes on, and tells at its end */
+        p->resume_pending = true;
+        return;
+    }
     if (p->backlog->len) {
-        backlog = p->backlog;
-        p->backlog = g_byte_array_new();
-        mcd_packet_input(p, backlog->data, backlog->len);
+        drain_backlog(p);
     }
     if (!p->paused && p->ops->resumed) {
         p->ops->resumed(p->opaque);

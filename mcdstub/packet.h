@@ -49,6 +49,24 @@ typedef enum MCDPacketFraming {
  * @resumed: optional: mcd_packet_resume() executed what was held back
  *           and takes input again
  */
+/**
+ * typedef MCDPacketPause - why packets wait (bits)
+ * @MCD_PAUSE_COMMAND: a command's effect is not complete yet (a system
+ *                     reset)
+ * @MCD_PAUSE_OUTPUT: the peer has not taken the replies so far
+ */
+typedef enum MCDPacketPause {
+    MCD_PAUSE_COMMAND = 1 << 0,
+    MCD_PAUSE_OUTPUT = 1 << 1,
+} MCDPacketPause;
+
+/*
+ * Replies are collected while input is processed and written in one go;
+ * past this many bytes they are written at once, so that the user can
+ * pause (MCD_PAUSE_OUTPUT) before more replies pile up.
+ */
+#define MCD_PACKET_TX_BATCH (64 * 1024)
+
 typedef struct MCDPacketOps {
     void (*write)(void *opaque, const uint8_t *buf, size_t len);
     void (*packet)(void *opaque, const char *payload, size_t len,
@@ -84,10 +102,12 @@ typedef struct MCDPacketLayer {
     bool in_input;
     /* the peer sent '-': send the unacknowledged packet again */
     bool resend;
-    /* packets wait: a command's effect is not complete yet */
-    bool paused;
+    /* why packets wait (MCDPacketPause), or 0 */
+    unsigned paused;
     /* the input that arrived meanwhile */
     GByteArray *backlog;
+    /* resumed during input: call MCDPacketOps.resumed at its end */
+    bool resume_pending;
 } MCDPacketLayer;
 
 /**
@@ -155,12 +175,13 @@ void mcd_packet_notify(MCDPacketLayer *p, const char *payload, size_t len);
 /**
  * mcd_packet_pause() - execute no more packets until resumed
  * @p: the packet layer
+ * @why: MCDPacketPause bits
  *
- * Called while a packet is executed, for a command whose effect happens
- * later (a system reset): the packets after it wait, received bytes are
- * kept.
+ * For a command whose effect happens later (a system reset) or a peer
+ * that does not take its replies: the packets after the current one
+ * wait, received bytes are kept.
  */
-void mcd_packet_pause(MCDPacketLayer *p);
+void mcd_packet_pause(MCDPacketLayer *p, unsigned why);
 
 /**
  * mcd_packet_paused() - whether packets wait
@@ -171,12 +192,13 @@ void mcd_packet_pause(MCDPacketLayer *p);
 bool mcd_packet_paused(MCDPacketLayer *p);
 
 /**
- * mcd_packet_resume() - execute the packets that waited, and go on
+ * mcd_packet_resume() - end a reason to wait
  * @p: the packet layer
+ * @why: the MCDPacketPause bits that no longer hold
  *
- * Does nothing unless paused.  Then calls &MCDPacketOps.resumed, unless
- * a waiting packet paused again.
+ * When no reason is left, executes the packets that waited and calls
+ * &MCDPacketOps.resumed, unless a waiting packet paused again.
  */
-void mcd_packet_resume(MCDPacketLayer *p);
+void mcd_packet_resume(MCDPacketLayer *p, unsigned why);
 
 #endif /* MCDSTUB_PACKET_H */

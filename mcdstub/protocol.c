@@ -941,7 +941,7 @@ static void handle_reset(MCDServer *s, const MCDCmdArgs *args)
     reply_result(s, code, err, NULL);
     if (pending) {
         /* later commands see the guest after the reset */
-        mcd_packet_pause(&s->packet);
+        mcd_packet_pause(&s->packet, MCD_PAUSE_COMMAND);
     }
 }
 
@@ -1021,7 +1021,7 @@ void mcd_session_close(MCDServer *s)
     g_hash_table_remove_all(s->stops_seen);
     mcd_session_free(s->session);
     s->session = NULL;
-    mcd_packet_resume(&s->packet);
+    mcd_packet_resume(&s->packet, MCD_PAUSE_COMMAND);
     s->session_open = false;
     s->ext = 0;
     s->list_core = 0;
@@ -1056,7 +1056,7 @@ void mcd_server_reset_done(void *opaque)
 {
     MCDServer *s = opaque;
 
-    mcd_packet_resume(&s->packet);
+    mcd_packet_resume(&s->packet, MCD_PAUSE_COMMAND);
 }
 
 void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)

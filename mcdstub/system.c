@@ -15,10 +15,22 @@
 #include "chardev/char-fe.h"
 #include "hw/core/cpu.h"
 #include "qemu/main-loop.h"
+#include "qemu/timer.h"
 #include "mcdstub/mcdstub.h"
 #include "core.h"
 #include "internals.h"
 #include "trace.h"
+
+/*
+ * Replies are never written with a blocking write: QEMU, the monitor
+ * and the guest must not wait for a debugger.  What the client has not
+ * taken yet waits in @out; past MCD_OUT_HIGH bytes no more packets are
+ * executed (and no more input is read) until it has taken them all, and
+ * a client that takes nothing for @stall_ms is disconnected, which ends
+ * its session as a detach does.
+ */
+#define MCD_OUT_HIGH (64 * 1024)
+#define MCD_STALL_MS_DEFAULT 10000
 
 /*
  * @close_bh: ends the session of a connection that closed, outside of
@@ -31,6 +43,11 @@ typedef struct MCDSystemState {
     QEMUBH *close_bh;
     bool close_pending;
     bool started;
+    GByteArray *out;
+    guint out_watch;
+    bool flushing;
+    QEMUTimer *stall_timer;
+    uint32_t stall_ms;
 } MCDSystemState;
 
 static MCDSystemState mcd_state;
@@ -38,12 +55,87 @@ static MCDSystemState mcd_state;
 /* The chardev label of a connection that -mcd creates itself. */
 #define MCD_CHARDEV_LABEL "mcd"
 
+static void mcd_out_drop(MCDSystemState *st)
+{
+    g_byte_array_set_size(st->out, 0);
+    if (st->out_watch) {
+        g_source_remove(st->out_watch);
+        st->out_watch = 0;
+    }
+    timer_del(st->stall_timer);
+}
+
+static gboolean mcd_chr_writable(void *do_not_use, GIOCondition cond,
+                                 void *opaque);
+
+/* Write what the client takes without blocking; wait for the rest. */
+static void mcd_out_flush(MCDSystemState *st)
+{
+    bool progress = false;
+    int n;
+
+    if (st->flushing) {
+        return;
+    }
+    st->flushing = true;
+    while (st->out->len) {
+        n = qemu_chr_fe_write(&st->chr, st->out->data, st->out->len);
+        if (n <= 0) {
+            /* EAGAIN, or the peer is gone (and the CLOSED event dropped it) */
+            break;
+        }
+        g_byte_array_remove_range(st->out, 0, n);
+        progress = true;
+    }
+    st->flushing = false;
+    if (!st->out->len) {
+        timer_del(st->stall_timer);
+        /* the client took everything: its next packets may run */
+        mcd_packet_resume(&st->server.packet, MCD_PAUSE_OUTPUT);
+        return;
+    }
+    if (!st->out_watch) {
+        st->out_watch = qemu_chr_fe_add_watch(&st->chr, G_IO_OUT | G_IO_HUP,
+                                              mcd_chr_writable, st);
+    }
+    if (st->stall_ms && (progress || !timer_pending(st->stall_timer))) {
+        timer_mod(st->stall_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                  st->stall_ms);
+    }
+    if (st->out->len >= MCD_OUT_HIGH) {
+        mcd_packet_pause(&st->server.packet, MCD_PAUSE_OUTPUT);
+    }
+}
+
+static gboolean mcd_chr_writable(void *do_not_use, GIOCondition cond,
+                                 void *opaque)
+{
+    MCDSystemState *st = opaque;
+
+    st->out_watch = 0;
+    mcd_out_flush(st);
+    return G_SOURCE_REMOVE;
+}
+
+/* A client that took nothing for stall_ms: as if it had gone away. */
+static void mcd_stall_timeout(void *opaque)
+{
+    MCDSystemState *st = opaque;
+
+    trace_mcd_stalled(st->out->len);
+    mcd_out_drop(st);
+    mcd_packet_reset(&st->server.packet);
+    qemu_chr_fe_disconnect(&st->chr);
+    st->close_pending = true;
+    qemu_bh_schedule(st->close_bh);
+}
+
 static void mcd_chr_write(void *opaque, const uint8_t *buf, size_t len)
 {
     MCDSystemState *st = opaque;
 
-    /* like gdbstub: blocks until the peer took it, or the peer is gone */
-    qemu_chr_fe_write_all(&st->chr, buf, len);
+    g_byte_array_append(st->out, buf, len);
+    mcd_out_flush(st);
 }
 
 static void mcd_chr_packet(void *opaque, const char *payload, size_t len,
@@ -104,10 +196,12 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
         trace_mcd_connect();
         /* the last client's session ends before the new one starts */
         mcd_close_session(st);
+        mcd_out_drop(st);
         mcd_packet_reset(&st->server.packet);
         break;
     case CHR_EVENT_CLOSED:
         trace_mcd_disconnect();
+        mcd_out_drop(st);
         mcd_packet_reset(&st->server.packet);
         st->close_pending = true;
         qemu_bh_schedule(st->close_bh);
@@ -115,6 +209,36 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
     default:
         break;
     }
+}
+
+/*
+ * Take the stub's own options out of the -mcd argument: what is left is
+ * the device.  Only "stall-timeout=<seconds>" so far (0: never).
+ */
+static char *mcd_take_options(MCDSystemState *st, const char *arg,
+                              Error **errp)
+{
+    g_auto(GStrv) items = g_strsplit(arg, ",", -1);
+    g_autoptr(GString) device = g_string_new(NULL);
+    const char *value;
+    unsigned int secs;
+    size_t i;
+
+    st->stall_ms = MCD_STALL_MS_DEFAULT;
+    for (i = 0; items[i]; i++) {
+        if (!strstart(items[i], "stall-timeout=", &value)) {
+            g_string_append_printf(device, "%s%s", i ? "," : "", items[i]);
+            continue;
+        }
+        if (qemu_strtoui(value, NULL, 10, &secs) < 0 ||
+            secs > UINT32_MAX / 1000) {
+            error_setg(errp, "mcdstub: stall-timeout takes seconds, not "
+                       "'%s'", value);
+            return NULL;
+        }
+        st->stall_ms = secs * 1000;
+    }
+    return g_string_free(g_steal_pointer(&device), false);
 }
 
 /*
@@ -171,6 +295,7 @@ bool mcdserver_start(const char *device, Error **errp)
 {
     ERRP_GUARD();
     MCDSystemState *st = &mcd_state;
+    g_autofree char *dev = NULL;
     Chardev *chr;
 
     if (st->started) {
@@ -187,7 +312,11 @@ bool mcdserver_start(const char *device, Error **errp)
     }
 
     trace_mcd_start(device);
-    chr = mcd_open_chardev(device, errp);
+    dev = mcd_take_options(st, device, errp);
+    if (!dev) {
+        return false;
+    }
+    chr = mcd_open_chardev(dev, errp);
     if (*errp) {
         return false;
     }
@@ -199,6 +328,8 @@ bool mcdserver_start(const char *device, Error **errp)
     mcd_server_init(&st->server, &mcd_chr_packet_ops, st);
     mcd_target_init();
     st->close_bh = qemu_bh_new(mcd_close_bh, st);
+    st->out = g_byte_array_new();
+    st->stall_timer = timer_new_ms(QEMU_CLOCK_REALTIME, mcd_stall_timeout, st);
     if (chr) {
         qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
                                  mcd_chr_receive, mcd_chr_event,

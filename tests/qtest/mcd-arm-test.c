@@ -1427,6 +1427,143 @@ static void test_smp(void)
     g_ptr_array_free(t.regs, true);
 }
 
+/*
+ * A guest that counts at SMP_COUNTERS and writes every count to the
+ * PL011's data register: MMIO, which needs QEMU's main loop to be free.
+ */
+static const uint32_t guest_mmio_a64[] = {
+    0xd2840005, /* mov x5, #0x2000 */
+    0xf2a80405, /* movk x5, #0x4020, lsl #16 */
+    0xd2a12006, /* mov x6, #0x09000000 (PL011) */
+    0xf94000a2, /* loop: ldr x2, [x5] */
+    0x91000442, /* add x2, x2, #1 */
+    0xf90000a2, /* str x2, [x5] */
+    0xb90000c2, /* str w2, [x6] */
+    0x17fffffc, /* b loop */
+};
+
+static const uint32_t guest_mmio_a32[] = {
+    0xe3025000, /* movw r5, #0x2000 */
+    0xe3445020, /* movt r5, #0x4020 */
+    0xe3006000, /* movw r6, #0 */
+    0xe3406900, /* movt r6, #0x0900 (PL011) */
+    0xe5952000, /* loop: ldr r2, [r5] */
+    0xe2822001, /* add r2, r2, #1 */
+    0xe5852000, /* str r2, [r5] */
+    0xe5862000, /* str r2, [r6] */
+    0xeafffffa, /* b loop */
+};
+
+/* The resident memory of QEMU, in KiB. */
+static uint64_t rss_kib(QTestState *qts)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status",
+                                            qtest_pid(qts));
+    g_autofree char *status = NULL;
+    const char *p;
+
+    g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+    p = strstr(status, "VmRSS:");
+    g_assert_nonnull(p);
+    return g_ascii_strtoull(p + strlen("VmRSS:"), NULL, 10);
+}
+
+/*
+ * A client that asks for 100 MiB and reads nothing: QEMU takes no more
+ * input once the replies back up, but the monitor answers and the guest
+ * runs on (doing MMIO) all along; after the stall timeout the client is
+ * dropped as if it had detached, and the next one is served.
+ */
+static void test_slow_reader(void)
+{
+    int lfd = mcd_listen_tcp();
+    int port = mcd_tcp_port_of(lfd);
+    QTestState *qts;
+    g_autofree char *req = NULL;
+    uint32_t counter;
+    int64_t start, t0, worst = 0;
+    size_t sent = 0, i;
+    uint64_t rss;
+    char buf[4096];
+    ssize_t n;
+    int fd;
+
+    qts = qtest_initf("%s -S -device loader,addr=0x%x,cpu-num=0 "
+                      "-chardev socket,id=mcd0,fd=%d,server=on,wait=off "
+                      "-mcd chardev:mcd0,stall-timeout=3",
+                      mcd_machine_args(), GUEST_BASE, lfd);
+    close(lfd);
+    if (is_aa64()) {
+        qtest_memwrite(qts, GUEST_BASE, guest_mmio_a64,
+                       sizeof(guest_mmio_a64));
+    } else {
+        qtest_memwrite(qts, GUEST_BASE, guest_mmio_a32,
+                       sizeof(guest_mmio_a32));
+    }
+    qtest_qmp_assert_success(qts, "{ 'execute': 'cont' }");
+    rss = rss_kib(qts);
+    fd = mcd_connect_tcp(port);
+    mcd_check_reply(fd, "I", "shaking your hand");
+    mcd_check_ack_only(fd, "i0");
+
+    /* 6400 reads of 16 KiB, sent as long as QEMU takes them */
+    req = g_strdup_printf("$m0;1;%d;16384#|", GUEST_BASE);
+    g_assert_cmpint(fcntl(fd, F_SETFL, O_NONBLOCK), ==, 0);
+    start = g_get_monotonic_time();
+    for (i = 0; i < 6400 && g_get_monotonic_time() - start < 2000000; ) {
+        n = send(fd, req + sent, strlen(req) - sent, 0);
+        if (n < 0) {
+            g_assert_cmpint(errno, ==, EAGAIN);
+            g_usleep(1000);
+            continue;
+        }
+        sent += n;
+        if (sent == strlen(req)) {
+            sent = 0;
+            i++;
+        }
+    }
+    /*
+     * Whatever the socket buffers took, QEMU did not make 100 MiB of
+     * replies nobody reads: it stops executing requests once 64 KiB wait.
+     */
+    g_assert_cmpuint(rss_kib(qts), <, rss + 32 * 1024);
+
+    /* meanwhile the monitor answers and the guest runs */
+    counter = qtest_readl(qts, SMP_COUNTERS);
+    start = g_get_monotonic_time();
+    while (g_get_monotonic_time() - start < 1500000) {
+        t0 = g_get_monotonic_time();
+        mcd_check_running(qts);
+        worst = MAX(worst, g_get_monotonic_time() - t0);
+        g_usleep(50 * 1000);
+    }
+    g_test_message("slowest query-status: %" PRId64 " us", worst);
+    /* generous: a blocked main loop would take until the stall timeout */
+    g_assert_cmpint(worst, <, 1000000);
+    g_assert_cmpuint(qtest_readl(qts, SMP_COUNTERS), >, counter + 1000);
+
+    /* after the stall timeout QEMU drops the client: it reads an end */
+    start = g_get_monotonic_time();
+    do {
+        n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EAGAIN) {
+            g_usleep(10 * 1000);
+        }
+    } while (n != 0 && !(n < 0 && errno != EAGAIN) &&
+             g_get_monotonic_time() - start < 20000000);
+    g_assert_cmpint(n, <=, 0);
+    close(fd);
+
+    /* the next client gets a session of its own */
+    fd = mcd_connect_tcp(port);
+    mcd_check_reply(fd, "I", "shaking your hand");
+    mcd_check_ack_only(fd, "D");
+    close(fd);
+    mcd_check_running(qts);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1448,6 +1585,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/smp-run-control", test_smp_run);
     qtest_add_func("/mcd/arm/reset", test_reset);
     qtest_add_func("/mcd/arm/with-gdbstub", test_with_gdbstub);
+    qtest_add_func("/mcd/arm/slow-reader", test_slow_reader);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
     }
