@@ -4,7 +4,8 @@
 # Build everything and run every test of the MCD stub: the unit tests and
 # the qtests against both system emulators (through QEMU's meson test
 # suite), the tests of the MCD client library (its own meson project), a
-# smoke test of the demo, a build with --disable-mcd, and checkpatch.
+# smoke test of the demo, a build with --disable-mcd, the gdbstub and
+# MCD stub qtests under AddressSanitizer, and checkpatch.
 # Ends with one line "mcd: N passed, N failed" and exits non-zero if
 # anything failed.
 set -uo pipefail
@@ -12,11 +13,13 @@ set -uo pipefail
 
 TESTS=(test-mcd-packet test-mcd-protocol
        qtest-aarch64/mcd-test qtest-arm/mcd-test
-       qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test)
+       qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test
+       qtest-aarch64/mcd-run-test qtest-arm/mcd-run-test)
 
 "$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
-    tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/unit/test-mcd-packet \
-    tests/unit/test-mcd-protocol || mcd_die "build failed"
+    tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/qtest/mcd-run-test \
+    tests/unit/test-mcd-packet tests/unit/test-mcd-protocol ||
+    mcd_die "build failed"
 
 mcd_say "running ${TESTS[*]}"
 meson test -C "$MCD_BUILD" --no-rebuild --print-errorlogs "${TESTS[@]}"
@@ -24,6 +27,12 @@ meson test -C "$MCD_BUILD" --no-rebuild --print-errorlogs "${TESTS[@]}"
 mcd_say "checking a build without the MCD stub"
 "$MCD_REPO/buildsys/check-disabled.sh"
 disabled_rc=$?
+
+mcd_say "running the gdbstub + MCD stub qtests under AddressSanitizer"
+"$MCD_REPO/buildsys/check-asan.sh" > "$MCD_BUILD/meson-logs/check-asan.log" 2>&1
+asan_rc=$?
+grep -E '^(not )?ok ' "$MCD_BUILD/meson-logs/check-asan.log" | tail -n 3
+[ $asan_rc -eq 0 ] || tail -n 40 "$MCD_BUILD/meson-logs/check-asan.log"
 
 mcd_say "running checkpatch"
 "$MCD_REPO/buildsys/checkpatch.sh"
@@ -42,16 +51,16 @@ cat "$MCD_BUILD/meson-logs/demo-smoke.log"
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "${TESTS[@]}" test-libmcd test-mcd-cli <<'EOPY'
+    "$disabled_rc" "$asan_rc" "${TESTS[@]}" test-libmcd test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
-log, names = sys.argv[1], sys.argv[5:]
+log, names = sys.argv[1], sys.argv[6:]
 lines = []
 for path in (log, os.environ["LIBMCD_LOG"]):
     if os.path.exists(path):
         with open(path) as f:
             lines += f.readlines()
-demo_rc, style_rc, disabled_rc = map(int, sys.argv[2:5])
+demo_rc, style_rc, disabled_rc, asan_rc = map(int, sys.argv[2:6])
 passed = failed = 0
 seen = set()
 for line in lines:
@@ -74,6 +83,7 @@ for name in set(names) - seen:
     failed += 1
 for what, rc in (("demo smoke test", demo_rc),
                  ("build without the stub", disabled_rc),
+                 ("gdbstub and MCD stub under ASan", asan_rc),
                  ("checkpatch", style_rc)):
     if rc == 0:
         passed += 1
