@@ -44,7 +44,7 @@ typedef struct MCDArchOps {
                              size_t len, Error **errp);
     uint32_t (*access_memory)(CPUState *cpu, const MCDMemSpace *ms,
                               uint64_t addr, uint8_t *buf, size_t len,
-                              bool is_write, Error **errp);
+                              bool is_write, uint32_t options, Error **errp);
     void (*sync_registers)(CPUState *cpu, bool to_cpu);
 } MCDArchOps;
 
@@ -78,16 +78,18 @@ uint32_t mcd_add_memspace(MCDCore *core, const char *name, uint32_t type,
  * @addr: the first address
  * @len: how many bytes
  * @is_write: for a write
+ * @options: MCD_TX_OPT_* bits: with MCD_TX_OPT_NO_SIDE_EFFECTS only RAM
+ *           and ROM pass
  * @errp: set when some address of the range is not mapped
  *
- * Touches no device: for checking a whole range before writing any of
+ * Touches no device: for checking a whole range before accessing any of
  * it.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
 uint32_t mcd_check_physical(AddressSpace *as, MemTxAttrs attrs,
                             uint64_t addr, size_t len, bool is_write,
-                            Error **errp);
+                            uint32_t options, Error **errp);
 
 /**
  * mcd_access_physical() - read or write memory in an address space
@@ -98,6 +100,7 @@ uint32_t mcd_check_physical(AddressSpace *as, MemTxAttrs attrs,
  * @buf: the data to write, or where to read to
  * @len: how many bytes
  * @is_write: write rather than read
+ * @options: MCD_TX_OPT_* bits, as for mcd_core_access_memory()
  * @errp: set on failure
  *
  * Writes to ROM change it, as a debugger expects; writes to devices are
@@ -109,6 +112,7 @@ uint32_t mcd_check_physical(AddressSpace *as, MemTxAttrs attrs,
  */
 uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
                              MemTxAttrs attrs, uint64_t addr, uint8_t *buf,
-                             size_t len, bool is_write, Error **errp);
+                             size_t len, bool is_write, uint32_t options,
+                             Error **errp);
 
 #endif /* MCDSTUB_ARCH_H */

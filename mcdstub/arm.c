@@ -206,7 +206,7 @@ static ARMMMUIdx arm_debug_mmu_idx(CPUARMState *env, bool secure)
 static uint32_t arm_access_logical(CPUState *cs, const MCDMemSpace *ms,
                                    ARMMMUIdx mmu_idx, uint64_t addr,
                                    uint8_t *buf, size_t len, bool is_write,
-                                   Error **errp)
+                                   uint32_t options, Error **errp)
 {
     CPUARMState *env = cpu_env(cs);
     ARMSecuritySpace space = ms->arch_flags & ARM_MS_SECURE ?
@@ -230,11 +230,11 @@ static uint32_t arm_access_logical(CPUState *cs, const MCDMemSpace *ms,
         as = cpu_get_address_space(cs, arm_asidx_from_attrs(cs, attrs));
         if (buf) {
             ret = mcd_access_physical(cs, as, attrs, phys + (addr - page),
-                                      buf, chunk, is_write, errp);
+                                      buf, chunk, is_write, options, errp);
             buf += chunk;
         } else {
             ret = mcd_check_physical(as, attrs, phys + (addr - page), chunk,
-                                     is_write, errp);
+                                     is_write, options, errp);
         }
         if (ret != MCD_ERR_NONE) {
             return ret;
@@ -247,7 +247,8 @@ static uint32_t arm_access_logical(CPUState *cs, const MCDMemSpace *ms,
 
 static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
                                   uint64_t addr, uint8_t *buf, size_t len,
-                                  bool is_write, Error **errp)
+                                  bool is_write, uint32_t options,
+                                  Error **errp)
 {
     CPUARMState *env = cpu_env(cs);
     bool secure = ms->arch_flags & ARM_MS_SECURE;
@@ -260,7 +261,8 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
 
         return mcd_access_physical(cs, cpu_get_address_space(cs,
                                        secure ? ARMASIdx_S : ARMASIdx_NS),
-                                   attrs, addr, buf, len, is_write, errp);
+                                   attrs, addr, buf, len, is_write, options,
+                                   errp);
     }
 
     /* AArch32 regimes have 32-bit virtual addresses */
@@ -274,20 +276,21 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
     /*
      * Translate and access page by page, with a debug walk: it has no
      * side effects on the TLB or the page tables, and a write through a
-     * read-only mapping is allowed, as a debugger expects.  A write is
-     * all or nothing: every page is translated and checked first.
+     * read-only mapping is allowed, as a debugger expects.  A write, and
+     * a read without side effects, is all or nothing: every page is
+     * translated and checked first.
      */
     mmu_idx = arm_debug_mmu_idx(env, secure);
-    if (is_write) {
+    if (is_write || (options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
         uint32_t ret = arm_access_logical(cs, ms, mmu_idx, addr, NULL, len,
-                                          true, errp);
+                                          is_write, options, errp);
 
         if (ret != MCD_ERR_NONE) {
             return ret;
         }
     }
     return arm_access_logical(cs, ms, mmu_idx, addr, buf, len, is_write,
-                              errp);
+                              options, errp);
 }
 
 /*

@@ -66,6 +66,9 @@ uint32_t mcd_add_memspace(MCDCore *core, const char *name, uint32_t type,
 {
     MCDMemSpace ms = {
         .id = core->memspaces->len + 1,
+        .access_options = type & MCD_MEM_SPACE_IS_REGISTERS ? 0 :
+                          MCD_TX_OPT_SIDE_EFFECTS |
+                          MCD_TX_OPT_NO_SIDE_EFFECTS,
         .name = name,
         .type = type,
         .bits_per_mau = 8,
@@ -273,14 +276,34 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
 
 uint32_t mcd_check_physical(AddressSpace *as, MemTxAttrs attrs,
                             uint64_t addr, size_t len, bool is_write,
-                            Error **errp)
+                            uint32_t options, Error **errp)
 {
+    uint32_t err = is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+
     /* a ROM takes the debugger's writes (address_space_write_rom()) */
     if (len && !address_space_access_valid(as, addr, len, false, attrs)) {
         error_setg(errp, "cannot %s 0x%" PRIx64 "..0x%" PRIx64 " in %s: "
                    "not all of it is mapped", is_write ? "write" : "read",
                    addr, addr + len - 1, as->name);
-        return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+        return err;
+    }
+    if (!(options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        return MCD_ERR_NONE;
+    }
+    while (len) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr;
+
+        RCU_READ_LOCK_GUARD();
+        mr = address_space_translate(as, addr, &xlat, &l, is_write, attrs);
+        if (!memory_region_is_ram(mr) && !memory_region_is_romd(mr)) {
+            error_setg(errp, "0x%" PRIx64 " in %s is a device (%s): no "
+                       "access without side effects", addr, as->name,
+                       memory_region_name(mr));
+            return err;
+        }
+        addr += l;
+        len -= l;
     }
     return MCD_ERR_NONE;
 }
@@ -321,13 +344,15 @@ static uint32_t access_physical(AddressSpace *as, MemTxAttrs attrs,
 
 uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
                              MemTxAttrs attrs, uint64_t addr, uint8_t *buf,
-                             size_t len, bool is_write, Error **errp)
+                             size_t len, bool is_write, uint32_t options,
+                             Error **errp)
 {
     CPUState *saved = current_cpu;
     uint32_t ret;
 
-    if (is_write) {
-        ret = mcd_check_physical(as, attrs, addr, len, true, errp);
+    if (is_write || (options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        ret = mcd_check_physical(as, attrs, addr, len, is_write, options,
+                                 errp);
         if (ret != MCD_ERR_NONE) {
             return ret;
         }
@@ -344,7 +369,8 @@ uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
 
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
-                                bool is_write, Error **errp)
+                                bool is_write, uint32_t options,
+                                Error **errp)
 {
     CPUState *cpu = core_cpu(core, errp);
     const MCDArchOps *arch;
@@ -358,11 +384,12 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
     }
     if (arch) {
-        return arch->access_memory(cpu, ms, addr, buf, len, is_write, errp);
+        return arch->access_memory(cpu, ms, addr, buf, len, is_write,
+                                   options, errp);
     }
     /* generic: arch_flags holds the address space index */
     return mcd_access_physical(cpu, cpu_get_address_space(cpu,
                                                           ms->arch_flags),
                                MEMTXATTRS_UNSPECIFIED, addr, buf, len,
-                               is_write, errp);
+                               is_write, options, errp);
 }

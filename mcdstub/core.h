@@ -34,6 +34,10 @@
 #define MCD_MEM_SPACE_IS_PHYSICAL   0x10
 #define MCD_MEM_SPACE_IS_LOGICAL    0x20
 
+/* MCD transaction access options (mcd_tx_access_opt_et) the stub knows */
+#define MCD_TX_OPT_SIDE_EFFECTS     0x1
+#define MCD_TX_OPT_NO_SIDE_EFFECTS  0x2
+
 /* MCD endianness (mcd_endian_et) */
 #define MCD_ENDIAN_LITTLE           1
 #define MCD_ENDIAN_BIG              2
@@ -297,14 +301,20 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
  * @buf: the data to write, or where to read to
  * @len: how many bytes
  * @is_write: write rather than read
+ * @options: MCD_TX_OPT_* bits; by default (0, or SIDE_EFFECTS) device
+ *           registers are accessed as the core would, with their side
+ *           effects; with MCD_TX_OPT_NO_SIDE_EFFECTS a range with
+ *           anything but RAM or ROM in it is refused and not touched
  * @errp: set on failure: nothing mapped at some address of the range, a
- *        translation fault, or a bus error
+ *        translation fault, a bus error, or a device with
+ *        MCD_TX_OPT_NO_SIDE_EFFECTS.  A write that fails writes nothing.
  *
  * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
  */
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
-                                bool is_write, Error **errp);
+                                bool is_write, uint32_t options,
+                                Error **errp);
 
 /* Trigger types of the era-1 protocol */
 #define MCD_TRIG_BREAKPOINT     1

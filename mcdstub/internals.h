@@ -68,6 +68,7 @@ typedef enum MCDEra1Fail {
  * @MCD_EXT_STOPREC: state records keep the stop until the core runs
  *                   again and name the trigger, the PC and the data
  *                   address
+ * @MCD_EXT_TXOPT: ``m`` takes MCD access options (no side effects)
  */
 typedef enum MCDExtension {
     MCD_EXT_ERRORS = 1 << 0,
@@ -77,6 +78,7 @@ typedef enum MCDExtension {
     MCD_EXT_STEPIRQ = 1 << 4,
     MCD_EXT_NOTIFY = 1 << 5,
     MCD_EXT_STOPREC = 1 << 6,
+    MCD_EXT_TXOPT = 1 << 7,
 } MCDExtension;
 
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);

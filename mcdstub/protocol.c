@@ -40,6 +40,7 @@ static const struct {
     { "stepirq", MCD_EXT_STEPIRQ },
     { "notify", MCD_EXT_NOTIFY },
     { "stoprec", MCD_EXT_STOPREC },
+    { "txopt", MCD_EXT_TXOPT },
 };
 
 /* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
@@ -771,18 +772,33 @@ static const MCDMemSpace *find_memory(MCDServer *s, MCDCore *core,
     return ms;
 }
 
-/* "m<core>;<memory space id>;<address>;<length>": the bytes in hex */
+/*
+ * "m<core>;<memory space id>;<address>;<length>": the bytes in hex; with
+ * the txopt extension "...;<access options>" (MCD_TX_OPT_* bits)
+ */
 static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
     const MCDMemSpace *ms = core ? find_memory(s, core, args->arg[1].u32)
                                  : NULL;
     uint32_t len = args->arg[3].u32;
+    uint32_t options = args->count > 4 ? args->arg[4].u32 : 0;
     g_autofree uint8_t *buf = NULL;
     Error *err = NULL;
     uint32_t code;
 
     if (!ms) {
+        return;
+    }
+    if (args->count > 4 && !(s->ext & MCD_EXT_TXOPT)) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "enable the txopt extension first");
+        return;
+    }
+    if (options & ~ms->access_options ||
+        options == (MCD_TX_OPT_SIDE_EFFECTS | MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "access options 0x%" PRIx32
+                        " not supported by memory space %" PRIu32, options,
+                        ms->id);
         return;
     }
     if (len > MCD_MAX_DATA) {
@@ -792,7 +808,7 @@ static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
     }
     buf = g_malloc(len);
     code = mcd_core_access_memory(core, ms, args->arg[2].u64, buf, len,
-                                  false, &err);
+                                  false, options, &err);
     if (code != MCD_ERR_NONE) {
         mcd_reply_error(s, code, "%s", error_get_pretty(err));
         error_free(err);
@@ -825,7 +841,7 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
         return;
     }
     code = mcd_core_access_memory(core, ms, args->arg[2].u64,
-                                  args->data->data, len, true, &err);
+                                  args->data->data, len, true, 0, &err);
     reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
@@ -986,7 +1002,7 @@ static const MCDCmd mcd_commands[] = {
     /* the era-1 stub answered a failed read with no data */
     { "p", "cl", handle_read_register, MCD_ERA1_EMPTY },
     { "P", "cldh", handle_write_register },
-    { "m", "cdld", handle_read_memory },
+    { "m", "cdld?d", handle_read_memory },
     { "M", "cdldh", handle_write_memory },
     { "C", "dc", handle_go, MCD_ERA1_SILENT },
     { "b", "dc", handle_break, MCD_ERA1_SILENT },

@@ -886,7 +886,7 @@ static void test_triggers(void)
     mcd_check_reply(t.fd, "qprotocolwplen,errors",
                     "version=2.max_payload=33792.max_data=16384."
                     "extensions=errors,steps,wplen,resethalt,stepirq,"
-                    "notify,stoprec.enabled=errors,wplen.");
+                    "notify,stoprec,txopt.enabled=errors,wplen.");
     mcd_check_reply(t.fd, "t0;3;1075843064;2;0", "error=12800.text=cannot "
                     "watch 0 bytes at 0x40200ff8.");
     mcd_check_reply(t.fd, set, "success");
@@ -938,7 +938,7 @@ static void test_triggers(void)
 /* The reply to "qprotocol" with the extensions @enabled */
 #define PROTOCOL(enabled) \
     "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
-    "wplen,resethalt,stepirq,notify,stoprec.enabled=" enabled "."
+    "wplen,resethalt,stepirq,notify,stoprec,txopt.enabled=" enabled "."
 
 /* Wait until qstate<core> is not "running"; return that state record. */
 static char *wait_stopped(ArmTest *t, int core)
@@ -1564,6 +1564,144 @@ static void test_slow_reader(void)
     qtest_quit(qts);
 }
 
+/*
+ * A guest that enables the PL011 and copies every character it receives
+ * to SMP_COUNTERS.
+ */
+static const uint32_t guest_uart_a64[] = {
+    0xd2a12006, /* mov x6, #0x09000000 (PL011) */
+    0x52806021, /* mov w1, #0x301 (UARTEN, TXE, RXE) */
+    0xb90030c1, /* str w1, [x6, #0x30] (UARTCR) */
+    0xd2840005, /* mov x5, #0x2000 */
+    0xf2a80405, /* movk x5, #0x4020, lsl #16 */
+    0xb94018c2, /* loop: ldr w2, [x6, #0x18] (UARTFR) */
+    0x3727ffe2, /* tbnz w2, #4, loop (RXFE) */
+    0xb94000c3, /* ldr w3, [x6] (UARTDR) */
+    0xb90000a3, /* str w3, [x5] */
+    0x17fffffc, /* b loop */
+};
+
+static const uint32_t guest_uart_a32[] = {
+    0xe3006000, /* movw r6, #0 */
+    0xe3406900, /* movt r6, #0x0900 (PL011) */
+    0xe3001301, /* movw r1, #0x301 (UARTEN, TXE, RXE) */
+    0xe5861030, /* str r1, [r6, #0x30] (UARTCR) */
+    0xe3025000, /* movw r5, #0x2000 */
+    0xe3445020, /* movt r5, #0x4020 */
+    0xe5962018, /* loop: ldr r2, [r6, #0x18] (UARTFR) */
+    0xe3120010, /* tst r2, #0x10 (RXFE) */
+    0x1afffffc, /* bne loop */
+    0xe5963000, /* ldr r3, [r6] (UARTDR) */
+    0xe5853000, /* str r3, [r5] */
+    0xeafffff9, /* b loop */
+};
+
+#define UART_BASE       0x09000000
+
+/*
+ * A read without side effects (txopt, MCD_TX_OPT_NO_SIDE_EFFECTS) of a
+ * device is refused, through physical and logical spaces, and leaves the
+ * received character to the guest; RAM reads as usual.
+ */
+static void test_no_side_effects(void)
+{
+    g_autofree char *path = g_strdup_printf("/tmp/mcd-uart-%d.sock",
+                                            getpid());
+    g_autofree char *args = g_strdup_printf(
+        "-M virt -cpu %s -S -device loader,addr=0x%x,cpu-num=0 "
+        "-chardev socket,id=ser0,path=%s,server=on,wait=off "
+        "-serial chardev:ser0", is_aa64() ? "cortex-a57" : "cortex-a15",
+        GUEST_BASE, path);
+    g_autofree char *cmd = NULL;
+    g_autofree char *reply = NULL;
+    g_autoptr(GPtrArray) spaces = NULL;
+    uint64_t phys, logical;
+    int fd, ser, i;
+
+    QTestState *qts = mcd_start_with_client(args, &fd);
+    if (is_aa64()) {
+        qtest_memwrite(qts, GUEST_BASE, guest_uart_a64,
+                       sizeof(guest_uart_a64));
+    } else {
+        qtest_memwrite(qts, GUEST_BASE, guest_uart_a32,
+                       sizeof(guest_uart_a32));
+    }
+    qtest_writel(qts, SMP_COUNTERS, 0);
+    ser = mcd_connect_unix(path);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'cont' }");
+    mcd_check_reply(fd, "I", "shaking your hand");
+    mcd_check_reply(fd, "qprotocolerrors,txopt", PROTOCOL("errors,txopt"));
+    mcd_check_reply(fd, "i0", "success");
+    spaces = mcd_query_list(fd, "qmemoryf0", "qmemoryc");
+    phys = mcd_rec_get_u64(mcd_find_named(spaces, "Physical (Non Secure)"),
+                           "id");
+    logical = mcd_rec_get_u64(mcd_find_named(spaces, "Non Secure"), "id");
+    /* memory spaces offer both options, register spaces none */
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(spaces, "Non Secure"),
+                                     "sao"), ==, 3);
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(spaces,
+                                                    "GPR Registers"),
+                                     "sao"), ==, 0);
+
+    /* the guest waits for a character with the UART enabled */
+    for (i = 0; i < 2000 && !(qtest_readl(qts, UART_BASE + 0x30) & 1); i++) {
+        g_usleep(1000);
+    }
+    mcd_check_reply(fd, "b0;0", "success");
+    mcd_send_raw(ser, "A", 1);
+    for (i = 0; i < 2000 && (qtest_readl(qts, UART_BASE + 0x18) & 0x10);
+         i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(qtest_readl(qts, UART_BASE + 0x18) & 0x10, ==, 0);
+
+    /* refused, in both kinds of space, and nothing read */
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4;2", phys, UART_BASE);
+    reply = mcd_query(fd, cmd);
+    g_assert_true(g_str_has_prefix(reply, "error=8448.text=0x9000000 "));
+    g_assert_nonnull(strstr(reply, "no access without side effects"));
+    g_free(cmd);
+    g_free(reply);
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4;2", logical, UART_BASE);
+    reply = mcd_query(fd, cmd);
+    g_assert_true(g_str_has_prefix(reply, "error=8448."));
+    g_assert_cmphex(qtest_readl(qts, UART_BASE + 0x18) & 0x10, ==, 0);
+    /* RAM reads as always; unknown or contradicting options do not */
+    g_free(cmd);
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4;2", phys, GUEST_BASE);
+    mcd_check_reply(fd, cmd, is_aa64() ? "0620a1d2" : "006000e3");
+    g_free(cmd);
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4;3", phys, GUEST_BASE);
+    reply = mcd_query(fd, cmd);
+    g_assert_true(g_str_has_prefix(reply, "error=258."));
+
+    /* the guest gets its character */
+    mcd_check_reply(fd, "C0;0", "success");
+    for (i = 0; i < 2000 && qtest_readl(qts, SMP_COUNTERS) != 'A'; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmphex(qtest_readl(qts, SMP_COUNTERS), ==, 'A');
+
+    /* by default a read is the core's own: it takes the character */
+    mcd_check_reply(fd, "b0;0", "success");
+    mcd_send_raw(ser, "B", 1);
+    for (i = 0; i < 2000 && (qtest_readl(qts, UART_BASE + 0x18) & 0x10);
+         i++) {
+        g_usleep(1000);
+    }
+    g_free(cmd);
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4", phys, UART_BASE);
+    mcd_check_reply(fd, cmd, "42000000");
+    mcd_check_reply(fd, "C0;0", "success");
+    g_usleep(100 * 1000);
+    g_assert_cmphex(qtest_readl(qts, SMP_COUNTERS), ==, 'A');
+    mcd_check_reply(fd, "D", "success");
+    close(ser);
+    close(fd);
+    qtest_quit(qts);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1586,6 +1724,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/reset", test_reset);
     qtest_add_func("/mcd/arm/with-gdbstub", test_with_gdbstub);
     qtest_add_func("/mcd/arm/slow-reader", test_slow_reader);
+    qtest_add_func("/mcd/arm/no-side-effects", test_no_side_effects);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
     }

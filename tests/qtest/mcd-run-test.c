@@ -133,7 +133,7 @@ static void check_cmd(RunTest *t, const char *reply, const char *fmt, ...)
 static char *protocol_reply(const char *enabled)
 {
     return cmdf("version=2.max_payload=33792.max_data=16384.extensions="
-                "errors,steps,wplen,resethalt,stepirq,notify,stoprec."
+                "errors,steps,wplen,resethalt,stepirq,notify,stoprec,txopt."
                 "enabled=%s.", enabled);
 }
 

@@ -321,10 +321,10 @@ static void test_negotiation(void)
 
     mcd_check_reply(fd, "qprotocol", "version=2.max_payload=33792."
                     "max_data=16384.extensions=errors,steps,wplen,"
-                    "resethalt,stepirq,notify,stoprec.enabled=.");
+                    "resethalt,stepirq,notify,stoprec,txopt.enabled=.");
     mcd_check_reply(fd, "qprotocolerrors", "version=2.max_payload=33792."
                     "max_data=16384.extensions=errors,steps,wplen,"
-                    "resethalt,stepirq,notify,stoprec.enabled=errors.");
+                    "resethalt,stepirq,notify,stoprec,txopt.enabled=errors.");
     mcd_check_reply(fd, "i0", "success");
     mcd_check_reply(fd, "i7", "error=258.text=no core 7.");
     mcd_check_reply(fd, "d1", "error=257.text=core 1 is not open.");

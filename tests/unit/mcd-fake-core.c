@@ -138,7 +138,8 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
 
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
-                                bool is_write, Error **errp)
+                                bool is_write, uint32_t options,
+                                Error **errp)
 {
     if (addr < FAKE_RAM_BASE || addr - FAKE_RAM_BASE > FAKE_RAM_SIZE ||
         len > FAKE_RAM_SIZE - (addr - FAKE_RAM_BASE)) {

@@ -13,7 +13,7 @@
 /* The reply to "qprotocol" with the extensions @enabled */
 #define PROTOCOL(enabled) \
     "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
-    "wplen,resethalt,stepirq,notify,stoprec.enabled=" enabled "."
+    "wplen,resethalt,stepirq,notify,stoprec,txopt.enabled=" enabled "."
 
 typedef struct Client {
     MCDServer s;
