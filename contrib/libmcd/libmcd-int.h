@@ -174,6 +174,7 @@ typedef struct LmServer {
     bool ext_wplen;
     bool ext_resethalt;
     bool ext_stoprec;
+    bool ext_txopt;                 /* m takes MCD access options */
     char extensions[256];           /* as offered */
     /* reset classes, read once */
     bool have_resets;

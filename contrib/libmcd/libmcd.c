@@ -345,9 +345,17 @@ static bool memspace_item(void *ctx, const LmRecord *rec)
     if (!lm_record_u64(rec, "max", &ms->max_addr)) {
         ms->max_addr = UINT64_MAX;
     }
+    /*
+     * The access options libmcd passes on: none but the default
+     * (MCD_TX_OPT_SIDE_EFFECTS), and MCD_TX_OPT_NO_SIDE_EFFECTS for
+     * reads with the txopt extension; of those, what the stub offers.
+     */
     if (!lm_record_u32(rec, "sao", &ms->supported_access_options)) {
         ms->supported_access_options = 0;
     }
+    ms->supported_access_options &=
+        MCD_TX_OPT_SIDE_EFFECTS |
+        (c->srv->ext_txopt ? MCD_TX_OPT_NO_SIDE_EFFECTS : 0);
     c->n_spaces++;
     return true;
 }
@@ -785,7 +793,7 @@ static void server_free(LmServer *s)
 static mcd_return_et negotiate(LmServer *s, LmError *e)
 {
     static const char *const known[] = {
-        "errors", "steps", "wplen", "resethalt", "stoprec",
+        "errors", "steps", "wplen", "resethalt", "stoprec", "txopt",
     };
     char want[128] = "";
     char enabled[256] = "";
@@ -868,6 +876,7 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
     s->ext_wplen = lm_list_has(enabled, "wplen");
     s->ext_resethalt = lm_list_has(enabled, "resethalt");
     s->ext_stoprec = lm_list_has(enabled, "stoprec");
+    s->ext_txopt = lm_list_has(enabled, "txopt");
     return MCD_RET_ACT_NONE;
 }
 

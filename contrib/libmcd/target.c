@@ -45,8 +45,14 @@ static int64_t now_ms(void)
  * Memory
  */
 
+/*
+ * Read @len bytes in packets of max_data bytes.  With @no_side_effects
+ * (only with txopt) every packet asks for MCD_TX_OPT_NO_SIDE_EFFECTS:
+ * the stub then refuses to read anything but RAM and ROM.
+ */
 static mcd_return_et mem_read(LmCore *c, uint32_t space, uint64_t addr,
-                              uint8_t *buf, uint32_t len, uint32_t *done)
+                              uint8_t *buf, uint32_t len, uint32_t *done,
+                              bool no_side_effects)
 {
     LmServer *s = c->srv;
     uint32_t chunk;
@@ -54,9 +60,16 @@ static mcd_return_et mem_read(LmCore *c, uint32_t space, uint64_t addr,
 
     while (*done < len) {
         chunk = len - *done < s->max_data ? len - *done : s->max_data;
-        ret = lm_cmd_reply(s, &c->err, MCD_ERR_TXLIST_READ,
-                           "m%u;%u;%" PRIu64 ";%u", c->index, space,
-                           addr + *done, chunk);
+        if (no_side_effects) {
+            ret = lm_cmd_reply(s, &c->err, MCD_ERR_TXLIST_READ,
+                               "m%u;%u;%" PRIu64 ";%u;%u", c->index, space,
+                               addr + *done, chunk,
+                               (unsigned int)MCD_TX_OPT_NO_SIDE_EFFECTS);
+        } else {
+            ret = lm_cmd_reply(s, &c->err, MCD_ERR_TXLIST_READ,
+                               "m%u;%u;%" PRIu64 ";%u", c->index, space,
+                               addr + *done, chunk);
+        }
         if (ret != MCD_RET_ACT_NONE) {
             return ret;
         }
@@ -99,18 +112,41 @@ static mcd_return_et mem_write(LmCore *c, uint32_t space, uint64_t addr,
     return MCD_RET_ACT_NONE;
 }
 
-static mcd_return_et mem_tx(LmCore *c, mcd_tx_st *tx)
+/*
+ * A memory transaction.  MCD_TX_OPT_NO_SIDE_EFFECTS applies to its
+ * reads (R, and the read of RW and WR): they need the txopt extension
+ * and a memory space that supports the option, or the transaction fails
+ * before anything is sent.  Writes take no options: what a write does
+ * is its purpose, so a write goes to RAM and devices alike.  Other
+ * options are ignored; MCD_TX_OPT_NO_SIDE_EFFECTS wins over
+ * MCD_TX_OPT_SIDE_EFFECTS.
+ */
+static mcd_return_et mem_tx(LmCore *c, const mcd_memspace_st *ms,
+                            uint32_t index, mcd_tx_st *tx)
 {
     uint32_t space = tx->addr.mem_space_id;
     uint64_t addr = tx->addr.address;
     uint32_t len = tx->num_bytes;
     uint32_t done = 0;
+    bool nse = tx->options & MCD_TX_OPT_NO_SIDE_EFFECTS;
     uint8_t *old;
     mcd_return_et ret;
 
+    if (nse && (tx->access_type == MCD_TX_AT_R ||
+                tx->access_type == MCD_TX_AT_RW ||
+                tx->access_type == MCD_TX_AT_WR) &&
+        !(ms->supported_access_options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "transaction %u: %s",
+                       index, c->srv->ext_txopt
+                       ? "the memory space does not support reads without "
+                         "side effects"
+                       : "the MCD stub cannot read without side effects "
+                         "(no txopt extension)");
+    }
     switch (tx->access_type) {
     case MCD_TX_AT_R:
-        ret = mem_read(c, space, addr, tx->data, len, &tx->num_bytes_ok);
+        ret = mem_read(c, space, addr, tx->data, len, &tx->num_bytes_ok,
+                       nse);
         break;
     case MCD_TX_AT_W:
         ret = mem_write(c, space, addr, tx->data, len, &tx->num_bytes_ok);
@@ -121,7 +157,7 @@ static mcd_return_et mem_tx(LmCore *c, mcd_tx_st *tx)
         if (!old) {
             return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "out of memory");
         }
-        ret = mem_read(c, space, addr, old, len, &done);
+        ret = mem_read(c, space, addr, old, len, &done, nse);
         done = 0;
         if (ret == MCD_RET_ACT_NONE) {
             ret = mem_write(c, space, addr, tx->data, len, &done);
@@ -136,7 +172,8 @@ static mcd_return_et mem_tx(LmCore *c, mcd_tx_st *tx)
         /* write, then read back what the target holds */
         ret = mem_write(c, space, addr, tx->data, len, &done);
         if (ret == MCD_RET_ACT_NONE) {
-            ret = mem_read(c, space, addr, tx->data, len, &tx->num_bytes_ok);
+            ret = mem_read(c, space, addr, tx->data, len, &tx->num_bytes_ok,
+                           nse);
         }
         break;
     default:
@@ -324,7 +361,7 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
                 ret = reg_tx(c, tx);
             }
         } else {
-            ret = mem_tx(c, tx);
+            ret = mem_tx(c, ms, i, tx);
         }
         if (ret != MCD_RET_ACT_NONE) {
             return ret;

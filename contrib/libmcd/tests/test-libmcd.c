@@ -53,6 +53,8 @@
 #define WIDE_WATCH      (SCRATCH + 0x200)
 #define BIG_SIZE        (64 * 1024)
 #define UNMAPPED        0xffffff00ULL
+#define UART_DR         0x09000000ULL   /* the PL011's data register */
+#define FLASH_END       0x08000000ULL   /* the GIC distributor follows */
 #define STOP_TIMEOUT_MS 10000
 
 /*
@@ -672,6 +674,22 @@ static bool discover(Session *s, int port)
        spaces[0].bits_per_mau == 8 && spaces[0].endian == MCD_ENDIAN_LITTLE,
        "%s: the Non Secure spaces are %u and %u", s->name, s->ns_space,
        s->phys_space);
+    if (list_has(s->offered, "txopt")) {
+        /* with txopt, what the stub offers; else only the default */
+        uint32_t want = has_ext(s, "txopt") ? 3 : 1;
+
+        good = ret == MCD_RET_ACT_NONE;
+        for (i = 0; good && i < nspaces; i++) {
+            good = spaces[i].supported_access_options ==
+                   (spaces[i].mem_type & MCD_MEM_SPACE_IS_REGISTERS ? 0
+                                                                    : want);
+        }
+        ok(good, "%s: the memory spaces support the access options 0x%x, "
+           "register spaces none", s->name, want);
+    } else {
+        skip("the stub does not offer txopt", "%s: access options of the "
+             "memory spaces", s->name);
+    }
     n = 2;
     ret = api.mcd_qry_mem_spaces_f(s->core, 1, &n, part);
     ok(ret == MCD_RET_ACT_NONE && n == 2 &&
@@ -797,6 +815,123 @@ static void check_memory(Session *s)
     expect_error(ret, s->core, MCD_ERR_TXLIST_TX, "memory space 99");
     free(big);
     free(big_back);
+}
+
+/* A read of @len bytes at @addr with the access options @opts. */
+static mcd_return_et read_opts(Session *s, uint32_t space, uint64_t addr,
+                               void *buf, uint32_t len, uint32_t opts,
+                               mcd_tx_st *tx)
+{
+    mcd_txlist_st list = { tx, 1, 0 };
+
+    memset(tx, 0, sizeof(*tx));
+    tx->addr.address = addr;
+    tx->addr.mem_space_id = space;
+    tx->access_type = MCD_TX_AT_R;
+    tx->options = opts;
+    tx->data = buf;
+    tx->num_bytes = len;
+    return api.mcd_execute_txlist_f(s->core, &list);
+}
+
+/*
+ * Reads without side effects (MCD_TX_OPT_NO_SIDE_EFFECTS): with txopt
+ * the stub reads RAM and ROM but refuses devices, on every packet of a
+ * read; without it libmcd refuses them all, rather than read with side
+ * effects.  Writes take no options.  check_memory() wrote the guest.
+ */
+static void check_side_effects(Session *s)
+{
+    const Target *t = s->t;
+    uint8_t guest[16], back[16], word[4] = { 1, 2, 3, 4 };
+    uint8_t *big;
+    uint32_t i, max = 0;
+    mcd_tx_st tx;
+    mcd_txlist_st list = { &tx, 1, 0 };
+    mcd_error_info_st e;
+    mcd_return_et ret;
+
+    if (!list_has(s->offered, "txopt")) {
+        skip("the stub does not offer txopt", "%s: reads without side "
+             "effects", s->name);
+        return;
+    }
+    for (i = 0; i < 4; i++) {
+        guest[4 * i] = t->guest[i];
+        guest[4 * i + 1] = t->guest[i] >> 8;
+        guest[4 * i + 2] = t->guest[i] >> 16;
+        guest[4 * i + 3] = t->guest[i] >> 24;
+    }
+    if (!has_ext(s, "txopt")) {
+        ret = read_opts(s, s->phys_space, UART_DR, back, 4,
+                        MCD_TX_OPT_NO_SIDE_EFFECTS, &tx);
+        expect_error(ret, s->core, MCD_ERR_TXLIST_TX, "without txopt, a "
+                     "read of the PL011 without side effects");
+        ret = read_opts(s, s->phys_space, GUEST_BASE, back, sizeof(back),
+                        MCD_TX_OPT_NO_SIDE_EFFECTS, &tx);
+        expect_error(ret, s->core, MCD_ERR_TXLIST_TX, "without txopt, a "
+                     "read of RAM without side effects");
+    } else {
+        ret = read_opts(s, s->phys_space, UART_DR, back, 4,
+                        MCD_TX_OPT_NO_SIDE_EFFECTS, &tx);
+        e = last_error(s->core);
+        expect_error(ret, s->core, MCD_ERR_TXLIST_READ, "a read of the "
+                     "PL011 data register without side effects");
+        ok(tx.num_bytes_ok == 0 && strstr(e.error_str, "pl011") &&
+           strstr(e.error_str, "side effects"),
+           "%s: nothing read, the stub names the device", s->name);
+        ret = read_opts(s, s->ns_space, UART_DR, back, 4,
+                        MCD_TX_OPT_NO_SIDE_EFFECTS |
+                        MCD_TX_OPT_SIDE_EFFECTS, &tx);
+        expect_error(ret, s->core, MCD_ERR_TXLIST_READ, "a logical read "
+                     "of the PL011 with both side effect options");
+        memset(back, 0, sizeof(back));
+        ret = read_opts(s, s->phys_space, GUEST_BASE, back, sizeof(back),
+                        MCD_TX_OPT_NO_SIDE_EFFECTS, &tx);
+        ok(ret == MCD_RET_ACT_NONE && tx.num_bytes_ok == sizeof(back) &&
+           memcmp(back, guest, sizeof(back)) == 0,
+           "%s: RAM reads without side effects, physical", s->name);
+        memset(back, 0, sizeof(back));
+        ret = read_opts(s, s->ns_space, GUEST_BASE, back, sizeof(back),
+                        MCD_TX_OPT_NO_SIDE_EFFECTS, &tx);
+        ok(ret == MCD_RET_ACT_NONE && memcmp(back, guest, sizeof(back)) == 0,
+           "%s: and logical", s->name);
+        /*
+         * A packet of flash (ROM), then one of the GIC distributor's
+         * first register: the second packet is refused too.
+         */
+        api.mcd_qry_max_payload_size_f(s->core, &max);
+        big = malloc((size_t)max + 4);
+        ret = read_opts(s, s->phys_space, FLASH_END - max, big, max + 4,
+                        MCD_TX_OPT_NO_SIDE_EFFECTS, &tx);
+        e = last_error(s->core);
+        ok(ret == MCD_RET_ACT_HANDLE_ERROR &&
+           e.error_code == MCD_ERR_TXLIST_READ && tx.num_bytes_ok == max &&
+           strstr(e.error_str, "gic"),
+           "%s: a read of %u bytes of flash and 4 of the GIC stops after "
+           "the flash: %u bytes read (%s)", s->name, max, tx.num_bytes_ok,
+           e.error_str);
+        free(big);
+    }
+    /* the default reads the device, with its side effects */
+    ret = read_opts(s, s->phys_space, UART_DR, back, 4,
+                    MCD_TX_OPT_SIDE_EFFECTS, &tx);
+    ok_call(ret, s->core, "%s: the PL011 reads with side effects",
+            s->name);
+    /* writes ignore the option */
+    memset(&tx, 0, sizeof(tx));
+    tx.addr.address = SCRATCH;
+    tx.addr.mem_space_id = s->phys_space;
+    tx.access_type = MCD_TX_AT_W;
+    tx.options = MCD_TX_OPT_NO_SIDE_EFFECTS;
+    tx.data = word;
+    tx.num_bytes = sizeof(word);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    memset(back, 0, sizeof(back));
+    ok(ret == MCD_RET_ACT_NONE &&
+       mem_access(s, s->phys_space, SCRATCH, back, 4, false) ==
+       MCD_RET_ACT_NONE && memcmp(back, word, 4) == 0,
+       "%s: a write with MCD_TX_OPT_NO_SIDE_EFFECTS writes", s->name);
 }
 
 static uint64_t check_registers(Session *s)
@@ -1221,6 +1356,7 @@ static void run_target(const Target *t, const char *limit)
        "%s: the core is halted since boot: '%s'", s.name, st.info_str);
 
     check_memory(&s);
+    check_side_effects(&s);
     reset_pc = check_registers(&s);
     check_breakpoint(&s);
     check_steps(&s);
@@ -1312,7 +1448,10 @@ static void fake_reply(Fake *f, const char *cmd, char *out, size_t size)
         REPLY("0!id=0.name=r0.size=32.reggroupid=1.memspaceid=2.type=0."
               "thread=0.opcode=0.");
     } else if (strcmp(cmd, "qmemoryf0") == 0) {
-        REPLY("1!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
+        /* like QEMU, the newer stub offers options that need txopt */
+        REPLY(f->errors
+              ? "1!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=3."
+              : "1!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
     } else if (strcmp(cmd, "qmemoryc1") == 0) {
         REPLY("0!name=Regs.id=2.type=1.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
     } else if (sscanf(cmd, "m0;1;%llu;%u", &addr, &len) == 2) {
@@ -1539,6 +1678,45 @@ static void check_fake_stub(bool errors)
     expect_error(ret, core, MCD_ERR_TXLIST_READ, "a short read reply");
     ret = mem_access(&(Session){ .core = core }, 1, 0xbeef, buf, 4, false);
     expect_error(ret, core, MCD_ERR_TXLIST_READ, "a failed read");
+    {
+        /* without txopt: no reads without side effects, no m sent */
+        mcd_memspace_st ms[2];
+        mcd_tx_st tx[2];
+        mcd_txlist_st list = { tx, 2, 0 };
+
+        n = 2;
+        ret = api.mcd_qry_mem_spaces_f(core, 0, &n, ms);
+        ok(ret == MCD_RET_ACT_NONE && n == 2 &&
+           ms[0].supported_access_options == (errors ? 1u : 0u) &&
+           ms[1].supported_access_options == 0,
+           "%s: access options 0x%x (the stub offers 0x%x)", name,
+           ms[0].supported_access_options, errors ? 3 : 0);
+        memset(tx, 0, sizeof(tx));
+        tx[0].addr.address = 4096;
+        tx[0].addr.mem_space_id = 1;
+        tx[0].access_type = MCD_TX_AT_R;
+        tx[0].data = buf;
+        tx[0].num_bytes = 4;
+        tx[1] = tx[0];
+        tx[1].addr.address = 0x5eed;
+        tx[1].options = MCD_TX_OPT_NO_SIDE_EFFECTS;
+        tx[1].data = buf + 4;
+        ret = api.mcd_execute_txlist_f(core, &list);
+        expect_error(ret, core, MCD_ERR_TXLIST_TX, "a read without side "
+                     "effects");
+        ok(list.num_tx_ok == 1 && tx[0].num_bytes_ok == 4 &&
+           tx[1].num_bytes_ok == 0 && strstr(f.log, "m0;1;4096;4\n") &&
+           !strstr(f.log, "m0;1;24301;"),
+           "%s: the read before it is done, no m is sent for it", name);
+        tx[1].access_type = MCD_TX_AT_RW;
+        list.tx = &tx[1];
+        list.num_tx = 1;
+        ret = api.mcd_execute_txlist_f(core, &list);
+        expect_error(ret, core, MCD_ERR_TXLIST_TX, "a read/write without "
+                     "side effects");
+        ok(!strstr(f.log, "m0;1;24301;") && !strstr(f.log, "M0;1;24301;"),
+           "%s: it sends neither m nor M", name);
+    }
     {
         mcd_register_info_st r0 = { 0 };
         uint64_t v;
