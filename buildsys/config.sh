@@ -34,7 +34,7 @@ MCD_CONFIGURE_ARGS=(
 
 # The directories of the overlay: everything under them is ours and is
 # linked into the working copy at the same path.
-MCD_OVERLAY_DIRS=(mcdstub include/mcdstub tests docs)
+MCD_OVERLAY_DIRS=(mcdstub include/mcdstub qapi tests docs)
 
 # Cache hits across clones at other paths (CI builds in a fresh clone).
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$MCD_WORK}
