@@ -13,6 +13,7 @@
 #include "qapi/error.h"
 #include "exec/gdbstub.h"
 #include "exec/memory.h"
+#include "exec/target_page.h"
 #include "exec/tswap.h"
 #include "qemu/cutils.h"
 #include "qemu/rcu.h"
@@ -44,6 +45,13 @@ static const MCDArchOps *mcd_arch_of(CPUState *cpu)
         }
     }
     return NULL;
+}
+
+char *mcd_core_model(uint32_t index)
+{
+    CPUState *cpu = index <= INT_MAX ? qemu_get_cpu(index) : NULL;
+
+    return cpu ? g_strdup(object_get_typename(OBJECT(cpu))) : NULL;
 }
 
 MCDSystemInfo *mcd_system_info(void)
@@ -121,6 +129,33 @@ static uint32_t reggroup_id(MCDCore *core, const char *name)
     return group.id;
 }
 
+/*
+ * QEMU's own structure: per address space a physical and a logical
+ * space, the secure ones flagged, then every register in one space.
+ * arch_flags: the address space index, | MCD_QEMU_LOGICAL.
+ */
+#define MCD_QEMU_LOGICAL 0x100
+
+static void qemu_memspaces(MCDCore *core, CPUState *cpu, uint32_t *reg_space)
+{
+    MemTxAttrs secure_attrs = { .secure = 1 };
+    int secure = cpu->num_ases > 1 ? cpu_asidx_from_attrs(cpu, secure_attrs)
+                                   : -1;
+    int i;
+
+    for (i = 0; i < cpu->num_ases; i++) {
+        AddressSpace *as = cpu_get_address_space(cpu, i);
+        uint32_t flag = i == secure ? MCD_MEM_SPACE_IS_SECURE : 0;
+
+        mcd_add_memspace(core, memory_region_name(as->root),
+                         MCD_MEM_SPACE_IS_PHYSICAL | flag, i);
+        mcd_add_memspace(core, as->name, MCD_MEM_SPACE_IS_LOGICAL | flag,
+                         i | MCD_QEMU_LOGICAL);
+    }
+    *reg_space = mcd_add_memspace(core, "GDB Registers",
+                                  MCD_MEM_SPACE_IS_REGISTERS, 0);
+}
+
 /* A group name for a gdb feature: "org.gnu.gdb.arm.core" -> "arm core" */
 static char *generic_group_name(const char *feature)
 {
@@ -145,7 +180,8 @@ static void build_registers(MCDCore *core, CPUState *cpu,
     for (i = 0; i < descs->len; i++) {
         GDBRegDesc *d = &g_array_index(descs, GDBRegDesc, i);
         const char *fname = d->feature_name ?: "registers";
-        const char *gname = arch ? arch->group_name(fname) : NULL;
+        const char *gname = arch && core->model == MCD_MODEL_ARCH ?
+                            arch->group_name(fname) : NULL;
         g_autofree char *generic = NULL;
         MCDRegister reg = { .sysreg = -1 };
         int size;
@@ -163,7 +199,10 @@ static void build_registers(MCDCore *core, CPUState *cpu,
         if (size <= 0) {
             continue;
         }
-        if (!gname) {
+        if (!gname && core->model == MCD_MODEL_QEMU) {
+            /* the feature's name, as short as the MCD API's names */
+            gname = generic = g_strndup(fname, 31);
+        } else if (!gname) {
             gname = generic = generic_group_name(fname);
         }
         reg.id = d->gdb_reg;
@@ -180,7 +219,8 @@ static void build_registers(MCDCore *core, CPUState *cpu,
     }
 }
 
-MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp)
+MCDCore *mcd_core_open(MCDSession *s, uint32_t index, MCDModel model,
+                       Error **errp)
 {
     CPUState *cpu = index <= INT_MAX ? qemu_get_cpu(index) : NULL;
     const MCDArchOps *arch;
@@ -194,7 +234,11 @@ MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp)
     arch = mcd_arch_of(cpu);
     core = mcd_core_new(index);
     core->session = s;
-    if (arch) {
+    core->model = model;
+    if (model == MCD_MODEL_QEMU) {
+        qemu_memspaces(core, cpu, &gpr_space);
+        sys_space = gpr_space;
+    } else if (arch) {
         arch->add_memspaces(core, cpu, &gpr_space, &sys_space);
     } else {
         generic_memspaces(core, cpu, &gpr_space, &sys_space);
@@ -367,6 +411,80 @@ uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
     return ret;
 }
 
+/*
+ * A logical space of QEMU's model: translate page by page in the regime
+ * the core is in now, as cpu_memory_rw_debug() does, or with @buf %NULL
+ * only check the range.
+ */
+static uint32_t qemu_access_logical(CPUState *cpu, const MCDMemSpace *ms,
+                                    uint64_t addr, uint8_t *buf, size_t len,
+                                    bool is_write, uint32_t options,
+                                    Error **errp)
+{
+    uint64_t page_size = qemu_target_page_size();
+
+    while (len) {
+        uint64_t page = addr & ~(page_size - 1);
+        size_t chunk = MIN(len, page + page_size - addr);
+        MemTxAttrs attrs = {};
+        AddressSpace *as;
+        hwaddr phys;
+        uint32_t ret;
+
+        phys = cpu_get_phys_page_attrs_debug(cpu, page, &attrs);
+        if (phys == -1) {
+            error_setg(errp, "0x%" PRIx64 " is not mapped in %s", addr,
+                       ms->name);
+            return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+        }
+        as = cpu_get_address_space(cpu, cpu_asidx_from_attrs(cpu, attrs));
+        phys += addr - page;
+        if (buf) {
+            ret = mcd_access_physical(cpu, as, attrs, phys, buf, chunk,
+                                      is_write, options, errp);
+            buf += chunk;
+        } else {
+            ret = mcd_check_physical(as, attrs, phys, chunk, is_write,
+                                     options, errp);
+        }
+        if (ret != MCD_ERR_NONE) {
+            return ret;
+        }
+        addr += chunk;
+        len -= chunk;
+    }
+    return MCD_ERR_NONE;
+}
+
+/* A memory space of QEMU's model. */
+static uint32_t qemu_access_memory(CPUState *cpu, const MCDMemSpace *ms,
+                                   uint64_t addr, uint8_t *buf, size_t len,
+                                   bool is_write, uint32_t options,
+                                   Error **errp)
+{
+    int asidx = ms->arch_flags & ~MCD_QEMU_LOGICAL;
+    MemTxAttrs attrs = {
+        .secure = !!(ms->type & MCD_MEM_SPACE_IS_SECURE),
+    };
+    uint32_t ret;
+
+    if (!(ms->arch_flags & MCD_QEMU_LOGICAL)) {
+        return mcd_access_physical(cpu, cpu_get_address_space(cpu, asidx),
+                                   attrs, addr, buf, len, is_write, options,
+                                   errp);
+    }
+    /* all or nothing: every page is checked first */
+    if (is_write || (options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        ret = qemu_access_logical(cpu, ms, addr, NULL, len, is_write,
+                                  options, errp);
+        if (ret != MCD_ERR_NONE) {
+            return ret;
+        }
+    }
+    return qemu_access_logical(cpu, ms, addr, buf, len, is_write, options,
+                               errp);
+}
+
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 uint64_t addr, uint8_t *buf, size_t len,
                                 bool is_write, uint32_t options,
@@ -382,6 +500,10 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
     if (addr + len - 1 < addr && len) {
         error_setg(errp, "address range wraps around");
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+    }
+    if (core->model == MCD_MODEL_QEMU) {
+        return qemu_access_memory(cpu, ms, addr, buf, len, is_write, options,
+                                  errp);
     }
     if (arch) {
         return arch->access_memory(cpu, ms, addr, buf, len, is_write,

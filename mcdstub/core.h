@@ -17,6 +17,7 @@
 #define MCD_ERR_FN_UNIMPLEMENTED    0x0100
 #define MCD_ERR_USAGE               0x0101
 #define MCD_ERR_PARAM               0x0102
+#define MCD_ERR_CONNECTION          0x0200
 #define MCD_ERR_GENERAL             0x0F00
 #define MCD_ERR_DEVICE_ACCESS       0x1900
 #define MCD_ERR_NO_MEM_SPACES       0x1401
@@ -27,12 +28,15 @@
 #define MCD_ERR_TRIG_ACCESS         0x3201
 #define MCD_ERR_TXLIST_READ         0x2100
 #define MCD_ERR_TXLIST_WRITE        0x2101
+#define MCD_ERR_TXLIST_TX           0x2102
 
 /* MCD memory space types (mcd_mem_type_et), bit flags */
 #define MCD_MEM_SPACE_IS_REGISTERS  0x01
 #define MCD_MEM_SPACE_IS_PROGRAM    0x02
 #define MCD_MEM_SPACE_IS_PHYSICAL   0x10
 #define MCD_MEM_SPACE_IS_LOGICAL    0x20
+/* a custom type: the space of the secure state (MCD_MEM_SPACE_CUSTOM_LO) */
+#define MCD_MEM_SPACE_IS_SECURE     0x10000
 
 /* MCD transaction access options (mcd_tx_access_opt_et) the stub knows */
 #define MCD_TX_OPT_SIDE_EFFECTS     0x1
@@ -124,8 +128,29 @@ typedef struct MCDResetClass {
 typedef struct MCDSession MCDSession;
 
 /**
+ * typedef MCDModel - how an opened core is described
+ * @MCD_MODEL_ARCH: by its architecture's description (memory spaces per
+ *                  security state and translation, register groups and
+ *                  system registers the architecture's way); the packet
+ *                  protocol's model
+ * @MCD_MODEL_QEMU: by QEMU's own structure, as the 2025 series presented
+ *                  it: for each address space of the CPU a physical space
+ *                  named after its root memory region and a logical space
+ *                  named after the address space (the secure ones flagged
+ *                  MCD_MEM_SPACE_IS_SECURE), then "GDB Registers" with
+ *                  every register; one register group per gdb feature,
+ *                  named after it.  Logical spaces translate in the regime
+ *                  the core is in now.
+ */
+typedef enum MCDModel {
+    MCD_MODEL_ARCH,
+    MCD_MODEL_QEMU,
+} MCDModel;
+
+/**
  * typedef MCDCore - a core the debugger has opened
  * @index: the core number (QEMU's cpu_index)
+ * @model: how it is described
  * @session: the debug session that opened it
  * @memspaces: its memory spaces (MCDMemSpace)
  * @reggroups: its register groups (MCDRegGroup)
@@ -133,6 +158,7 @@ typedef struct MCDSession MCDSession;
  */
 typedef struct MCDCore {
     uint32_t index;
+    MCDModel model;
     MCDSession *session;
     GArray *memspaces;
     GArray *reggroups;
@@ -207,6 +233,17 @@ MCDSystemInfo *mcd_system_info(void);
  */
 void mcd_system_info_free(MCDSystemInfo *info);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MCDSystemInfo, mcd_system_info_free)
+
+/**
+ * mcd_core_model() - the model of a core
+ * @index: the core number
+ *
+ * Returns: the core's CPU model (its QOM type), or %NULL if there is no
+ * such core; free it with g_free().
+ */
+char *mcd_core_model(uint32_t index);
+
 /**
  * mcd_reset_classes() - the reset classes the target offers
  * @count: set to how many there are
@@ -219,11 +256,13 @@ const MCDResetClass *mcd_reset_classes(size_t *count);
  * mcd_core_open() - open a core and describe it
  * @s: the session that opens it
  * @index: the core number
+ * @model: how to describe it
  * @errp: set when there is no such core
  *
  * Returns: the new core, or %NULL on error; free it with mcd_core_close().
  */
-MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp);
+MCDCore *mcd_core_open(MCDSession *s, uint32_t index, MCDModel model,
+                       Error **errp);
 
 /**
  * mcd_core_new() - a core description with empty lists
@@ -364,8 +403,10 @@ typedef enum MCDRunState {
 } MCDRunState;
 
 /**
- * typedef MCDCoreState - the state of a core and its last stop
+ * typedef MCDStateRecord - the state of a core and its last stop
  * @state: the run state
+ * @idle: MCD_RUN_HALTED because the core waits for an interrupt or is
+ *        powered off, in a VM that runs
  * @stop_seq: a number that changes with every stop of the core, 0 if
  *            it has none; front-ends tell new stops from known ones
  * @trig_id: the MCD id of the trigger that stopped the core, or 0
@@ -377,8 +418,9 @@ typedef enum MCDRunState {
  *
  * The stop fields stay until the core runs again.
  */
-typedef struct MCDCoreState {
+typedef struct MCDStateRecord {
     MCDRunState state;
+    bool idle;
     uint32_t stop_seq;
     uint32_t trig_id;
     uint32_t trig_type;
@@ -386,14 +428,14 @@ typedef struct MCDCoreState {
     uint64_t data_addr;
     char *stop_reason;
     char *info;
-} MCDCoreState;
+} MCDStateRecord;
 
 /**
  * mcd_core_get_state() - the state of a core
  * @core: the core
  * @st: filled in; free the strings with g_free()
  */
-void mcd_core_get_state(MCDCore *core, MCDCoreState *st);
+void mcd_core_get_state(MCDCore *core, MCDStateRecord *st);
 
 /**
  * mcd_core_go() - let a core or the whole system run

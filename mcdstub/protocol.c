@@ -520,7 +520,7 @@ static void state_record(MCDServer *s, MCDCore *core, GString *rec)
     gpointer key = GUINT_TO_POINTER(core->index);
     uint32_t seen = GPOINTER_TO_UINT(g_hash_table_lookup(s->stops_seen,
                                                          key));
-    MCDCoreState st;
+    MCDStateRecord st;
     bool is_new;
 
     mcd_core_get_state(core, &st);
@@ -677,7 +677,8 @@ static void handle_open_core(MCDServer *s, const MCDCmdArgs *args)
 {
     uint32_t index = args->arg[0].u32;
     Error *err = NULL;
-    MCDCore *core = mcd_core_open(server_session(s), index, &err);
+    MCDCore *core = mcd_core_open(server_session(s), index, MCD_MODEL_ARCH,
+                                  &err);
 
     if (!core) {
         mcd_reply_error(s, MCD_ERR_PARAM, "%s", error_get_pretty(err));

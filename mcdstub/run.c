@@ -390,8 +390,13 @@ static void mcd_run_bh(void *opaque)
         stop_vm();
         CPU_FOREACH(cpu) {
             if (!cpu->debug_held) {
+                MCDRunCore *other = run_core(s, cpu->cpu_index);
+                bool stepping = cancel_steps(s, cpu);
+
                 hold(cpu);
                 record_stop(s, cpu, MCD_STOP_OTHER)->cause = s->hit_core;
+                /* a core that stepped learns that its steps ended */
+                other->notify = stepping;
             }
         }
     }
@@ -918,7 +923,7 @@ static char *stop_reason(MCDRunCore *rc)
     return g_strdup("");
 }
 
-void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
+void mcd_core_get_state(MCDCore *core, MCDStateRecord *st)
 {
     CPUState *cpu = run_cpu(core, NULL);
     MCDRunCore *rc;
@@ -947,6 +952,7 @@ void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
         st->state = cpu->halted && !rc->steps_left ? MCD_RUN_HALTED
                                                    : MCD_RUN_RUNNING;
         if (st->state == MCD_RUN_HALTED) {
+            st->idle = true;
             st->info = g_strdup_printf("core %" PRIu32 " waits for an "
                                        "interrupt or is powered off",
                                        core->index);

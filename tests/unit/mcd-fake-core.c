@@ -85,7 +85,8 @@ const MCDResetClass *mcd_reset_classes(size_t *count)
     return fake_resets;
 }
 
-MCDCore *mcd_core_open(MCDSession *s, uint32_t index, Error **errp)
+MCDCore *mcd_core_open(MCDSession *s, uint32_t index, MCDModel model,
+                       Error **errp)
 {
     MCDCore *core;
     MCDRegGroup g;
@@ -157,7 +158,7 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
 
 static uint32_t fake_stop_seq;
 
-void mcd_core_get_state(MCDCore *core, MCDCoreState *st)
+void mcd_core_get_state(MCDCore *core, MCDStateRecord *st)
 {
     memset(st, 0, sizeof(*st));
     st->state = fake_running ? MCD_RUN_RUNNING : MCD_RUN_DEBUG;
