@@ -19,6 +19,7 @@
 #include "mcdstub/mcdstub.h"
 #include "core.h"
 #include "internals.h"
+#include "json.h"
 #include "trace.h"
 
 /*
@@ -37,8 +38,22 @@
  * whatever noticed it (a failed write can raise the chardev's CLOSED
  * event in the middle of a reply)
  */
+/* The protocol of a connection, picked by its first byte. */
+typedef enum MCDWire {
+    MCD_WIRE_UNKNOWN,
+    MCD_WIRE_PACKET,        /* the 2023 packet protocol */
+    MCD_WIRE_JSON,          /* the MCD API as JSON commands */
+} MCDWire;
+
+/* JSON input is fed in pieces this large, so that replies can pause it. */
+#define MCD_JSON_CHUNK 512
+
 typedef struct MCDSystemState {
     MCDServer server;
+    MCDJsonServer *json;
+    MCDWire wire;
+    GByteArray *json_in;    /* JSON input waiting for the replies to go */
+    bool json_feeding;
     CharBackend chr;
     QEMUBH *close_bh;
     bool close_pending;
@@ -48,6 +63,7 @@ typedef struct MCDSystemState {
     bool flushing;
     QEMUTimer *stall_timer;
     uint32_t stall_ms;
+    int64_t grace_ms;       /* of a JSON session, or -1 for the default */
 } MCDSystemState;
 
 static MCDSystemState mcd_state;
@@ -67,6 +83,7 @@ static void mcd_out_drop(MCDSystemState *st)
 
 static gboolean mcd_chr_writable(void *do_not_use, GIOCondition cond,
                                  void *opaque);
+static void mcd_json_feed(MCDSystemState *st);
 
 /* Write what the client takes without blocking; wait for the rest. */
 static void mcd_out_flush(MCDSystemState *st)
@@ -92,6 +109,7 @@ static void mcd_out_flush(MCDSystemState *st)
         timer_del(st->stall_timer);
         /* the client took everything: its next packets may run */
         mcd_packet_resume(&st->server.packet, MCD_PAUSE_OUTPUT);
+        mcd_json_feed(st);
         return;
     }
     if (!st->out_watch) {
@@ -138,6 +156,44 @@ static void mcd_chr_write(void *opaque, const uint8_t *buf, size_t len)
     mcd_out_flush(st);
 }
 
+static void mcd_chr_json_resumed(void *opaque)
+{
+    mcd_json_feed(opaque);
+}
+
+static const MCDJsonOps mcd_chr_json_ops = {
+    .write = mcd_chr_write,
+    .resumed = mcd_chr_json_resumed,
+};
+
+/*
+ * Execute the JSON input that waits, a piece at a time, until replies
+ * back up.
+ */
+static void mcd_json_feed(MCDSystemState *st)
+{
+    size_t n;
+
+    if (st->json_feeding) {
+        /* a reply went out in the middle of a command: go on after it */
+        return;
+    }
+    st->json_feeding = true;
+    while (st->wire == MCD_WIRE_JSON && st->json_in->len &&
+           st->out->len < MCD_OUT_HIGH && !mcd_json_busy(st->json)) {
+        g_autoptr(GByteArray) piece = g_byte_array_new();
+
+        n = MIN(st->json_in->len, MCD_JSON_CHUNK);
+        g_byte_array_append(piece, st->json_in->data, n);
+        g_byte_array_remove_range(st->json_in, 0, n);
+        mcd_json_input(st->json, piece->data, piece->len);
+    }
+    st->json_feeding = false;
+    if (!st->json_in->len) {
+        qemu_chr_fe_accept_input(&st->chr);
+    }
+}
+
 static void mcd_chr_packet(void *opaque, const char *payload, size_t len,
                            bool oversized)
 {
@@ -163,22 +219,68 @@ static int mcd_chr_can_receive(void *opaque)
 {
     MCDSystemState *st = opaque;
 
+    if (st->wire == MCD_WIRE_JSON) {
+        return st->json_in->len ? 0 : MCD_PACKET_MAX_PAYLOAD;
+    }
     return mcd_packet_paused(&st->server.packet) ? 0 : MCD_PACKET_MAX_PAYLOAD;
+}
+
+/* The first byte of a connection that is not white space picks its protocol. */
+static void mcd_pick_wire(MCDSystemState *st, uint8_t first)
+{
+    if (first == '{') {
+        st->wire = MCD_WIRE_JSON;
+        if (!st->json) {
+            st->json = mcd_json_server_new(&mcd_chr_json_ops, st);
+            if (st->grace_ms >= 0) {
+                mcd_json_set_grace(st->json, st->grace_ms);
+            }
+        }
+        mcd_json_connect(st->json);
+    } else {
+        st->wire = MCD_WIRE_PACKET;
+        /* a packet client ends a JSON session that outlived its link */
+        if (st->json) {
+            mcd_json_end_session(st->json);
+        }
+    }
+    trace_mcd_protocol(st->wire == MCD_WIRE_JSON ? "json" : "packet");
 }
 
 static void mcd_chr_receive(void *opaque, const uint8_t *buf, int size)
 {
     MCDSystemState *st = opaque;
 
-    mcd_packet_input(&st->server.packet, buf, size);
+    if (st->wire == MCD_WIRE_UNKNOWN) {
+        while (size && g_ascii_isspace(*buf)) {
+            buf++;
+            size--;
+        }
+        if (!size) {
+            return;
+        }
+        mcd_pick_wire(st, *buf);
+    }
+    if (st->wire == MCD_WIRE_JSON) {
+        g_byte_array_append(st->json_in, buf, size);
+        mcd_json_feed(st);
+    } else {
+        mcd_packet_input(&st->server.packet, buf, size);
+    }
 }
 
-/* A client that just goes away is treated as a detach. */
+/*
+ * A packet client that just goes away is treated as a detach; a JSON
+ * client's session may outlive its connection.
+ */
 static void mcd_close_session(MCDSystemState *st)
 {
     if (st->close_pending) {
         st->close_pending = false;
         mcd_session_close(&st->server);
+        if (st->json) {
+            mcd_json_disconnect(st->json);
+        }
     }
 }
 
@@ -198,11 +300,15 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
         mcd_close_session(st);
         mcd_out_drop(st);
         mcd_packet_reset(&st->server.packet);
+        st->wire = MCD_WIRE_UNKNOWN;
+        g_byte_array_set_size(st->json_in, 0);
         break;
     case CHR_EVENT_CLOSED:
         trace_mcd_disconnect();
         mcd_out_drop(st);
         mcd_packet_reset(&st->server.packet);
+        st->wire = MCD_WIRE_UNKNOWN;
+        g_byte_array_set_size(st->json_in, 0);
         st->close_pending = true;
         qemu_bh_schedule(st->close_bh);
         break;
@@ -213,7 +319,8 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
 
 /*
  * Take the stub's own options out of the -mcd argument: what is left is
- * the device.  Only "stall-timeout=<seconds>" so far (0: never).
+ * the device.  "stall-timeout=<seconds>" (0: never) and
+ * "session-grace=<seconds>".
  */
 static char *mcd_take_options(MCDSystemState *st, const char *arg,
                               Error **errp)
@@ -225,18 +332,29 @@ static char *mcd_take_options(MCDSystemState *st, const char *arg,
     size_t i;
 
     st->stall_ms = MCD_STALL_MS_DEFAULT;
+    st->grace_ms = -1;
     for (i = 0; items[i]; i++) {
-        if (!strstart(items[i], "stall-timeout=", &value)) {
+        const char *name = "stall-timeout";
+
+        if (!strstart(items[i], "stall-timeout=", &value) &&
+            !strstart(items[i], "session-grace=", &value)) {
             g_string_append_printf(device, "%s%s", i ? "," : "", items[i]);
             continue;
         }
+        if (g_str_has_prefix(items[i], "session-grace=")) {
+            name = "session-grace";
+        }
         if (qemu_strtoui(value, NULL, 10, &secs) < 0 ||
             secs > UINT32_MAX / 1000) {
-            error_setg(errp, "mcdstub: stall-timeout takes seconds, not "
-                       "'%s'", value);
+            error_setg(errp, "mcdstub: %s takes seconds, not '%s'", name,
+                       value);
             return NULL;
         }
-        st->stall_ms = secs * 1000;
+        if (g_str_equal(name, "stall-timeout")) {
+            st->stall_ms = secs * 1000;
+        } else {
+            st->grace_ms = secs * 1000;
+        }
     }
     return g_string_free(g_steal_pointer(&device), false);
 }
@@ -329,6 +447,7 @@ bool mcdserver_start(const char *device, Error **errp)
     mcd_target_init();
     st->close_bh = qemu_bh_new(mcd_close_bh, st);
     st->out = g_byte_array_new();
+    st->json_in = g_byte_array_new();
     st->stall_timer = timer_new_ms(QEMU_CLOCK_REALTIME, mcd_stall_timeout, st);
     if (chr) {
         qemu_chr_fe_set_handlers(&st->chr, mcd_chr_can_receive,
