@@ -49,13 +49,28 @@ struct MCDSession {
     void *opaque;
 };
 
+static MCDSession *fake_session;
+
 MCDSession *mcd_session_new(const MCDSessionOps *ops, void *opaque)
 {
     MCDSession *s = g_new0(MCDSession, 1);
 
     s->ops = ops;
     s->opaque = opaque;
+    fake_session = s;
     return s;
+}
+
+void mcd_fake_stop(uint32_t core)
+{
+    if (fake_session) {
+        fake_session->ops->stopped(fake_session->opaque, core);
+    }
+}
+
+char *mcd_core_model(uint32_t index)
+{
+    return index < MCD_FAKE_NR_CORES ? g_strdup("fake-cpu") : NULL;
 }
 
 static bool fake_running = true;
@@ -65,6 +80,9 @@ void mcd_session_free(MCDSession *s)
     if (s) {
         fake_running = true;
         mcd_fake_detach_count++;
+        if (fake_session == s) {
+            fake_session = NULL;
+        }
         g_free(s);
     }
 }

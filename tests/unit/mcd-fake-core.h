@@ -21,6 +21,9 @@ extern int mcd_fake_reset_class;
 extern int mcd_fake_reset_core;
 extern bool mcd_fake_reset_halt;
 
+/* Tell the session that @core stopped by itself (its steps ended). */
+void mcd_fake_stop(uint32_t core);
+
 /* The length of the last trigger set or removed. */
 extern uint64_t mcd_fake_trigger_len;
 
