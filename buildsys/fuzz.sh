@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build the libFuzzer target tests/unit/fuzz-mcd-protocol.c with clang
+# Build the libFuzzer targets tests/unit/fuzz-mcd-protocol.c (packet
+# protocol) and tests/unit/fuzz-mcd-json.c (JSON protocol) with clang
 # (Debian's clang-14 with libclang-rt-14-dev), with AddressSanitizer and
-# UndefinedBehaviorSanitizer, and run it.
+# UndefinedBehaviorSanitizer, and run them.
 #
 #   FUZZ_RUNS   how many inputs to try (default 1000000)
 # Further arguments go to the fuzzer (for example -max_total_time=60).
@@ -37,18 +38,37 @@ cflags=(-g -O1 -std=gnu11 -fno-strict-aliasing -fno-common -fwrapv
         -isystem "$W/linux-headers" -iquote "$W" -iquote "$W/include"
         -iquote "$W/host/include/x86_64" -iquote "$W/host/include/generic"
         $glib_cflags)
-objs=()
-for src in mcdstub/packet.c mcdstub/protocol.c mcdstub/model.c \
-           tests/unit/mcd-fake-core.c tests/unit/fuzz-mcd-protocol.c; do
-    obj=$out/$(basename "$src" .c).o
-    $CLANG "${cflags[@]}" -c "$W/$src" -o "$obj"
-    objs+=("$obj")
+compile() {
+    local obj=$out/$(basename "$1" .c).o
+    $CLANG "${cflags[@]}" -c "$1" -o "$obj"
+    echo "$obj"
+}
+link() {
+    local name=$1
+    shift
+    # libqemuutil needs QOM, as for QEMU's own unit tests
+    $CLANG -fsanitize=fuzzer,address,undefined -o "$out/$name" "$@" \
+        "$B"/libevent-loop-base.a.p/*.o "$B"/libqom.a.p/*.o \
+        -Wl,--start-group "$B/libqemuutil.a" $glib_libs -lrt -lm -pthread \
+        -Wl,--end-group
+}
+common=()
+for src in mcdstub/model.c tests/unit/mcd-fake-core.c; do
+    common+=("$(compile "$W/$src")")
 done
-# libqemuutil needs QOM, as for QEMU's own unit tests
-$CLANG -fsanitize=fuzzer,address,undefined -o "$out/fuzz-mcd-protocol" \
-    "${objs[@]}" "$B"/libevent-loop-base.a.p/*.o "$B"/libqom.a.p/*.o \
-    -Wl,--start-group "$B/libqemuutil.a" $glib_libs -lrt -lm -pthread \
-    -Wl,--end-group
+objs=("${common[@]}")
+for src in mcdstub/packet.c mcdstub/protocol.c \
+           tests/unit/fuzz-mcd-protocol.c; do
+    objs+=("$(compile "$W/$src")")
+done
+link fuzz-mcd-protocol "${objs[@]}"
+# the JSON front-end with its generated marshallers
+objs=("${common[@]}")
+for src in "$B"/mcdstub/mcd-qapi-*.c "$W/mcdstub/json.c" \
+           "$W/tests/unit/fuzz-mcd-json.c"; do
+    objs+=("$(compile "$src")")
+done
+link fuzz-mcd-json "${objs[@]}"
 
 # A seed corpus of what a client says.
 i=0
@@ -60,7 +80,22 @@ for pkt in '$I#|' '$qsystem#|' '$qcores#|' '$i0#|$qmemoryf0#|$qmemoryc1#|' \
     i=$((i + 1))
 done
 
-mcd_say "running $out/fuzz-mcd-protocol"
+# and what a JSON client says
+mkdir -p "$out/corpus-json"
+i=0
+for req in '{"execute":"mcd-open-server","arguments":{"system-key":"","config-string":""}}' \
+           '{"execute":"mcd-initialize","arguments":{"version-req":{"v-api-major":1,"v-api-minor":1,"author":"f"}}}' \
+           '{"execute":"mcd-qry-servers","arguments":{"host":"","running":true,"start-index":0,"num-servers":1}}' \
+           '{"execute":"mcd-qry-error-info","arguments":{"core-uid":0}}' \
+           '{"execute":"mcd-open-server","arguments":{}}{"execute":"mcd-open-core","arguments":{"core-con-info":{"host":"","server-port":0,"server-key":"","system-key":"","device-key":"","system":"","system-instance":"","acc-hw":"","device-type":0,"device":"","device-id":0,"core":"","core-type":0,"core-id":0}}}{"execute":"mcd-qry-mem-spaces","arguments":{"core-uid":1,"start-index":0,"num-mem-spaces":9}}{"execute":"mcd-stop","arguments":{"core-uid":1,"global":true}}{"execute":"mcd-step","arguments":{"core-uid":1,"global":false,"step-type":2,"n-steps":2}}{"execute":"mcd-qry-state","arguments":{"core-uid":1}}'; do
+    printf '\001%s' "$req" > "$out/corpus-json/seed$i"
+    i=$((i + 1))
+done
+
 cd "$out"
+mcd_say "running $out/fuzz-mcd-protocol"
 ./fuzz-mcd-protocol -runs="${FUZZ_RUNS:-1000000}" -max_len=8192 \
     -print_final_stats=1 "$@" corpus
+mcd_say "running $out/fuzz-mcd-json"
+./fuzz-mcd-json -runs="${FUZZ_RUNS:-1000000}" -max_len=8192 \
+    -print_final_stats=1 "$@" corpus-json

@@ -245,6 +245,10 @@ static void test_malformed(void)
     rsp = next_reply(c);
     g_assert_nonnull(qdict_get_qdict(rsp, "error"));
     qobject_unref(rsp);
+    send_str(c, "{\"execute\":\"mcd-qry-state\",\"execute\":\"x\"}");
+    rsp = next_reply(c);
+    g_assert_nonnull(qdict_get_qdict(rsp, "error"));
+    qobject_unref(rsp);
     send_str(c, "]");
     rsp = next_reply(c);
     g_assert_nonnull(qdict_get_qdict(rsp, "error"));
