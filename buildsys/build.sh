@@ -13,6 +13,7 @@ pristine=$("$MCD_REPO/buildsys/fetch-qemu.sh")
 "$MCD_REPO/buildsys/assemble.sh" "$pristine"
 
 mcd_configure "$MCD_BUILD" --enable-mcd
+mcd_link_firmware "$MCD_BUILD"
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-aarch64 qemu-system-arm)

@@ -16,6 +16,7 @@ set -euo pipefail
 dir=$MCD_WORK/build-asan
 mcd_configure "$dir" --target-list=aarch64-softmmu --enable-mcd \
     --enable-asan --enable-ubsan
+mcd_link_firmware "$dir"
 # the targets of a build directory configured before they existed
 ninja -C "$dir" build.ninja
 ninja -C "$dir" qemu-system-aarch64 tests/qtest/mcd-test \

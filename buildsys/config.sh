@@ -40,6 +40,10 @@ MCD_OVERLAY_DIRS=(mcdstub include/mcdstub qapi tests docs)
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$MCD_WORK}
 export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
+# Firmware from Debian's packages (the source package has no blobs),
+# linked where the QEMU of the build directory looks for it.
+MCD_FIRMWARE_DIRS=(/usr/lib/ipxe/qemu)
+
 mcd_say() {
     printf '==> %s\n' "$*" >&2
 }
@@ -64,4 +68,19 @@ mcd_configure() {
         rm -f "$dir/build.ninja"
         mcd_die "configure failed, see $dir/configure.log"
     }
+}
+
+# mcd_link_firmware DIR: make Debian's firmware files (MCD_FIRMWARE_DIRS)
+# visible to the QEMU built in DIR, which looks in its qemu-bundle
+# (`qemu-system-arm -L help` lists where), as an installed QEMU built
+# with --firmwarepath would look in those directories.
+mcd_link_firmware() {
+    local bundle=$1/qemu-bundle/usr/local/share/qemu d f
+    mkdir -p "$bundle"
+    for d in "${MCD_FIRMWARE_DIRS[@]}"; do
+        [ -d "$d" ] || continue
+        for f in "$d"/*; do
+            [ -e "$bundle/$(basename "$f")" ] || ln -s "$f" "$bundle/"
+        done
+    done
 }

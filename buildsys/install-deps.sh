@@ -15,6 +15,9 @@ PACKAGES=(
     dpkg-dev patch xz-utils
     # assembling the demo guest
     binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf
+    # firmware QEMU's source package does not ship: the option ROMs of
+    # the NICs a plain command line gets, as Debian's own QEMU uses them
+    ipxe-qemu
 )
 MESON_MIN=1.5
 

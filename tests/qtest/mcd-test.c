@@ -90,6 +90,25 @@ static void test_handshake_tcp(void)
     qtest_quit(qts);
 }
 
+/*
+ * The command line of the docs, with QEMU's default devices: the NIC's
+ * option ROM (firmware from Debian's packages) is found, and the stub
+ * answers.
+ */
+static void test_plain_command_line(void)
+{
+    QTestState *qts = qtest_initf("-M virt -cpu %s -accel tcg "
+                                  "-mcd tcp:127.0.0.1:0",
+                                  g_str_equal(qtest_get_arch(), "aarch64") ?
+                                  "cortex-a53" : "cortex-a15");
+    int fd = mcd_connect_tcp(mcd_chardev_port(qts));
+
+    mcd_check_handshake(fd);
+    mcd_check_running(qts);
+    close(fd);
+    qtest_quit(qts);
+}
+
 /* Framing: split writes, several packets at once, noise and bad frames. */
 static void test_framing(void)
 {
@@ -445,6 +464,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/session/detach", test_detach);
     qtest_add_func("/mcd/session/state-since-boot", test_state_since_boot);
     qtest_add_func("/mcd/start/none", test_none);
+    qtest_add_func("/mcd/start/plain-command-line", test_plain_command_line);
     qtest_add_func("/mcd/start/errors", test_start_errors);
 
     return g_test_run();
