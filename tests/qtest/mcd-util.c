@@ -8,8 +8,14 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include "libqtest.h"
+#include "qapi/error.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "qobject/qstring.h"
 #include "mcd-util.h"
 
 /* The era-1 client sends every packet in a zero-filled buffer this big. */
@@ -336,4 +342,225 @@ char *mcd_gdb_query(int fd, const char *payload)
     mcd_recv_byte(fd);
     mcd_send_raw(fd, "+", 1);
     return g_string_free(reply, false);
+}
+
+/*
+ * The JSON protocol, client side
+ */
+
+/* Send @text as it is. */
+void mcd_json_send(int fd, const char *text)
+{
+    mcd_send_raw(fd, text, strlen(text));
+}
+
+/* @obj as compact JSON: no blanks outside strings. */
+char *mcd_json_compact(QObject *obj)
+{
+    g_autoptr(GString) json = qobject_to_json(obj);
+    GString *out = g_string_sized_new(json->len);
+    bool in_str = false;
+    size_t i;
+
+    for (i = 0; i < json->len; i++) {
+        char c = json->str[i];
+
+        if (in_str) {
+            g_string_append_c(out, c);
+            if (c == '\\') {
+                g_string_append_c(out, json->str[++i]);
+            } else if (c == '"') {
+                in_str = false;
+            }
+        } else if (c == '"') {
+            in_str = true;
+            g_string_append_c(out, c);
+        } else if (!g_ascii_isspace(c)) {
+            g_string_append_c(out, c);
+        }
+    }
+    return g_string_free(out, false);
+}
+
+/* Send @req as one compact JSON object, without a newline. */
+void mcd_json_send_obj(int fd, QDict *req)
+{
+    g_autofree char *text = mcd_json_compact(QOBJECT(req));
+
+    mcd_json_send(fd, text);
+}
+
+/*
+ * Receive one reply line and return it without its '\n'; fail the test
+ * if none comes within the timeout.  The line is taken from the socket
+ * and nothing after it.
+ */
+char *mcd_json_recv_line(int fd)
+{
+    GString *line = g_string_new(NULL);
+    char buf[4096];
+
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+        char *nl;
+
+        if (n <= 0) {
+            g_test_message("no reply line (%zd, %s) after \"%.200s\"", n,
+                           n ? strerror(errno) : "closed", line->str);
+        }
+        g_assert_cmpint(n, >, 0);
+        nl = memchr(buf, '\n', n);
+        if (nl) {
+            n = nl - buf + 1;
+        }
+        g_assert_cmpint(recv(fd, buf, n, 0), ==, n);
+        if (nl) {
+            g_string_append_len(line, buf, n - 1);
+            return g_string_free(line, false);
+        }
+        g_string_append_len(line, buf, n);
+    }
+}
+
+/* Receive one reply line and parse it: a JSON object. */
+QDict *mcd_json_recv(int fd)
+{
+    g_autofree char *line = mcd_json_recv_line(fd);
+    Error *err = NULL;
+    QObject *obj = qobject_from_json(line, &err);
+    QDict *reply;
+
+    if (!obj) {
+        g_test_message("bad reply \"%.200s\": %s", line,
+                       err ? error_get_pretty(err) : "empty");
+        error_free(err);
+    }
+    g_assert_nonnull(obj);
+    reply = qobject_to(QDict, obj);
+    g_assert_nonnull(reply);
+    return reply;
+}
+
+/* Nothing arrives on @fd for @ms milliseconds. */
+void mcd_json_check_silent(int fd, int ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    char c;
+
+    if (poll(&pfd, 1, ms) > 0) {
+        g_assert_cmpint(recv(fd, &c, 1, MSG_PEEK), ==, 1);
+        g_test_message("unexpected output, starting with '%c'", c);
+        g_assert_not_reached();
+    }
+}
+
+/*
+ * Execute @command with the arguments @args (taken; NULL for none) and
+ * return the whole reply, "return" or "error".
+ */
+QDict *mcd_json_exec(int fd, const char *command, QDict *args)
+{
+    g_autoptr(QDict) req = qdict_new();
+
+    qdict_put_str(req, "execute", command);
+    if (args) {
+        qdict_put(req, "arguments", args);
+    }
+    mcd_json_send_obj(fd, req);
+    return mcd_json_recv(fd);
+}
+
+/*
+ * The same with the arguments written as a JSON object in the format
+ * of qdict_from_jsonf_nofail(); NULL for none.
+ */
+QDict *mcd_json_execf(int fd, const char *command, const char *args_fmt,
+                      ...)
+{
+    QDict *args = NULL;
+    va_list ap;
+
+    if (args_fmt) {
+        va_start(ap, args_fmt);
+        args = qdict_from_vjsonf_nofail(args_fmt, ap);
+        va_end(ap);
+    }
+    return mcd_json_exec(fd, command, args);
+}
+
+/* Member @key of @d: an unsigned integer, which must be there. */
+uint64_t mcd_json_uint(const QDict *d, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(d, key));
+    uint64_t v;
+
+    if (!n) {
+        g_test_message("no number '%s'", key);
+    }
+    g_assert_nonnull(n);
+    g_assert_true(qnum_get_try_uint(n, &v));
+    return v;
+}
+
+/* Member @key of @d: a string, which must be there. */
+const char *mcd_json_str(const QDict *d, const char *key)
+{
+    QString *s = qobject_to(QString, qdict_get(d, key));
+
+    if (!s) {
+        g_test_message("no string '%s'", key);
+    }
+    g_assert_nonnull(s);
+    return qstring_get_str(s);
+}
+
+/* Member @key of @d: an object, which must be there. */
+QDict *mcd_json_dict(const QDict *d, const char *key)
+{
+    QDict *v = qobject_to(QDict, qdict_get(d, key));
+
+    if (!v) {
+        g_test_message("no object '%s'", key);
+    }
+    g_assert_nonnull(v);
+    return v;
+}
+
+/* Member @key of @d: an array, which must be there. */
+QList *mcd_json_list(const QDict *d, const char *key)
+{
+    QList *v = qobject_to(QList, qdict_get(d, key));
+
+    if (!v) {
+        g_test_message("no array '%s'", key);
+    }
+    g_assert_nonnull(v);
+    return v;
+}
+
+/* Element @i of @list: an object. */
+QDict *mcd_json_list_dict(QList *list, size_t i)
+{
+    const QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(list, e) {
+        if (!i--) {
+            QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+
+            g_assert_nonnull(d);
+            return d;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* The "return" of @reply, which must have one. */
+QDict *mcd_json_return(QDict *reply)
+{
+    if (!qdict_haskey(reply, "return")) {
+        g_autofree char *text = mcd_json_compact(QOBJECT(reply));
+
+        g_test_message("not a return: %s", text);
+    }
+    return mcd_json_dict(reply, "return");
 }

@@ -87,4 +87,62 @@ const char *mcd_find_named(GPtrArray *recs, const char *name);
  */
 char *mcd_gdb_query(int fd, const char *payload);
 
+/*
+ * The JSON protocol: the MCD API as JSON commands (qapi/mcd.json), one
+ * reply line per command.
+ */
+
+/* Send @text as it is. */
+void mcd_json_send(int fd, const char *text);
+
+/* @obj as compact JSON: no blanks outside strings. */
+char *mcd_json_compact(QObject *obj);
+
+/* Send @req as one compact JSON object, without a newline. */
+void mcd_json_send_obj(int fd, QDict *req);
+
+/*
+ * Receive one reply line and return it without its '\n'; fail the test
+ * if none comes within the timeout.
+ */
+char *mcd_json_recv_line(int fd);
+
+/* Receive one reply line and parse it: a JSON object. */
+QDict *mcd_json_recv(int fd);
+
+/* Nothing arrives on @fd for @ms milliseconds. */
+void mcd_json_check_silent(int fd, int ms);
+
+/*
+ * Execute @command with the arguments @args (taken; NULL for none) and
+ * return the whole reply, "return" or "error".
+ */
+QDict *mcd_json_exec(int fd, const char *command, QDict *args);
+
+/*
+ * The same with the arguments written as a JSON object in the format
+ * of qdict_from_jsonf_nofail(): %u, %s, %p for a QObject that it takes,
+ * and so on; NULL for none.
+ */
+QDict *mcd_json_execf(int fd, const char *command, const char *args_fmt,
+                      ...) G_GNUC_PRINTF(3, 4);
+
+/* Member @key of @d: an unsigned integer, which must be there. */
+uint64_t mcd_json_uint(const QDict *d, const char *key);
+
+/* Member @key of @d: a string, which must be there. */
+const char *mcd_json_str(const QDict *d, const char *key);
+
+/* Member @key of @d: an object, which must be there. */
+QDict *mcd_json_dict(const QDict *d, const char *key);
+
+/* Member @key of @d: an array, which must be there. */
+QList *mcd_json_list(const QDict *d, const char *key);
+
+/* Element @i of @list: an object. */
+QDict *mcd_json_list_dict(QList *list, size_t i);
+
+/* The "return" of @reply, which must have one. */
+QDict *mcd_json_return(QDict *reply);
+
 #endif /* TESTS_QTEST_MCD_UTIL_H */
