@@ -11,14 +11,17 @@
 set -uo pipefail
 . "$(dirname "$0")/config.sh"
 
-TESTS=(test-mcd-packet test-mcd-protocol
+TESTS=(test-mcd-packet test-mcd-protocol test-mcd-json
        qtest-aarch64/mcd-test qtest-arm/mcd-test
        qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test
-       qtest-aarch64/mcd-run-test qtest-arm/mcd-run-test)
+       qtest-aarch64/mcd-run-test qtest-arm/mcd-run-test
+       qtest-aarch64/mcd-json-test qtest-arm/mcd-json-test)
 
 "$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
     tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/qtest/mcd-run-test \
-    tests/unit/test-mcd-packet tests/unit/test-mcd-protocol ||
+    tests/qtest/mcd-json-test \
+    tests/unit/test-mcd-packet tests/unit/test-mcd-protocol \
+    tests/unit/test-mcd-json ||
     mcd_die "build failed"
 
 mcd_say "running ${TESTS[*]}"
