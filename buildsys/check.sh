@@ -5,7 +5,7 @@
 # the qtests against both system emulators (through QEMU's meson test
 # suite), the tests of the MCD client library (its own meson project), a
 # smoke test of the demo, a build with --disable-mcd, the gdbstub and
-# MCD stub qtests under AddressSanitizer, and checkpatch.
+# MCD stub qtests under AddressSanitizer, the manual, and checkpatch.
 # Ends with one line "mcd: N passed, N failed" and exits non-zero if
 # anything failed.
 set -uo pipefail
@@ -37,6 +37,11 @@ asan_rc=$?
 grep -E '^(not )?ok ' "$MCD_BUILD/meson-logs/check-asan.log" | tail -n 3
 [ $asan_rc -eq 0 ] || tail -n 40 "$MCD_BUILD/meson-logs/check-asan.log"
 
+mcd_say "building the manual"
+"$MCD_REPO/buildsys/check-docs.sh" > "$MCD_BUILD/meson-logs/check-docs.log" 2>&1
+docs_rc=$?
+cat "$MCD_BUILD/meson-logs/check-docs.log"
+
 mcd_say "running checkpatch"
 "$MCD_REPO/buildsys/checkpatch.sh"
 style_rc=$?
@@ -54,16 +59,18 @@ cat "$MCD_BUILD/meson-logs/demo-smoke.log"
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "$asan_rc" "${TESTS[@]}" test-libmcd test-mcd-cli <<'EOPY'
+    "$disabled_rc" "$asan_rc" "$docs_rc" "${TESTS[@]}" test-libmcd \
+    test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
-log, names = sys.argv[1], sys.argv[6:]
+log, names = sys.argv[1], sys.argv[7:]
 lines = []
 for path in (log, os.environ["LIBMCD_LOG"]):
     if os.path.exists(path):
         with open(path) as f:
             lines += f.readlines()
-demo_rc, style_rc, disabled_rc, asan_rc = map(int, sys.argv[2:6])
+demo_rc, style_rc, disabled_rc, asan_rc, docs_rc = map(int,
+                                                    sys.argv[2:7])
 passed = failed = 0
 seen = set()
 for line in lines:
@@ -87,6 +94,7 @@ for name in set(names) - seen:
 for what, rc in (("demo smoke test", demo_rc),
                  ("build without the stub", disabled_rc),
                  ("gdbstub and MCD stub under ASan", asan_rc),
+                 ("the manual, warnings as errors", docs_rc),
                  ("checkpatch", style_rc)):
     if rc == 0:
         passed += 1

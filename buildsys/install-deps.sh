@@ -15,6 +15,8 @@ PACKAGES=(
     dpkg-dev patch xz-utils
     # assembling the demo guest
     binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf
+    # the manual, with the reference generated from qapi/mcd.json
+    python3-sphinx python3-sphinx-rtd-theme
     # firmware QEMU's source package does not ship: the option ROMs of
     # the NICs a plain command line gets, as Debian's own QEMU uses them
     ipxe-qemu
