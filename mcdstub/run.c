@@ -24,6 +24,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "exec/breakpoint.h"
+#include "exec/cpu-interrupt.h"
 #include "exec/tb-flush.h"
 #include "hw/core/cpu.h"
 #include "qemu/main-loop.h"
@@ -334,8 +335,14 @@ static CPUDebugAction mcd_debug_exception(CPUState *cpu, void *opaque)
     }
     rc = g_hash_table_lookup(s->cores, GUINT_TO_POINTER(cpu->cpu_index));
     if (wp) {
-        /* consumed: the vCPU must not see it again */
+        /*
+         * Consumed: the vCPU must not see it again.  A hit in the middle
+         * of a single step also left the debug interrupt that reports it
+         * pending, behind the step's own exception: drop that too, or it
+         * would stop the VM for nothing when the core runs again.
+         */
         cpu->watchpoint_hit = NULL;
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_DEBUG);
         t = find_watchpoint(rc, wp);
         if (t) {
             trigger_hit(s, cpu, rc, t, wp->hitaddr);
@@ -366,6 +373,12 @@ static CPUDebugAction mcd_debug_exception(CPUState *cpu, void *opaque)
     if (t) {
         trigger_hit(s, cpu, rc, t, 0);
         return CPU_DEBUG_HOLD;
+    }
+    if (!cpu->singlestep_enabled &&
+        !cpu_breakpoint_test(cpu, cpu->cc->get_pc(cpu), BP_GDB | BP_MCD)) {
+        /* no cause at all: a leftover of a hit that was dealt with */
+        trace_mcd_debug_spurious(cpu->cpu_index);
+        return CPU_DEBUG_RESUME;
     }
     return CPU_DEBUG_STOP_VM;
 }

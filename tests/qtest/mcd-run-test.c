@@ -743,6 +743,33 @@ static void test_stop_records(void)
 }
 
 /*
+ * A step count that crosses a write watchpoint stops at the hit; once
+ * the watchpoint is gone the core runs on, and nothing stops the VM
+ * behind the debugger's back (the hit's debug interrupt, left pending
+ * by the single step, must not fire later).
+ */
+static void test_watchpoint_in_steps(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *note = NULL;
+    g_autofree char *st = NULL;
+
+    run_start(&t, 1, "", "errors,steps,wplen,notify,stoprec");
+    mcd_check_reply(t.fd, "b1;0", "success");
+    check_cmd(&t, "success", "t0;3;%d;9;4", COUNTERS);
+    mcd_check_reply(t.fd, "c0;0;50", "success");
+    note = mcd_recv_notification(t.fd);
+    g_assert_nonnull(strstr(note, ".trig_id=9."));
+    check_cmd(&t, "success", "T0;3;%d;9;4", COUNTERS);
+    mcd_check_reply(t.fd, "C1;0", "success");
+    g_assert_true(counts(&t, 0, 1000));
+    check_status(&t, "running");
+    st = state_of(&t, 0);
+    g_assert_true(g_str_has_prefix(st, "state=running."));
+    run_end(&t);
+}
+
+/*
  * After a session ended, the guest runs: nothing held, no step count
  * and no trigger of the session left behind.  A core that single-steps
  * or meets an MCD breakpoint without a session would stop the VM.
@@ -890,6 +917,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/run/held-core-survives", test_held_core_survives);
     qtest_add_func("/mcd/run/qmp-events", test_qmp_events);
     qtest_add_func("/mcd/run/stop-records", test_stop_records);
+    qtest_add_func("/mcd/run/watchpoint-in-steps", test_watchpoint_in_steps);
     qtest_add_func("/mcd/run/disconnect-stepping",
                    test_disconnect_stepping);
     qtest_add_func("/mcd/run/disconnect-after-notification",
