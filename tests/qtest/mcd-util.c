@@ -564,3 +564,151 @@ QDict *mcd_json_return(QDict *reply)
     }
     return mcd_json_dict(reply, "return");
 }
+
+/*
+ * Clients that go away abruptly
+ */
+
+/*
+ * Receive the '+' of a command and then its reply packet, skipping the
+ * notifications that come meanwhile; return the reply's payload.
+ */
+char *mcd_recv_ack_reply(int fd)
+{
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '+');
+    return mcd_recv_packet(fd);
+}
+
+/* Take and drop whatever has arrived on @fd, without waiting. */
+size_t mcd_drain(int fd)
+{
+    char buf[4096];
+    size_t total = 0;
+    ssize_t n;
+
+    for (;;) {
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) {
+            total += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            /* nothing more for now, the end, or an error */
+            return total;
+        }
+    }
+}
+
+/*
+ * Send @len bytes of @buf without blocking on a full socket: while the
+ * peer does not take them, take its replies and drop them.
+ */
+void mcd_send_draining(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    int64_t deadline = g_get_monotonic_time() +
+                       REPLY_TIMEOUT_S * G_USEC_PER_SEC;
+
+    while (len) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+        ssize_t n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+        if (n > 0) {
+            p += n;
+            len -= n;
+            mcd_drain(fd);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            g_test_message("send failed with %zu bytes to go: %s", len,
+                           strerror(errno));
+            g_assert_not_reached();
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_assert_cmpint(poll(&pfd, 1, 100), >=, 0);
+        mcd_drain(fd);
+    }
+}
+
+/*
+ * Close with a FIN: end the sending side, take the replies until the
+ * peer closes too (at most @timeout_ms), close.
+ */
+bool mcd_close_fin(int fd, int timeout_ms)
+{
+    int64_t deadline = g_get_monotonic_time() + timeout_ms * 1000LL;
+    bool closed = false;
+    char buf[4096];
+
+    g_assert_cmpint(shutdown(fd, SHUT_WR), ==, 0);
+    while (!closed) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int64_t left = deadline - g_get_monotonic_time();
+        ssize_t n;
+
+        if (left <= 0) {
+            break;
+        }
+        if (poll(&pfd, 1, MAX(left / 1000, 1)) <= 0) {
+            continue;
+        }
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        /* the peer's FIN, or its RST */
+        closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+    }
+    close(fd);
+    return closed;
+}
+
+/* Close with a RST: SO_LINGER on with a timeout of 0, then close. */
+void mcd_close_rst(int fd)
+{
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+    g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
+                    ==, 0);
+    close(fd);
+}
+
+/* The QMP run state of the VM: "running", "debug", "paused"... */
+char *mcd_run_state(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-status' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    char *status;
+
+    g_assert_nonnull(ret);
+    status = g_strdup(qdict_get_str(ret, "status"));
+    g_assert_cmpint(qdict_get_bool(ret, "running"), ==,
+                    g_str_equal(status, "running"));
+    qobject_unref(rsp);
+    return status;
+}
+
+/*
+ * Whether the socket chardev @label has a client, from the filename
+ * that query-chardev reports ("disconnected:..." when it has none).
+ */
+bool mcd_chardev_connected(QTestState *qts, const char *label)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-chardev' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    const QListEntry *e;
+    int found = -1;
+
+    g_assert_nonnull(list);
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *chr = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (g_str_equal(qdict_get_str(chr, "label"), label)) {
+            found = !g_str_has_prefix(qdict_get_str(chr, "filename"),
+                                      "disconnected:");
+        }
+    }
+    qobject_unref(rsp);
+    g_assert_cmpint(found, >=, 0);
+    return found;
+}

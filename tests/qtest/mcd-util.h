@@ -145,4 +145,43 @@ QDict *mcd_json_list_dict(QList *list, size_t i);
 /* The "return" of @reply, which must have one. */
 QDict *mcd_json_return(QDict *reply);
 
+/*
+ * Clients that go away abruptly
+ */
+
+/*
+ * Receive the '+' of a command and then its reply packet, skipping the
+ * notifications that come meanwhile; return the reply's payload.
+ */
+char *mcd_recv_ack_reply(int fd);
+
+/* Take and drop whatever has arrived on @fd, without waiting. */
+size_t mcd_drain(int fd);
+
+/*
+ * Send @len bytes of @buf without blocking on a full socket: while the
+ * peer does not take them, take its replies and drop them.  Fails the
+ * test if the peer closes the connection.
+ */
+void mcd_send_draining(int fd, const void *buf, size_t len);
+
+/*
+ * Close with a FIN: end the sending side, take the replies until the
+ * peer closes too (at most @timeout_ms), close.  Returns whether the
+ * peer closed in time.
+ */
+bool mcd_close_fin(int fd, int timeout_ms);
+
+/* Close with a RST: SO_LINGER on with a timeout of 0, then close. */
+void mcd_close_rst(int fd);
+
+/* The QMP run state of the VM: "running", "debug", "paused"... */
+char *mcd_run_state(QTestState *qts);
+
+/*
+ * Whether the socket chardev @label has a client, from the filename
+ * that query-chardev reports ("disconnected:..." when it has none).
+ */
+bool mcd_chardev_connected(QTestState *qts, const char *label);
+
 #endif /* TESTS_QTEST_MCD_UTIL_H */
