@@ -3,7 +3,8 @@
 #
 # Build qemu-system-aarch64 with the stub, AddressSanitizer and
 # UndefinedBehaviorSanitizer in a third build directory and run the
-# qtests on it (mcd-test, mcd-arm-test, mcd-run-test, mcd-json-test):
+# qtests on it (mcd-test, mcd-arm-test, mcd-run-test, mcd-json-test,
+# mcd-disconnect-test):
 # MCD breakpoints next to gdbstub's, gdb connecting, detaching and
 # removing its own at the same address, sessions ending in the middle of
 # steps and notifications, clients that stop reading, malformed JSON
@@ -20,14 +21,16 @@ mcd_link_firmware "$dir"
 # the targets of a build directory configured before they existed
 ninja -C "$dir" build.ninja
 ninja -C "$dir" qemu-system-aarch64 tests/qtest/mcd-test \
-    tests/qtest/mcd-arm-test tests/qtest/mcd-run-test tests/qtest/mcd-json-test
+    tests/qtest/mcd-arm-test tests/qtest/mcd-run-test tests/qtest/mcd-json-test \
+    tests/qtest/mcd-disconnect-test
 
 cd "$dir"
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 export QTEST_QEMU_BINARY=./qemu-system-aarch64
 rc=0
-for t in mcd-test mcd-arm-test mcd-run-test mcd-json-test; do
+for t in mcd-test mcd-arm-test mcd-run-test mcd-json-test \
+         mcd-disconnect-test; do
     tests/qtest/$t || rc=1
 done
 exit $rc

@@ -166,6 +166,10 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                    addr);
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
     }
+    if (!len) {
+        /* nothing to move; @buf may be NULL */
+        return MCD_ERR_NONE;
+    }
     if (is_write) {
         memcpy(fake_ram + (addr - FAKE_RAM_BASE), buf, len);
     } else {
