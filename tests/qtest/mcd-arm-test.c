@@ -25,6 +25,8 @@
 #define RAM_END         0x48000000
 /* The GICv2 distributor of virt. */
 #define GICD_BASE       0x08000000
+/* and its CPU interface */
+#define GICC_BASE       0x08010000
 /* virt's secure-only RAM (secure=on) */
 #define SECURE_RAM      0x0e000000
 /* A new vector base for both profiles (2 KiB aligned). */
@@ -1414,6 +1416,22 @@ static void test_smp(void)
     mcd_check_reply(t.fd, cmd, "01010101");
     cmd[1] = '1';
     mcd_check_reply(t.fd, cmd, "02020202");
+    /* and the CPU interface: each core's priority mask (GICC_PMR) */
+    g_free(cmd);
+    cmd = g_strdup_printf("M0;%" PRIu64 ";%d;4;f0000000",
+                          space_id(&t, "Physical (Non Secure)"),
+                          GICC_BASE + 4);
+    mcd_check_reply(t.fd, cmd, "success");
+    cmd[1] = '1';
+    memcpy(strstr(cmd, ";f0"), ";80", 3);
+    mcd_check_reply(t.fd, cmd, "success");
+    g_free(cmd);
+    cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4",
+                          space_id(&t, "Physical (Non Secure)"),
+                          GICC_BASE + 4);
+    mcd_check_reply(t.fd, cmd, "f0000000");
+    cmd[1] = '1';
+    mcd_check_reply(t.fd, cmd, "80000000");
     g_free(cmd);
     cmd = g_strdup_printf("p1;%" PRIu64, reg_id(&t, "pc"));
     mcd_check_reply(t.fd, "d1", "success");

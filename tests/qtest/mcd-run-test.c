@@ -483,6 +483,69 @@ static void test_gdb_keeps_mcd_breakpoint(void)
     unlink(path);
 }
 
+/* The PC as gdb reads it: register 15 (AArch32) or 32 (AArch64). */
+static uint64_t read_pc_gdb(int gdb)
+{
+    g_autofree char *reply = mcd_gdb_query(gdb, is_aa64() ? "p20" : "pf");
+    uint64_t pc = 0;
+    int i;
+
+    g_assert_cmpuint(strlen(reply), ==, is_aa64() ? 16 : 8);
+    for (i = strlen(reply) - 2; i >= 0; i -= 2) {
+        pc = (pc << 8) | (g_ascii_xdigit_value(reply[i]) << 4) |
+             g_ascii_xdigit_value(reply[i + 1]);
+    }
+    return pc;
+}
+
+/*
+ * The other way round: a gdb breakpoint survives an MCD session that
+ * sets and removes its own at the same address and detaches.
+ */
+static void test_mcd_keeps_gdb_breakpoint(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *path = cmdf("/tmp/mcd-run-gdb2-%d.sock", getpid());
+    g_autofree char *extra = cmdf("-gdb unix:%s,server=on,wait=off", path);
+    g_autofree char *reply = NULL;
+    g_autofree char *cmd = NULL;
+    int gdb;
+
+    run_start(&t, 1, extra, "errors,stoprec");
+    gdb = mcd_connect_unix(path);
+    reply = mcd_gdb_query(gdb, "?");
+    g_assert_true(g_str_has_prefix(reply, "T"));
+    cmd = cmdf("Z0,%x,4", LOOP + 4);
+    g_free(reply);
+    reply = mcd_gdb_query(gdb, cmd);
+    g_assert_cmpstr(reply, ==, "OK");
+
+    /* the MCD client sets and removes one at the address, detaches */
+    check_cmd(&t, "success", "t0;1;%d;3", LOOP + 4);
+    check_cmd(&t, "success", "T0;1;%d;3", LOOP + 4);
+    mcd_check_reply(t.fd, "D", "success");
+    close(t.fd);
+    t.fd = -1;
+
+    /* gdb's breakpoint is still there and hits */
+    g_free(reply);
+    reply = mcd_gdb_query(gdb, "c");
+    g_assert_true(g_str_has_prefix(reply, "T05"));
+    g_assert_cmphex(read_pc_gdb(gdb), ==, LOOP + 4);
+    cmd[0] = 'z';
+    g_free(reply);
+    reply = mcd_gdb_query(gdb, cmd);
+    g_assert_cmpstr(reply, ==, "OK");
+    g_free(reply);
+    reply = mcd_gdb_query(gdb, "D");
+    g_assert_cmpstr(reply, ==, "OK");
+    close(gdb);
+    check_status(&t, "running");
+    g_assert_true(counts(&t, 0, 1000));
+    run_end(&t);
+    unlink(path);
+}
+
 /* The PC of a held core does not move for 100 ms; return it. */
 static uint64_t pc_stays(RunTest *t, int core)
 {
@@ -914,6 +977,8 @@ int main(int argc, char **argv)
 
     qtest_add_func("/mcd/run/gdb-keeps-mcd-breakpoint",
                    test_gdb_keeps_mcd_breakpoint);
+    qtest_add_func("/mcd/run/mcd-keeps-gdb-breakpoint",
+                   test_mcd_keeps_gdb_breakpoint);
     qtest_add_func("/mcd/run/held-core-survives", test_held_core_survives);
     qtest_add_func("/mcd/run/qmp-events", test_qmp_events);
     qtest_add_func("/mcd/run/stop-records", test_stop_records);
