@@ -19,6 +19,7 @@
 #include "qemu/rcu.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
+#include "system/cpu-timers.h"
 #include "system/hw_accel.h"
 #include "arch.h"
 #include "trace.h"
@@ -403,9 +404,12 @@ uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
     }
     /*
      * Banked device registers (the GIC's CPU interface, say) answer for
-     * current_cpu: the named core's, not none at all.
+     * current_cpu: the named core's, not none at all.  Not with icount,
+     * whose clock must not read another thread's vCPU from here.
      */
-    current_cpu = cpu;
+    if (!icount_enabled()) {
+        current_cpu = cpu;
+    }
     ret = access_physical(as, attrs, addr, buf, len, is_write, errp);
     current_cpu = saved;
     return ret;

@@ -75,6 +75,7 @@ struct MCDJsonServer {
     QEMUTimer *grace_timer;
     uint32_t grace_ms;
     MCDJsonWait wait;
+    bool completing;            /* json_complete() runs the queue */
     uint32_t wait_core;         /* MCD_JSON_WAIT_STEP: the core's index */
     QDict *deferred;            /* the reply that waits */
     GQueue queued;              /* MCDJsonQueued */
@@ -246,6 +247,8 @@ static void json_complete(MCDJsonServer *j)
 {
     MCDJsonQueued *q;
 
+    /* no new input meanwhile: a reply written here may ask for more */
+    j->completing = true;
     json_send(j, j->deferred);
     j->deferred = NULL;
     j->wait = MCD_JSON_WAIT_NONE;
@@ -259,9 +262,11 @@ static void json_complete(MCDJsonServer *j)
         }
         g_free(q);
         if (!done) {
+            j->completing = false;
             return;
         }
     }
+    j->completing = false;
     if (j->ops->resumed) {
         j->ops->resumed(j->opaque);
     }
@@ -371,7 +376,8 @@ void mcd_json_end_session(MCDJsonServer *j)
 
 bool mcd_json_busy(MCDJsonServer *j)
 {
-    return j->wait != MCD_JSON_WAIT_NONE || !g_queue_is_empty(&j->queued);
+    return j->wait != MCD_JSON_WAIT_NONE || j->completing ||
+           !g_queue_is_empty(&j->queued);
 }
 
 /*

@@ -677,8 +677,14 @@ static void handle_open_core(MCDServer *s, const MCDCmdArgs *args)
 {
     uint32_t index = args->arg[0].u32;
     Error *err = NULL;
-    MCDCore *core = mcd_core_open(server_session(s), index, MCD_MODEL_ARCH,
-                                  &err);
+    MCDCore *core;
+
+    if (g_hash_table_contains(s->cores, GUINT_TO_POINTER(index))) {
+        /* open already: it stays as it is, with its triggers */
+        mcd_reply_done(s);
+        return;
+    }
+    core = mcd_core_open(server_session(s), index, MCD_MODEL_ARCH, &err);
 
     if (!core) {
         mcd_reply_error(s, MCD_ERR_PARAM, "%s", error_get_pretty(err));

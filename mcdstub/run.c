@@ -31,6 +31,7 @@
 #include "qapi/qapi-types-run-state.h"
 #include "system/cpus.h"
 #include "system/reset.h"
+#include "system/runstate-action.h"
 #include "system/runstate.h"
 #include "system/tcg.h"
 #include "core.h"
@@ -228,7 +229,9 @@ static void start_vm(void)
 }
 
 /* In a stopped VM, hold the cores other than @cpu where they are. */
-static void hold_others_if_stopped(CPUState *cpu)
+static bool cancel_steps(MCDSession *s, CPUState *cpu);
+
+static void hold_others_if_stopped(MCDSession *s, CPUState *cpu)
 {
     CPUState *other;
 
@@ -236,9 +239,15 @@ static void hold_others_if_stopped(CPUState *cpu)
         return;
     }
     CPU_FOREACH(other) {
-        if (other != cpu) {
-            hold(other);
+        if (other == cpu) {
+            continue;
         }
+        if (cancel_steps(s, other)) {
+            /* its steps end where the VM stopped them */
+            record_stop(s, other, MCD_STOP_REQUEST)->notify = true;
+            qemu_bh_schedule(mcd_run.bh);
+        }
+        hold(other);
     }
 }
 
@@ -401,6 +410,10 @@ static void mcd_run_bh(void *opaque)
         /* a trigger stops the whole system */
         s->hit = false;
         stop_vm();
+        if (mcd_run.session != s) {
+            /* ended by what ran while the VM stopped */
+            return;
+        }
         CPU_FOREACH(cpu) {
             if (!cpu->debug_held) {
                 MCDRunCore *other = run_core(s, cpu->cpu_index);
@@ -409,12 +422,15 @@ static void mcd_run_bh(void *opaque)
                 hold(cpu);
                 record_stop(s, cpu, MCD_STOP_OTHER)->cause = s->hit_core;
                 /* a core that stepped learns that its steps ended */
-                other->notify = stepping;
+                other->notify |= stepping;
             }
         }
     }
     if (all_held()) {
         stop_vm();
+        if (mcd_run.session != s) {
+            return;
+        }
     }
     reset_done = s->reset_done;
     s->reset_done = false;
@@ -451,10 +467,14 @@ static void mcd_vm_state_change(void *opaque, bool running, RunState state)
     if (all_held()) {
         /*
          * Someone else (the monitor, gdb) starts a VM that the debugger
-         * stopped as a whole: every core runs.
+         * stopped as a whole: every core runs, resumed by that start.
          */
         CPU_FOREACH(cpu) {
-            release(mcd_run.session, cpu);
+            if (mcd_run.session) {
+                clear_stop(run_core(mcd_run.session, cpu->cpu_index));
+            }
+            trace_mcd_release(cpu->cpu_index);
+            cpu->debug_held = false;
         }
     }
 }
@@ -492,6 +512,14 @@ static bool can_run(Error **errp)
 {
     if (runstate_needs_reset()) {
         error_setg(errp, "the guest must be reset first (it is %s)",
+                   RunState_str(runstate_get()));
+        return false;
+    }
+    if (runstate_check(RUN_STATE_INMIGRATE) ||
+        runstate_check(RUN_STATE_FINISH_MIGRATE) ||
+        runstate_check(RUN_STATE_POSTMIGRATE)) {
+        /* as the monitor's cont */
+        error_setg(errp, "the guest is migrating (it is %s)",
                    RunState_str(runstate_get()));
         return false;
     }
@@ -535,7 +563,7 @@ uint32_t mcd_core_go(MCDSession *s, MCDCore *core, Error **errp)
             return MCD_ERR_USAGE;
         }
     }
-    hold_others_if_stopped(only);
+    hold_others_if_stopped(s, only);
     CPU_FOREACH(cpu) {
         if (only && cpu != only) {
             continue;
@@ -619,7 +647,7 @@ uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
     if (!irqs) {
         flags |= SSTEP_NOIRQ | SSTEP_NOTIMER;
     }
-    hold_others_if_stopped(cpu);
+    hold_others_if_stopped(s, cpu);
     start_steps(s, cpu, count, flags, false);
     start_vm();
     return MCD_ERR_NONE;
@@ -630,6 +658,7 @@ uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
 {
     CPUState *cpu = core ? run_cpu(core, errp) : NULL;
     bool was_held;
+    uint32_t seq;
 
     *pending = false;
     if (core && !cpu) {
@@ -644,6 +673,13 @@ uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
         return MCD_ERR_PARAM;
     }
     trace_mcd_reset(rst_class, cpu ? cpu->cpu_index : -1, halt);
+    if (rst_class == MCD_RESET_SYSTEM &&
+        reboot_action != REBOOT_ACTION_RESET) {
+        error_setg(errp, "QEMU runs with -no-reboot or -action reboot=%s: a "
+                   "system reset would not happen",
+                   RebootAction_str(reboot_action));
+        return MCD_ERR_DEVICE_ACCESS;
+    }
     if (rst_class == MCD_RESET_SYSTEM) {
         CPUState *c;
 
@@ -661,11 +697,16 @@ uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
     }
     cancel_steps(s, cpu);
     was_held = cpu->debug_held;
+    seq = run_core(s, cpu->cpu_index)->stop_seq;
     hold(cpu);
     cpu_reset(cpu);
     if (halt) {
         record_stop(s, cpu, MCD_STOP_RESET);
-    } else if (!was_held) {
+        if (all_held()) {
+            stop_vm();
+        }
+    } else if (!was_held && run_core(s, cpu->cpu_index)->stop_seq == seq) {
+        /* unless it hit something while it was being held */
         release(s, cpu);
     }
     return MCD_ERR_NONE;
@@ -702,18 +743,26 @@ static bool trigger_id_used(MCDRunCore *rc, uint32_t id)
  * Change the trigger lists of @cpu, which must not run meanwhile: pause
  * it for a moment if it runs.  That is not a stop of the VM.
  */
-static bool pause_core(CPUState *cpu)
+typedef struct MCDPause {
+    bool paused;
+    uint32_t seq;           /* the core's stop_seq before the pause */
+} MCDPause;
+
+static MCDPause pause_core(MCDSession *s, CPUState *cpu)
 {
-    if (cpu->debug_held || !runstate_is_running()) {
-        return false;
+    MCDPause p = { .seq = run_core(s, cpu->cpu_index)->stop_seq };
+
+    if (!cpu->debug_held && runstate_is_running()) {
+        cpu_debug_hold(cpu);
+        p.paused = true;
     }
-    cpu_debug_hold(cpu);
-    return true;
+    return p;
 }
 
-static void unpause_core(CPUState *cpu, bool paused)
+static void unpause_core(MCDSession *s, CPUState *cpu, MCDPause p)
 {
-    if (paused) {
+    /* a hit or a step end taken during the pause holds it for real */
+    if (p.paused && run_core(s, cpu->cpu_index)->stop_seq == p.seq) {
         cpu_debug_release(cpu);
     }
 }
@@ -740,20 +789,22 @@ static void remove_trigger(CPUState *cpu, MCDRunCore *rc, size_t index)
                           BP_MCD | mcd_watch_flags[t.type]);
 }
 
-static void remove_all_triggers(MCDRunCore *rc)
+static void remove_all_triggers(MCDSession *s, MCDRunCore *rc)
 {
     CPUState *cpu = rc->index <= INT_MAX ? qemu_get_cpu(rc->index) : NULL;
-    bool paused;
+    MCDPause p = {};
 
     if (!rc->triggers->len) {
         return;
     }
-    paused = cpu && pause_core(cpu);
+    if (cpu) {
+        p = pause_core(s, cpu);
+    }
     while (rc->triggers->len) {
         remove_trigger(cpu, rc, rc->triggers->len - 1);
     }
     if (cpu) {
-        unpause_core(cpu, paused);
+        unpause_core(s, cpu, p);
     }
 }
 
@@ -767,7 +818,7 @@ void mcd_core_remove_triggers(MCDCore *core)
     rc = g_hash_table_lookup(core->session->cores,
                              GUINT_TO_POINTER(core->index));
     if (rc) {
-        remove_all_triggers(rc);
+        remove_all_triggers(core->session, rc);
     }
 }
 
@@ -779,7 +830,7 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
     MCDTrigger new = { .id = id, .type = type, .addr = addr };
     MCDRunCore *rc;
     ssize_t index;
-    bool paused;
+    MCDPause pause;
     int ret;
 
     if (!cpu) {
@@ -805,9 +856,9 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
                        mcd_trig_names[type], addr, core->index);
             return MCD_ERR_TRIG_ACCESS;
         }
-        paused = pause_core(cpu);
+        pause = pause_core(core->session, cpu);
         remove_trigger(cpu, rc, index);
-        unpause_core(cpu, paused);
+        unpause_core(core->session, cpu, pause);
         return MCD_ERR_NONE;
     }
     if (index >= 0) {
@@ -829,7 +880,7 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
      * its code again: a block chained to the new breakpoint's address
      * would never look it up.
      */
-    paused = pause_core(cpu);
+    pause = pause_core(core->session, cpu);
     if (type == MCD_TRIG_BREAKPOINT) {
         ret = cpu_breakpoint_insert(cpu, addr, BP_MCD, NULL);
     } else {
@@ -839,7 +890,7 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
     if (!ret && type == MCD_TRIG_BREAKPOINT && tcg_enabled()) {
         tb_flush(cpu);
     }
-    unpause_core(cpu, paused);
+    unpause_core(core->session, cpu, pause);
     if (ret) {
         error_setg(errp, "cannot set a %s at 0x%" PRIx64 ": %s",
                    mcd_trig_names[type], addr, strerror(-ret));
@@ -885,7 +936,7 @@ void mcd_session_free(MCDSession *s)
     trace_mcd_session_close();
     g_hash_table_iter_init(&iter, s->cores);
     while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&rc)) {
-        remove_all_triggers(rc);
+        remove_all_triggers(s, rc);
     }
     CPU_FOREACH(cpu) {
         if (cancel_steps(s, cpu)) {

@@ -900,9 +900,16 @@ static void test_triggers(void)
     g_assert_cmpuint(mcd_rec_get_u64(st, "type"), ==, 3);
     mcd_check_reply(t.fd, clear, "success");
 
-    /* closing the core removes its triggers: the guest runs past */
+    /* opening it again keeps it as it is, triggers included */
     g_free(set);
     set = cmdf("t0;1;%" PRIu64 ";1", store);
+    mcd_check_reply(t.fd, set, "success");
+    mcd_check_reply(t.fd, "i0", "success");
+    g_free(clear);
+    clear = cmdf("T0;1;%" PRIu64 ";1", store);
+    mcd_check_reply(t.fd, clear, "success");
+
+    /* closing the core removes its triggers: the guest runs past */
     mcd_check_reply(t.fd, set, "success");
     mcd_check_reply(t.fd, "d0", "success");
     mcd_check_reply(t.fd, "i0", "success");
@@ -1720,6 +1727,32 @@ static void test_no_side_effects(void)
     unlink(path);
 }
 
+/*
+ * With -no-reboot a system reset would end QEMU: the debugger's is
+ * refused, and QEMU and the guest go on; a core reset still works.
+ */
+static void test_reset_no_reboot(void)
+{
+    ArmTest t = { 0 };
+    QDict *rsp;
+
+    arm_start(&t, false, "-no-reboot");
+    mcd_check_reply(t.fd, "qprotocolerrors,resethalt",
+                    PROTOCOL("errors,resethalt"));
+    mcd_check_reply(t.fd, "r0;0;0", "error=6400.text=QEMU runs with "
+                    "-no-reboot or -action reboot=shutdown: a system reset "
+                    "would not happen.");
+    mcd_check_reply(t.fd, "C1;0", "success");
+    mcd_check_running(t.qts);
+    /* a core reset and halt of the only core stops the VM as a whole */
+    mcd_check_reply(t.fd, "r1;0;1", "success");
+    rsp = qtest_qmp(t.qts, "{ 'execute': 'query-status' }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "status"),
+                    ==, "debug");
+    qobject_unref(rsp);
+    arm_end(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1740,6 +1773,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/step", test_step);
     qtest_add_func("/mcd/arm/smp-run-control", test_smp_run);
     qtest_add_func("/mcd/arm/reset", test_reset);
+    qtest_add_func("/mcd/arm/reset-no-reboot", test_reset_no_reboot);
     qtest_add_func("/mcd/arm/with-gdbstub", test_with_gdbstub);
     qtest_add_func("/mcd/arm/slow-reader", test_slow_reader);
     qtest_add_func("/mcd/arm/no-side-effects", test_no_side_effects);
