@@ -135,6 +135,12 @@ struct MCDServer {
 void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque);
 
 /**
+ * mcd_server_destroy() - end the session and free a server's state
+ * @s: the server, set up by mcd_server_init()
+ */
+void mcd_server_destroy(MCDServer *s);
+
+/**
  * mcd_parse_args() - parse the parameters of a command
  * @schema: the schema of the command (see &MCDCmd)
  * @p: the parameters, NUL-terminated

@@ -1088,3 +1088,11 @@ void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)
     s->cores = g_hash_table_new_full(NULL, NULL, NULL, core_free);
     s->stops_seen = g_hash_table_new(NULL, NULL);
 }
+
+void mcd_server_destroy(MCDServer *s)
+{
+    mcd_session_close(s);
+    g_hash_table_destroy(s->cores);
+    g_hash_table_destroy(s->stops_seen);
+    mcd_packet_destroy(&s->packet);
+}

@@ -79,8 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mcd_session_close(&s);
     check_output(fuzz_out);
 
-    g_hash_table_destroy(s.cores);
-    mcd_packet_destroy(&s.packet);
+    mcd_server_destroy(&s);
     g_string_free(fuzz_out, true);
     return 0;
 }

@@ -51,9 +51,7 @@ static Client *client_new(void)
 
 static void client_free(Client *c)
 {
-    mcd_session_close(&c->s);
-    g_hash_table_destroy(c->s.cores);
-    mcd_packet_destroy(&c->s.packet);
+    mcd_server_destroy(&c->s);
     g_string_free(c->out, true);
     g_free(c);
 }
