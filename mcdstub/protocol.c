@@ -77,7 +77,11 @@ static void mcd_reply_hex(MCDServer *s, const uint8_t *buf, size_t len)
     mcd_packet_send(&s->packet, hex->str, hex->len);
 }
 
-/* Append "key=value." with @value made safe for a record value. */
+/*
+ * Append "key=value." with @value made safe for a record value: the
+ * wire is printable ASCII, '.' ends a value, and '#', '$', '%', '|' and
+ * '~' frame packets.  Values may echo what a client sent.
+ */
 static void rec_str(GString *rec, const char *key, const char *value)
 {
     const char *p;
@@ -85,8 +89,9 @@ static void rec_str(GString *rec, const char *key, const char *value)
     g_string_append(rec, key);
     g_string_append_c(rec, '=');
     for (p = value; *p; p++) {
-        /* '.' ends a value and '#' a packet */
-        g_string_append_c(rec, *p == '.' || *p == '#' ? '_' : *p);
+        bool safe = *p >= 0x20 && *p < 0x7f && !strchr(".#$%|~", *p);
+
+        g_string_append_c(rec, safe ? *p : '_');
     }
     g_string_append_c(rec, '.');
 }

@@ -426,6 +426,9 @@ static void test_run_control(void)
     check(c, "qstate1", "");
 
     check(c, "qprotocolerrors", PROTOCOL("errors"));
+    /* what a client sent comes back printable and unframed */
+    check(c, "qprotocolx\xe9\x01|$%~y", "error=258.text=unknown extension "
+          "'x______y'.");
     check(c, "C0;1", "error=257.text=core 1 is not open.");
     check(c, "C2;0", "error=258.text=global must be 0 or 1, not 2.");
     check(c, "C0;0", "success");
