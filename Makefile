@@ -5,10 +5,13 @@
 #   make check   build everything and run every test
 #   make         build qemu-system-aarch64 and qemu-system-arm
 #   make fuzz    build and run the libFuzzer target of the protocol layer
+#   make fuzz-wire  fuzz both wire protocols against a live QEMU
+#                (FUZZ_CASES cases per protocol, default 100000; FUZZ_SEED)
 #   make libmcd  build the MCD API client library and run its test
 # Use your own QEMU 10.0.x tree with QEMU_SRC=/path/to/qemu.
 
-.PHONY: all build demo check fuzz libmcd assemble regen-patches clean
+.PHONY: all build demo check fuzz fuzz-wire libmcd assemble regen-patches \
+	clean
 
 all: build
 
@@ -23,6 +26,9 @@ check:
 
 fuzz:
 	buildsys/fuzz.sh
+
+fuzz-wire:
+	buildsys/fuzz-wire.sh
 
 libmcd:
 	buildsys/libmcd.sh test

@@ -5,7 +5,8 @@
 # the qtests against both system emulators (through QEMU's meson test
 # suite), the tests of the MCD client library (its own meson project), a
 # smoke test of the demo, a build with --disable-mcd, the gdbstub and
-# MCD stub qtests under AddressSanitizer, the manual, and checkpatch.
+# MCD stub qtests under AddressSanitizer, the manual, checkpatch, and a
+# short run of the wire fuzzer against a live QEMU.
 # Ends with one line "mcd: N passed, N failed" and exits non-zero if
 # anything failed.
 set -uo pipefail
@@ -15,11 +16,12 @@ TESTS=(test-mcd-packet test-mcd-protocol test-mcd-json
        qtest-aarch64/mcd-test qtest-arm/mcd-test
        qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test
        qtest-aarch64/mcd-run-test qtest-arm/mcd-run-test
-       qtest-aarch64/mcd-json-test qtest-arm/mcd-json-test)
+       qtest-aarch64/mcd-json-test qtest-arm/mcd-json-test
+       qtest-aarch64/mcd-disconnect-test qtest-arm/mcd-disconnect-test)
 
 "$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
     tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/qtest/mcd-run-test \
-    tests/qtest/mcd-json-test \
+    tests/qtest/mcd-json-test tests/qtest/mcd-disconnect-test \
     tests/unit/test-mcd-packet tests/unit/test-mcd-protocol \
     tests/unit/test-mcd-json ||
     mcd_die "build failed"
@@ -56,21 +58,27 @@ python3 "$MCD_REPO/buildsys/demo-smoke.py" \
 demo_rc=$?
 cat "$MCD_BUILD/meson-logs/demo-smoke.log"
 
+mcd_say "running the wire fuzzer (short run)"
+"$MCD_REPO/buildsys/fuzz-wire.sh" --short \
+    > "$MCD_BUILD/meson-logs/fuzz-wire.log" 2>&1
+fuzz_rc=$?
+grep -E '^(wire fuzz|FINDING|  )' "$MCD_BUILD/meson-logs/fuzz-wire.log"
+
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "$asan_rc" "$docs_rc" "${TESTS[@]}" test-libmcd \
-    test-mcd-cli <<'EOPY'
+    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "${TESTS[@]}" \
+    test-libmcd test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
-log, names = sys.argv[1], sys.argv[7:]
+log, names = sys.argv[1], sys.argv[8:]
 lines = []
 for path in (log, os.environ["LIBMCD_LOG"]):
     if os.path.exists(path):
         with open(path) as f:
             lines += f.readlines()
-demo_rc, style_rc, disabled_rc, asan_rc, docs_rc = map(int,
-                                                    sys.argv[2:7])
+demo_rc, style_rc, disabled_rc, asan_rc, docs_rc, fuzz_rc = map(
+    int, sys.argv[2:8])
 passed = failed = 0
 seen = set()
 for line in lines:
@@ -95,7 +103,8 @@ for what, rc in (("demo smoke test", demo_rc),
                  ("build without the stub", disabled_rc),
                  ("gdbstub and MCD stub under ASan", asan_rc),
                  ("the manual, warnings as errors", docs_rc),
-                 ("checkpatch", style_rc)):
+                 ("checkpatch", style_rc),
+                 ("wire fuzz", fuzz_rc)):
     if rc == 0:
         passed += 1
     else:
