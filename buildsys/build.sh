@@ -13,9 +13,9 @@ pristine=$("$MCD_REPO/buildsys/fetch-qemu.sh")
 "$MCD_REPO/buildsys/assemble.sh" "$pristine"
 
 mcd_configure "$MCD_BUILD" --enable-mcd
-mcd_link_firmware "$MCD_BUILD"
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(qemu-system-aarch64 qemu-system-arm)
 mcd_say "building ${targets[*]}"
 ninja -C "$MCD_BUILD" "${targets[@]}"
+mcd_build_roms "$MCD_BUILD"

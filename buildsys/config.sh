@@ -20,7 +20,7 @@ MCD_BUILD=$MCD_WORK/build
 MCD_QEMU_SERIES=10.0
 
 # Targets and features: the smallest QEMU that runs our tests.
-MCD_TARGETS=aarch64-softmmu,arm-softmmu
+MCD_TARGETS=aarch64-softmmu,arm-softmmu,riscv64-softmmu,i386-softmmu,x86_64-softmmu
 MCD_CONFIGURE_ARGS=(
     --target-list=$MCD_TARGETS
     --without-default-features
@@ -41,8 +41,13 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$MCD_WORK}
 export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 # Firmware from Debian's packages (the source package has no blobs),
-# linked where the QEMU of the build directory looks for it.
-MCD_FIRMWARE_DIRS=(/usr/lib/ipxe/qemu)
+# linked where the QEMU of the build directory looks for it: the
+# directories of Debian's QEMU's --firmwarepath, and the files Debian's
+# QEMU links into /usr/share/qemu under the names QEMU asks for.
+MCD_FIRMWARE_DIRS=(/usr/lib/ipxe/qemu /usr/share/seabios)
+MCD_FIRMWARE_FILES=(
+    opensbi-riscv64-generic-fw_dynamic.bin=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+)
 
 mcd_say() {
     printf '==> %s\n' "$*" >&2
@@ -55,11 +60,13 @@ mcd_die() {
 
 # mcd_configure DIR ARGS...: configure the working copy into the build
 # directory DIR (a subdirectory of it) with MCD_CONFIGURE_ARGS and ARGS,
-# with ccache, unless DIR is configured already.
+# with ccache, unless DIR is configured with them already.
 mcd_configure() {
-    local dir=$1
+    local dir=$1 args
     shift
-    [ -f "$dir/build.ninja" ] && return 0
+    args="${MCD_CONFIGURE_ARGS[*]} $*"
+    [ -f "$dir/build.ninja" ] && [ -f "$dir/.mcd-configure-args" ] &&
+        [ "$(cat "$dir/.mcd-configure-args")" = "$args" ] && return 0
     mcd_say "configuring QEMU $(cat "$MCD_WORK/VERSION") in $dir ($*)"
     mkdir -p "$dir"
     (cd "$dir" && ../configure "${MCD_CONFIGURE_ARGS[@]}" "$@" \
@@ -68,6 +75,19 @@ mcd_configure() {
         rm -f "$dir/build.ninja"
         mcd_die "configure failed, see $dir/configure.log"
     }
+    printf '%s\n' "$args" > "$dir/.mcd-configure-args"
+}
+
+# mcd_build_roms DIR: build the firmware QEMU's source has (the x86
+# option ROMs, with the top-level Makefile as QEMU's `make` does) where
+# configure found a compiler for it, and link it with Debian's.
+mcd_build_roms() {
+    local dir=$1
+    if [ -f "$dir/pc-bios/optionrom/config.mak" ]; then
+        make -C "$dir" --no-print-directory pc-bios/optionrom/all ||
+            mcd_die "building the x86 option ROMs failed"
+    fi
+    mcd_link_firmware "$dir"
 }
 
 # mcd_link_firmware DIR: make Debian's firmware files (MCD_FIRMWARE_DIRS)
@@ -77,10 +97,16 @@ mcd_configure() {
 mcd_link_firmware() {
     local bundle=$1/qemu-bundle/usr/local/share/qemu d f
     mkdir -p "$bundle"
-    for d in "${MCD_FIRMWARE_DIRS[@]}"; do
+    for d in "$1/pc-bios/optionrom" "${MCD_FIRMWARE_DIRS[@]}"; do
         [ -d "$d" ] || continue
-        for f in "$d"/*; do
-            [ -e "$bundle/$(basename "$f")" ] || ln -s "$f" "$bundle/"
+        for f in "$d"/*.bin "$d"/*.rom; do
+            [ -e "$f" ] && [ ! -e "$bundle/$(basename "$f")" ] &&
+                ln -s "$f" "$bundle/"
         done
     done
+    for f in "${MCD_FIRMWARE_FILES[@]}"; do
+        [ -e "${f#*=}" ] && [ ! -e "$bundle/${f%%=*}" ] &&
+            ln -s "${f#*=}" "$bundle/${f%%=*}"
+    done
+    return 0
 }

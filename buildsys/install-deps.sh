@@ -17,9 +17,13 @@ PACKAGES=(
     binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf
     # the manual, with the reference generated from qapi/mcd.json
     python3-sphinx python3-sphinx-rtd-theme
-    # firmware QEMU's source package does not ship: the option ROMs of
-    # the NICs a plain command line gets, as Debian's own QEMU uses them
-    ipxe-qemu
+    # firmware QEMU's source package does not ship, as Debian's own QEMU
+    # uses it: the option ROMs of the NICs a plain command line gets, the
+    # PC BIOS and VGA BIOS, RISC-V's SBI firmware
+    ipxe-qemu seabios opensbi
+    # building the x86 option ROMs from QEMU's source (kvmvapic.bin and
+    # the -kernel loaders), as Debian's QEMU does: 32-bit code
+    gcc-multilib
 )
 MESON_MIN=1.5
 
