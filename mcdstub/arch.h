@@ -14,7 +14,7 @@
 #include "core.h"
 
 /**
- * typedef MCDArchOps - the description of an architecture
+ * struct MCDArchOps - the description of an architecture
  * @cpu_type: the QOM type of its CPUs
  * @add_memspaces: add the memory spaces of @cpu to @core, memory spaces
  *                 first; set *@gpr_space and *@sys_space to the ids of
@@ -33,7 +33,7 @@
  *                  the CPU's state up to date after a write (@to_cpu
  *                  true)
  */
-typedef struct MCDArchOps {
+struct MCDArchOps {
     const char *cpu_type;
     void (*add_memspaces)(MCDCore *core, CPUState *cpu,
                           uint32_t *gpr_space, uint32_t *sys_space);
@@ -46,7 +46,7 @@ typedef struct MCDArchOps {
                               uint64_t addr, uint8_t *buf, size_t len,
                               bool is_write, uint32_t options, Error **errp);
     void (*sync_registers)(CPUState *cpu, bool to_cpu);
-} MCDArchOps;
+};
 
 /**
  * mcd_arch_register() - make an architecture description known

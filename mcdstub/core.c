@@ -236,6 +236,7 @@ MCDCore *mcd_core_open(MCDSession *s, uint32_t index, MCDModel model,
     core = mcd_core_new(index);
     core->session = s;
     core->model = model;
+    core->arch = arch;
     if (model == MCD_MODEL_QEMU) {
         qemu_memspaces(core, cpu, &gpr_space);
         sys_space = gpr_space;
@@ -266,12 +267,11 @@ uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
                                 GByteArray *buf, Error **errp)
 {
     CPUState *cpu = core_cpu(core, errp);
-    const MCDArchOps *arch;
+    const MCDArchOps *arch = core->arch;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
     }
-    arch = mcd_arch_of(cpu);
     cpu_synchronize_state(cpu);
     /* the vCPU thread owns the state of a running core: read as it is */
     if (arch && arch->sync_registers && cpu_is_stopped(cpu)) {
@@ -288,13 +288,12 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
                                  const uint8_t *data, Error **errp)
 {
     CPUState *cpu = core_cpu(core, errp);
-    const MCDArchOps *arch;
+    const MCDArchOps *arch = core->arch;
     g_autofree uint8_t *copy = NULL;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
     }
-    arch = mcd_arch_of(cpu);
     /* the vCPU thread owns the registers of a running core */
     if (!cpu_is_stopped(cpu)) {
         error_setg(errp, "core %" PRIu32 " is running", core->index);
@@ -495,12 +494,11 @@ uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
                                 Error **errp)
 {
     CPUState *cpu = core_cpu(core, errp);
-    const MCDArchOps *arch;
+    const MCDArchOps *arch = core->arch;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
     }
-    arch = mcd_arch_of(cpu);
     if (addr + len - 1 < addr && len) {
         error_setg(errp, "address range wraps around");
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;

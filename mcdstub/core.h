@@ -152,14 +152,19 @@ typedef enum MCDModel {
  * @index: the core number (QEMU's cpu_index)
  * @model: how it is described
  * @session: the debug session that opened it
+ * @arch: the description of its architecture, found once when it is
+ *        opened; %NULL for the generic one
  * @memspaces: its memory spaces (MCDMemSpace)
  * @reggroups: its register groups (MCDRegGroup)
  * @regs: its registers (MCDRegister)
  */
+typedef struct MCDArchOps MCDArchOps;
+
 typedef struct MCDCore {
     uint32_t index;
     MCDModel model;
     MCDSession *session;
+    const MCDArchOps *arch;
     GArray *memspaces;
     GArray *reggroups;
     GArray *regs;
