@@ -20,13 +20,14 @@
  *                 first; set *@gpr_space and *@sys_space to the ids of
  *                 the spaces of the gdb registers and of the system
  *                 registers
- * @group_name: a register group name for the gdb feature @feature, or
- *              %NULL for the generic one
- * @sysreg: is register @index of the gdb feature @feature a system
- *          register?  If so set *@opcode to its access opcode
- * @write_sysreg: write system register @index of the system register
- *                feature from @data (@len bytes, target byte order);
- *                returns an MCD error code and sets @errp on failure
+ * @group_name: a register group name for register @reg of the gdb
+ *              feature @feature, or %NULL for the generic one
+ * @sysreg: optional; is register @index of the gdb feature @feature a
+ *          system register?  If so set *@opcode to its access opcode
+ * @write_sysreg: optional; write system register @index of the system
+ *                register feature from @data (@len bytes, target byte
+ *                order); returns an MCD error code and sets @errp on
+ *                failure.  Without it gdbstub writes them.
  * @access_memory: as mcd_core_access_memory()
  * @sync_registers: optional; bring the registers gdbstub reads up to
  *                  date before a register access (@to_cpu false), or
@@ -37,7 +38,7 @@ struct MCDArchOps {
     const char *cpu_type;
     void (*add_memspaces)(MCDCore *core, CPUState *cpu,
                           uint32_t *gpr_space, uint32_t *sys_space);
-    const char *(*group_name)(const char *feature);
+    const char *(*group_name)(const char *feature, const char *reg);
     bool (*sysreg)(CPUState *cpu, const char *feature, int index,
                    uint32_t *opcode);
     uint32_t (*write_sysreg)(CPUState *cpu, int index, const uint8_t *data,
@@ -114,5 +115,44 @@ uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
                              MemTxAttrs attrs, uint64_t addr, uint8_t *buf,
                              size_t len, bool is_write, uint32_t options,
                              Error **errp);
+
+/**
+ * typedef MCDTranslateFn - translate a page of a logical memory space
+ * @cpu: the core
+ * @ms: the logical space
+ * @page: the virtual address of the page
+ * @attrs: set to the attributes of the access; they select the address
+ *         space (cpu_asidx_from_attrs())
+ *
+ * A debugger's translation: no side effects on the TLB or the page
+ * tables.
+ *
+ * Returns: the physical address of the page, or -1 if it is not mapped.
+ */
+typedef hwaddr (*MCDTranslateFn)(CPUState *cpu, const MCDMemSpace *ms,
+                                 uint64_t page, MemTxAttrs *attrs);
+
+/**
+ * mcd_access_logical() - read or write memory in a logical space
+ * @cpu: the core
+ * @ms: the logical space
+ * @translate: how its pages translate
+ * @addr: the first address
+ * @buf: the data to write, or where to read to
+ * @len: how many bytes
+ * @is_write: write rather than read
+ * @options: MCD_TX_OPT_* bits, as for mcd_core_access_memory()
+ * @errp: set on failure
+ *
+ * Translates and accesses page by page, as mcd_access_physical() does;
+ * a write, or a read without side effects, is all or nothing: every page
+ * is translated and checked first.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the failure.
+ */
+uint32_t mcd_access_logical(CPUState *cpu, const MCDMemSpace *ms,
+                            MCDTranslateFn translate, uint64_t addr,
+                            uint8_t *buf, size_t len, bool is_write,
+                            uint32_t options, Error **errp);
 
 #endif /* MCDSTUB_ARCH_H */

@@ -91,7 +91,7 @@ static const struct {
     { ARM_SYSREG_FEATURE, "System Registers" },
 };
 
-static const char *arm_group_name(const char *feature)
+static const char *arm_group_name(const char *feature, const char *reg)
 {
     size_t i;
 
@@ -199,50 +199,15 @@ static ARMMMUIdx arm_debug_mmu_idx(CPUARMState *env, bool secure)
     return ARMMMUIdx_E10_1;
 }
 
-/*
- * Access a range of a logical space page by page, or with @buf %NULL
- * only check that every page is mapped.
- */
-static uint32_t arm_access_logical(CPUState *cs, const MCDMemSpace *ms,
-                                   ARMMMUIdx mmu_idx, uint64_t addr,
-                                   uint8_t *buf, size_t len, bool is_write,
-                                   uint32_t options, Error **errp)
+static hwaddr arm_translate(CPUState *cs, const MCDMemSpace *ms,
+                            uint64_t page, MemTxAttrs *attrs)
 {
     CPUARMState *env = cpu_env(cs);
-    ARMSecuritySpace space = ms->arch_flags & ARM_MS_SECURE ?
-                             ARMSS_Secure : ARMSS_NonSecure;
-    uint32_t err = is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+    bool secure = ms->arch_flags & ARM_MS_SECURE;
 
-    while (len) {
-        vaddr page = addr & TARGET_PAGE_MASK;
-        size_t chunk = MIN(len, page + TARGET_PAGE_SIZE - addr);
-        MemTxAttrs attrs;
-        AddressSpace *as;
-        hwaddr phys;
-        uint32_t ret;
-
-        phys = arm_get_phys_addr_debug(env, page, mmu_idx, space, &attrs);
-        if (phys == -1) {
-            error_setg(errp, "0x%" PRIx64 " is not mapped in the %s space",
-                       addr, ms->name);
-            return err;
-        }
-        as = cpu_get_address_space(cs, arm_asidx_from_attrs(cs, attrs));
-        if (buf) {
-            ret = mcd_access_physical(cs, as, attrs, phys + (addr - page),
-                                      buf, chunk, is_write, options, errp);
-            buf += chunk;
-        } else {
-            ret = mcd_check_physical(as, attrs, phys + (addr - page), chunk,
-                                     is_write, options, errp);
-        }
-        if (ret != MCD_ERR_NONE) {
-            return ret;
-        }
-        addr += chunk;
-        len -= chunk;
-    }
-    return MCD_ERR_NONE;
+    return arm_get_phys_addr_debug(env, page, arm_debug_mmu_idx(env, secure),
+                                   secure ? ARMSS_Secure : ARMSS_NonSecure,
+                                   attrs);
 }
 
 static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
@@ -252,12 +217,12 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
 {
     CPUARMState *env = cpu_env(cs);
     bool secure = ms->arch_flags & ARM_MS_SECURE;
-    ARMSecuritySpace space = secure ? ARMSS_Secure : ARMSS_NonSecure;
-    uint32_t err = is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
-    ARMMMUIdx mmu_idx;
 
     if (!(ms->arch_flags & ARM_MS_LOGICAL)) {
-        MemTxAttrs attrs = { .secure = secure, .space = space };
+        MemTxAttrs attrs = {
+            .secure = secure,
+            .space = secure ? ARMSS_Secure : ARMSS_NonSecure,
+        };
 
         return mcd_access_physical(cs, cpu_get_address_space(cs,
                                        secure ? ARMASIdx_S : ARMASIdx_NS),
@@ -270,27 +235,16 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
         addr + len - 1 > UINT32_MAX && len) {
         error_setg(errp, "0x%" PRIx64 " is beyond the 32-bit address space",
                    addr + len - 1);
-        return err;
+        return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
     }
 
     /*
-     * Translate and access page by page, with a debug walk: it has no
-     * side effects on the TLB or the page tables, and a write through a
-     * read-only mapping is allowed, as a debugger expects.  A write, and
-     * a read without side effects, is all or nothing: every page is
-     * translated and checked first.
+     * A debug walk: it has no side effects on the TLB or the page
+     * tables, and a write through a read-only mapping is allowed, as a
+     * debugger expects.
      */
-    mmu_idx = arm_debug_mmu_idx(env, secure);
-    if (is_write || (options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
-        uint32_t ret = arm_access_logical(cs, ms, mmu_idx, addr, NULL, len,
-                                          is_write, options, errp);
-
-        if (ret != MCD_ERR_NONE) {
-            return ret;
-        }
-    }
-    return arm_access_logical(cs, ms, mmu_idx, addr, buf, len, is_write,
-                              options, errp);
+    return mcd_access_logical(cs, ms, arm_translate, addr, buf, len,
+                              is_write, options, errp);
 }
 
 /*

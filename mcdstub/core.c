@@ -181,8 +181,7 @@ static void build_registers(MCDCore *core, CPUState *cpu,
     for (i = 0; i < descs->len; i++) {
         GDBRegDesc *d = &g_array_index(descs, GDBRegDesc, i);
         const char *fname = d->feature_name ?: "registers";
-        const char *gname = arch && core->model == MCD_MODEL_ARCH ?
-                            arch->group_name(fname) : NULL;
+        const char *gname;
         g_autofree char *generic = NULL;
         MCDRegister reg = { .sysreg = -1 };
         int size;
@@ -195,6 +194,8 @@ static void build_registers(MCDCore *core, CPUState *cpu,
         if (!d->name) {
             continue;
         }
+        gname = arch && core->model == MCD_MODEL_ARCH ?
+                arch->group_name(fname, d->name) : NULL;
         g_byte_array_set_size(buf, 0);
         size = gdb_read_register(cpu, buf, d->gdb_reg);
         if (size <= 0) {
@@ -211,8 +212,9 @@ static void build_registers(MCDCore *core, CPUState *cpu,
         reg.bits = size * 8;
         reg.group_id = reggroup_id(core, gname);
         reg.memspace_id = gpr_space;
-        if (arch && arch->sysreg(cpu, fname, d->gdb_reg - feature_base,
-                                 &reg.opcode)) {
+        if (arch && arch->sysreg &&
+            arch->sysreg(cpu, fname, d->gdb_reg - feature_base,
+                         &reg.opcode)) {
             reg.sysreg = d->gdb_reg - feature_base;
             reg.memspace_id = sys_space;
         }
@@ -289,7 +291,10 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
 {
     CPUState *cpu = core_cpu(core, errp);
     const MCDArchOps *arch = core->arch;
+    g_autoptr(GByteArray) old = g_byte_array_new();
     g_autofree uint8_t *copy = NULL;
+    int size = reg->bits / 8;
+    int done;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
@@ -300,16 +305,30 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
         return MCD_ERR_TXLIST_WRITE;
     }
     cpu_synchronize_state(cpu);
-    if (reg->sysreg >= 0 && arch) {
-        return arch->write_sysreg(cpu, reg->sysreg, data, reg->bits / 8,
-                                  errp);
+    if (reg->sysreg >= 0 && arch && arch->write_sysreg) {
+        return arch->write_sysreg(cpu, reg->sysreg, data, size, errp);
     }
     if (arch && arch->sync_registers) {
         arch->sync_registers(cpu, false);
     }
-    copy = g_memdup2(data, reg->bits / 8);
-    if (gdb_write_register(cpu, copy, reg->id) != reg->bits / 8) {
+    g_byte_array_set_size(old, 0);
+    gdb_read_register(cpu, old, reg->id);
+    copy = g_memdup2(data, size);
+    done = gdb_write_register(cpu, copy, reg->id);
+    if (done <= 0 || done > size) {
         error_setg(errp, "register %s cannot be written", reg->name);
+        return MCD_ERR_TXLIST_WRITE;
+    }
+    /*
+     * Some registers take fewer bytes in some modes (x86's control
+     * registers outside 64-bit mode take 4): fine if the rest is zero.
+     */
+    if (done < size && !buffer_is_zero(data + done, size - done)) {
+        if (old->len == size) {
+            gdb_write_register(cpu, old->data, reg->id);
+        }
+        error_setg(errp, "register %s takes only %d bytes now", reg->name,
+                   done);
         return MCD_ERR_TXLIST_WRITE;
     }
     if (arch && arch->sync_registers) {
@@ -415,14 +434,13 @@ uint32_t mcd_access_physical(CPUState *cpu, AddressSpace *as,
 }
 
 /*
- * A logical space of QEMU's model: translate page by page in the regime
- * the core is in now, as cpu_memory_rw_debug() does, or with @buf %NULL
- * only check the range.
+ * Access a range of a logical space page by page, or with @buf %NULL
+ * only check it.
  */
-static uint32_t qemu_access_logical(CPUState *cpu, const MCDMemSpace *ms,
-                                    uint64_t addr, uint8_t *buf, size_t len,
-                                    bool is_write, uint32_t options,
-                                    Error **errp)
+static uint32_t access_logical(CPUState *cpu, const MCDMemSpace *ms,
+                               MCDTranslateFn translate, uint64_t addr,
+                               uint8_t *buf, size_t len, bool is_write,
+                               uint32_t options, Error **errp)
 {
     uint64_t page_size = qemu_target_page_size();
 
@@ -434,10 +452,10 @@ static uint32_t qemu_access_logical(CPUState *cpu, const MCDMemSpace *ms,
         hwaddr phys;
         uint32_t ret;
 
-        phys = cpu_get_phys_page_attrs_debug(cpu, page, &attrs);
+        phys = translate(cpu, ms, page, &attrs);
         if (phys == -1) {
-            error_setg(errp, "0x%" PRIx64 " is not mapped in %s", addr,
-                       ms->name);
+            error_setg(errp, "0x%" PRIx64 " is not mapped in the %s space",
+                       addr, ms->name);
             return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
         }
         as = cpu_get_address_space(cpu, cpu_asidx_from_attrs(cpu, attrs));
@@ -459,6 +477,32 @@ static uint32_t qemu_access_logical(CPUState *cpu, const MCDMemSpace *ms,
     return MCD_ERR_NONE;
 }
 
+uint32_t mcd_access_logical(CPUState *cpu, const MCDMemSpace *ms,
+                            MCDTranslateFn translate, uint64_t addr,
+                            uint8_t *buf, size_t len, bool is_write,
+                            uint32_t options, Error **errp)
+{
+    uint32_t ret;
+
+    /* all or nothing: every page is checked first */
+    if (is_write || (options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        ret = access_logical(cpu, ms, translate, addr, NULL, len, is_write,
+                             options, errp);
+        if (ret != MCD_ERR_NONE) {
+            return ret;
+        }
+    }
+    return access_logical(cpu, ms, translate, addr, buf, len, is_write,
+                          options, errp);
+}
+
+/* In QEMU's model: the regime the core is in now. */
+static hwaddr qemu_translate(CPUState *cpu, const MCDMemSpace *ms,
+                             uint64_t page, MemTxAttrs *attrs)
+{
+    return cpu_get_phys_page_attrs_debug(cpu, page, attrs);
+}
+
 /* A memory space of QEMU's model. */
 static uint32_t qemu_access_memory(CPUState *cpu, const MCDMemSpace *ms,
                                    uint64_t addr, uint8_t *buf, size_t len,
@@ -469,23 +513,14 @@ static uint32_t qemu_access_memory(CPUState *cpu, const MCDMemSpace *ms,
     MemTxAttrs attrs = {
         .secure = !!(ms->type & MCD_MEM_SPACE_IS_SECURE),
     };
-    uint32_t ret;
 
     if (!(ms->arch_flags & MCD_QEMU_LOGICAL)) {
         return mcd_access_physical(cpu, cpu_get_address_space(cpu, asidx),
                                    attrs, addr, buf, len, is_write, options,
                                    errp);
     }
-    /* all or nothing: every page is checked first */
-    if (is_write || (options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
-        ret = qemu_access_logical(cpu, ms, addr, NULL, len, is_write,
-                                  options, errp);
-        if (ret != MCD_ERR_NONE) {
-            return ret;
-        }
-    }
-    return qemu_access_logical(cpu, ms, addr, buf, len, is_write, options,
-                               errp);
+    return mcd_access_logical(cpu, ms, qemu_translate, addr, buf, len,
+                              is_write, options, errp);
 }
 
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,
