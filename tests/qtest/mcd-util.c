@@ -27,12 +27,40 @@
  * Machine options: virt with a CPU model of the binary's architecture,
  * always under TCG (the qtest accelerator cannot debug guests).
  */
+/* The machine and CPU model the tests use on each architecture. */
+static const struct {
+    const char *arch;
+    const char *machine_args;
+    const char *cpu_type;
+} mcd_arches[] = {
+    { "aarch64", "-M virt -cpu cortex-a57", "cortex-a57-arm-cpu" },
+    { "arm", "-M virt -cpu cortex-a15", "cortex-a15-arm-cpu" },
+    { "riscv64", "-M virt -cpu rv64", "rv64-riscv-cpu" },
+    { "i386", "-M q35 -cpu qemu32", "qemu32-i386-cpu" },
+    { "x86_64", "-M q35 -cpu qemu64", "qemu64-x86_64-cpu" },
+};
+
+static int mcd_arch_index(void)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(mcd_arches); i++) {
+        if (g_str_equal(qtest_get_arch(), mcd_arches[i].arch)) {
+            return i;
+        }
+    }
+    g_assert_not_reached();
+}
+
 const char *mcd_machine_args(void)
 {
-    if (g_str_equal(qtest_get_arch(), "aarch64")) {
-        return "-M virt -cpu cortex-a57 -accel tcg -nodefaults";
+    static char *args;
+
+    if (!args) {
+        args = g_strdup_printf("%s -accel tcg -nodefaults",
+                               mcd_arches[mcd_arch_index()].machine_args);
     }
-    return "-M virt -cpu cortex-a15 -accel tcg -nodefaults";
+    return args;
 }
 
 /*
@@ -300,8 +328,7 @@ QTestState *mcd_start_with_client(const char *extra, int *fd)
 
 const char *mcd_cpu_type(void)
 {
-    return g_str_equal(qtest_get_arch(), "aarch64") ? "cortex-a57-arm-cpu"
-                                                    : "cortex-a15-arm-cpu";
+    return mcd_arches[mcd_arch_index()].cpu_type;
 }
 
 /* Find the record whose "name" is @name. */

@@ -12,8 +12,9 @@
 #include "libqtest.h"
 
 /*
- * Machine options: virt with a CPU model of the binary's architecture,
- * always under TCG (the qtest accelerator cannot debug guests).
+ * Machine options: virt (q35 for x86) with a CPU model of the binary's
+ * architecture, always under TCG (the qtest accelerator cannot debug
+ * guests).
  */
 const char *mcd_machine_args(void);
 
@@ -76,6 +77,7 @@ void mcd_check_running(QTestState *qts);
 /* Start QEMU with the stub on an inherited TCP socket; connect to it. */
 QTestState *mcd_start_with_client(const char *extra, int *fd);
 
+/* The QOM type of the CPUs of mcd_machine_args(). */
 const char *mcd_cpu_type(void);
 
 /* Find the record whose "name" is @name. */
