@@ -180,23 +180,47 @@ static uint32_t arm_write_sysreg(CPUState *cs, int index, const uint8_t *data,
 }
 
 /*
- * The translation regime for a logical access in the requested security
- * state: the current one if the core is in that state (EL3 in Root state
- * counts as Secure), else its EL1&0 regime (Secure PL1 is EL3 when EL3
- * is AArch32).
+ * The translation regime of a logical access in the requested security
+ * state, whose translation registers the core holds now:
+ * - the core is in that state (EL3 counts as Secure): the regime it uses
+ *   now, at its current EL;
+ * - AArch32 EL3, where the PL1&0 registers are banked: the other state's
+ *   PL1&0 regime (Secure PL1 is EL3 then);
+ * - AArch64 EL3, Secure asked from Non-secure: EL3's own regime, the
+ *   only Secure one whose registers are not shared with Non-secure;
+ * - AArch64 EL3, Non-secure asked from Secure: the EL1&0 regime when the
+ *   core is at EL3 about to return to Non-secure (SCR_EL3.NS set: the
+ *   monitor has loaded the Non-secure EL1 registers), else an error: the
+ *   EL1 registers hold the Secure world's tables.
  */
-static ARMMMUIdx arm_debug_mmu_idx(CPUARMState *env, bool secure)
+static bool arm_debug_regime(CPUARMState *env, bool secure,
+                             ARMMMUIdx *mmu_idx, Error **errp)
 {
     ARMSecuritySpace cur = arm_security_space(env);
 
     if (cur == (secure ? ARMSS_Secure : ARMSS_NonSecure) ||
         (secure && cur == ARMSS_Root)) {
-        return arm_mmu_idx(env);
+        *mmu_idx = arm_mmu_idx(env);
+        return true;
     }
-    if (secure && !arm_el_is_aa64(env, 3)) {
-        return ARMMMUIdx_E3;
+    if (!arm_el_is_aa64(env, 3)) {
+        *mmu_idx = secure ? ARMMMUIdx_E3 : ARMMMUIdx_E10_1;
+        return true;
     }
-    return ARMMMUIdx_E10_1;
+    if (secure) {
+        *mmu_idx = ARMMMUIdx_E3;
+        return true;
+    }
+    if (arm_current_el(env) == 3 && (env->cp15.scr_el3 & SCR_NS)) {
+        *mmu_idx = ARMMMUIdx_E10_1;
+        return true;
+    }
+    error_setg(errp, "the core is in Secure EL%d: the EL1 translation "
+               "registers hold the Secure world's tables, not the Non-secure "
+               "ones", arm_current_el(env));
+    error_append_hint(errp, "Read the Non Secure space while the core is in "
+                      "Non-secure state, or use Physical (Non Secure).\n");
+    return false;
 }
 
 static hwaddr arm_translate(CPUState *cs, const MCDMemSpace *ms,
@@ -204,8 +228,12 @@ static hwaddr arm_translate(CPUState *cs, const MCDMemSpace *ms,
 {
     CPUARMState *env = cpu_env(cs);
     bool secure = ms->arch_flags & ARM_MS_SECURE;
+    ARMMMUIdx mmu_idx;
 
-    return arm_get_phys_addr_debug(env, page, arm_debug_mmu_idx(env, secure),
+    if (!arm_debug_regime(env, secure, &mmu_idx, NULL)) {
+        return -1;
+    }
+    return arm_get_phys_addr_debug(env, page, mmu_idx,
                                    secure ? ARMSS_Secure : ARMSS_NonSecure,
                                    attrs);
 }
@@ -217,6 +245,7 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
 {
     CPUARMState *env = cpu_env(cs);
     bool secure = ms->arch_flags & ARM_MS_SECURE;
+    ARMMMUIdx mmu_idx;
 
     if (!(ms->arch_flags & ARM_MS_LOGICAL)) {
         MemTxAttrs attrs = {
@@ -235,6 +264,10 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
         addr + len - 1 > UINT32_MAX && len) {
         error_setg(errp, "0x%" PRIx64 " is beyond the 32-bit address space",
                    addr + len - 1);
+        return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+    }
+
+    if (!arm_debug_regime(env, secure, &mmu_idx, errp)) {
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
     }
 

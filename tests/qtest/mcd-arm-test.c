@@ -516,6 +516,7 @@ static void check_memory(bool secure)
         const char *rec = g_ptr_array_index(t.spaces, i);
         uint64_t id = mcd_rec_get_u64(rec, "id");
         uint64_t addr = SCRATCH + i * sizeof(buf);
+        g_autofree char *name = mcd_rec_get(rec, "name");
         g_autofree char *hex = NULL;
         g_autofree char *cmd = NULL;
         g_autofree char *reply = NULL;
@@ -532,6 +533,14 @@ static void check_memory(bool secure)
         hex = to_hex(buf, sizeof(buf));
         cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";%zu;%s", id, addr,
                               sizeof(buf), hex);
+        if (secure && t.aa64 && g_str_equal(name, "Non Secure")) {
+            /*
+             * The core is at AArch64 EL3 on its way to Secure EL1: the
+             * EL1 translation registers are not the Non-secure ones.
+             */
+            mcd_check_reply(t.fd, cmd, "error");
+            continue;
+        }
         mcd_check_reply(t.fd, cmd, "success");
         g_free(cmd);
         cmd = g_strdup_printf("m0;%" PRIu64 ";%" PRIu64 ";%zu", id, addr,
@@ -542,7 +551,7 @@ static void check_memory(bool secure)
         g_assert_cmpmem(back, sizeof(back), buf, sizeof(buf));
         n++;
     }
-    g_assert_cmpint(n, ==, secure ? 4 : 2);
+    g_assert_cmpint(n, ==, !secure ? 2 : t.aa64 ? 3 : 4);
 
     /* nothing there: an error, not zeros */
     mcd_check_reply(t.fd, "m0;1;4294967040;16", "error");
@@ -667,6 +676,13 @@ static void test_cpus(void)
 
             cmd = g_strdup_printf("M0;%" PRIu64 ";%d;4;a5a5a5a5",
                                   space_id(&t, "Non Secure"), SCRATCH);
+            if (t.secure && t.aa64) {
+                /* at AArch64 EL3: through EL3's regime, not EL1's */
+                mcd_check_reply(t.fd, cmd, "error");
+                g_free(cmd);
+                cmd = g_strdup_printf("M0;%" PRIu64 ";%d;4;a5a5a5a5",
+                                      space_id(&t, "Secure"), SCRATCH);
+            }
             mcd_check_reply(t.fd, cmd, "success");
             g_free(cmd);
             cmd = g_strdup_printf("m0;%" PRIu64 ";%d;4",
@@ -1753,6 +1769,148 @@ static void test_reset_no_reboot(void)
     arm_end(&t);
 }
 
+/*
+ * The logical spaces walk the tables of the regime they stand for, with
+ * the MMU on.  The tables map 1 GiB blocks (4 KiB granule, 39-bit
+ * addresses, level 1): EL3's map 0x40000000 flat (the guest's code) and
+ * 0xc0000000 to 0x40000000; EL1's map 0x40000000 flat, 0x80000000 to
+ * 0x40000000 and 0x00000000 to 0x40000000 read-only.  The guest runs at
+ * EL3 with EL3's MMU on, then in Non-secure EL1 with EL1's.
+ */
+#define MMU_TABLES_EL3  0x40400000
+#define MMU_TABLES_EL1  0x40401000
+#define MMU_TCR         (25 | 1 << 8 | 1 << 10 | 3 << 12)
+#define MMU_BLOCK(pa)   ((uint64_t)(pa) | 1 << 10 | 3 << 8 | 1)
+#define MMU_RO          (2 << 6)
+
+/* Read 4 bytes of space @space at @addr: the hex, or "error". */
+static char *mmu_read(ArmTest *t, const char *space, uint64_t addr)
+{
+    g_autofree char *cmd = g_strdup_printf("m0;%" PRIu64 ";%" PRIu64 ";4",
+                                           space_id(t, space), addr);
+
+    return mcd_query(t->fd, cmd);
+}
+
+static void mmu_check_read(ArmTest *t, const char *space, uint64_t addr,
+                           const char *expected)
+{
+    g_autofree char *got = mmu_read(t, space, addr);
+
+    g_test_message("%s 0x%" PRIx64 ": %s", space, addr, got);
+    g_assert_cmpstr(got, ==, expected);
+}
+
+static void mmu_write_sysreg(ArmTest *t, const char *name, uint64_t value)
+{
+    g_autofree char *reply = write_reg(t, name, value);
+
+    g_assert_cmpstr(reply, ==, "success");
+    g_assert_cmphex(read_reg(t, 0, name), ==, value);
+}
+
+static void test_mmu(void)
+{
+    ArmTest t = { 0 };
+    uint64_t el3[4] = { 0, MMU_BLOCK(0x40000000), 0, MMU_BLOCK(0x40000000) };
+    uint64_t el1[4] = {
+        MMU_BLOCK(0x40000000) | MMU_RO, MMU_BLOCK(0x40000000),
+        MMU_BLOCK(0x40000000), 0,
+    };
+    g_autofree char *cmd = NULL;
+    uint64_t counter;
+    int i;
+
+    arm_start(&t, true, "");
+    for (i = 0; i < 4; i++) {
+        el3[i] = cpu_to_le64(el3[i]);
+        el1[i] = cpu_to_le64(el1[i]);
+    }
+    qtest_memwrite(t.qts, MMU_TABLES_EL3, el3, sizeof(el3));
+    qtest_memwrite(t.qts, MMU_TABLES_EL1, el1, sizeof(el1));
+    qtest_writel(t.qts, SCRATCH, cpu_to_le32(0x12345678));
+
+    /*
+     * At EL3 with SCR_EL3.NS clear, the EL1 registers are the Secure
+     * world's: no Non-secure view of logical memory.
+     */
+    g_assert_cmphex(read_reg(&t, 0, "cpsr") & 0xc, ==, 0xc);
+    mmu_check_read(&t, "Non Secure", SCRATCH, "error");
+
+    /* EL3's MMU on: the Secure space is EL3's regime */
+    mmu_write_sysreg(&t, "MAIR_EL3", 0xff);
+    mmu_write_sysreg(&t, "TCR_EL3", MMU_TCR | 2 << 16);
+    mmu_write_sysreg(&t, "TTBR0_EL3", MMU_TABLES_EL3);
+    mmu_write_sysreg(&t, "SCTLR_EL3", read_reg(&t, 0, "SCTLR_EL3") | 1);
+    mmu_check_read(&t, "Secure", SCRATCH, "78563412");
+    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x80000000, "78563412");
+    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x40000000, "error");
+    mmu_check_read(&t, "Secure", SCRATCH - (uint64_t)0x40000000, "error");
+    /* a write through the alias lands in physical memory */
+    cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";4;aabbccdd",
+                          space_id(&t, "Secure"), SCRATCH + (uint64_t)0x80000000);
+    mcd_check_reply(t.fd, cmd, "success");
+    mmu_check_read(&t, "Physical (Secure)", SCRATCH, "aabbccdd");
+    g_free(cmd);
+    /* and one to an unmapped address changes nothing */
+    cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";4;00000000",
+                          space_id(&t, "Secure"), SCRATCH + (uint64_t)0x40000000);
+    mcd_check_reply(t.fd, cmd, "error");
+    mmu_check_read(&t, "Physical (Secure)", SCRATCH, "aabbccdd");
+
+    /* the guest runs with EL3's MMU on */
+    counter = guest_counter(&t);
+    vm_cont(&t);
+    for (i = 0; i < 2000 && guest_counter(&t) <= counter + 10; i++) {
+        g_usleep(10 * 1000);
+    }
+    vm_stop(&t);
+    g_assert_cmpuint(guest_counter(&t), >, counter + 10);
+
+    /*
+     * EL1's tables, and SCR_EL3.NS set: at EL3 about to return to
+     * Non-secure, the Non Secure space is the EL1&0 regime.
+     */
+    mmu_write_sysreg(&t, "MAIR_EL1", 0xff);
+    mmu_write_sysreg(&t, "TCR_EL1", MMU_TCR | 1 << 23 | 2ULL << 32);
+    mmu_write_sysreg(&t, "TTBR0_EL1", MMU_TABLES_EL1);
+    /* SCTLR_EL1 is named after its AArch32 view */
+    mmu_write_sysreg(&t, "SCTLR", read_reg(&t, 0, "SCTLR") | 1);
+    mmu_write_sysreg(&t, "SCR_EL3", read_reg(&t, 0, "SCR_EL3") | 0x401);
+    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x40000000, "aabbccdd");
+    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x80000000, "error");
+
+    /* into Non-secure EL1h: each space keeps its regime */
+    g_free(cmd);
+    cmd = write_reg(&t, "cpsr", (read_reg(&t, 0, "cpsr") & ~0xfULL) | 0x5);
+    g_assert_cmpstr(cmd, ==, "success");
+    mmu_check_read(&t, "Non Secure", SCRATCH, "aabbccdd");
+    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x40000000, "aabbccdd");
+    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x80000000, "error");
+    /* read-only for EL1, not for a debugger */
+    mmu_check_read(&t, "Non Secure", SCRATCH - (uint64_t)0x40000000, "aabbccdd");
+    g_free(cmd);
+    cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";4;01020304",
+                          space_id(&t, "Non Secure"),
+                          SCRATCH - (uint64_t)0x40000000);
+    mcd_check_reply(t.fd, cmd, "success");
+    mmu_check_read(&t, "Physical (Non Secure)", SCRATCH, "01020304");
+    /* Secure from Non-secure: EL3's tables, not EL1's */
+    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x80000000, "01020304");
+    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x40000000, "error");
+
+    /* the guest runs in Non-secure EL1 with EL1's MMU on */
+    counter = guest_counter(&t);
+    vm_cont(&t);
+    for (i = 0; i < 2000 && guest_counter(&t) <= counter + 10; i++) {
+        g_usleep(10 * 1000);
+    }
+    vm_stop(&t);
+    g_assert_cmpuint(guest_counter(&t), >, counter + 10);
+    g_assert_cmphex(read_reg(&t, 0, "cpsr") & 0xc, ==, 0x4);
+    arm_end(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1779,6 +1937,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/arm/no-side-effects", test_no_side_effects);
     if (is_aa64()) {
         qtest_add_func("/mcd/arm/el1-aarch32", test_el1_aarch32);
+        qtest_add_func("/mcd/arm/mmu", test_mmu);
     }
 
     return g_test_run();
