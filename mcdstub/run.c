@@ -499,8 +499,11 @@ static void mcd_system_reset(void *opaque)
             hold(cpu);
         }
         if (cpu->debug_held) {
+            MCDRunCore *rc = record_stop(s, cpu, MCD_STOP_RESET);
+
             /* the PC once every reset handler ran */
-            record_stop(s, cpu, MCD_STOP_RESET)->read_pc = true;
+            rc->read_pc = true;
+            rc->notify = true;
         }
     }
     s->reset_done = s->reset_pending;
@@ -701,7 +704,8 @@ uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
     hold(cpu);
     cpu_reset(cpu);
     if (halt) {
-        record_stop(s, cpu, MCD_STOP_RESET);
+        record_stop(s, cpu, MCD_STOP_RESET)->notify = true;
+        qemu_bh_schedule(mcd_run.bh);
         if (all_held()) {
             stop_vm();
         }
