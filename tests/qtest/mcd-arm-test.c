@@ -1782,6 +1782,7 @@ static void test_reset_no_reboot(void)
 #define MMU_TCR         (25 | 1 << 8 | 1 << 10 | 3 << 12)
 #define MMU_BLOCK(pa)   ((uint64_t)(pa) | 1 << 10 | 3 << 8 | 1)
 #define MMU_RO          (2 << 6)
+#define GIB(n)          ((uint64_t)(n) << 30)
 
 /* Read 4 bytes of space @space at @addr: the hex, or "error". */
 static char *mmu_read(ArmTest *t, const char *space, uint64_t addr)
@@ -1843,18 +1844,18 @@ static void test_mmu(void)
     mmu_write_sysreg(&t, "TTBR0_EL3", MMU_TABLES_EL3);
     mmu_write_sysreg(&t, "SCTLR_EL3", read_reg(&t, 0, "SCTLR_EL3") | 1);
     mmu_check_read(&t, "Secure", SCRATCH, "78563412");
-    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x80000000, "78563412");
-    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x40000000, "error");
-    mmu_check_read(&t, "Secure", SCRATCH - (uint64_t)0x40000000, "error");
+    mmu_check_read(&t, "Secure", SCRATCH + GIB(2), "78563412");
+    mmu_check_read(&t, "Secure", SCRATCH + GIB(1), "error");
+    mmu_check_read(&t, "Secure", SCRATCH - GIB(1), "error");
     /* a write through the alias lands in physical memory */
     cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";4;aabbccdd",
-                          space_id(&t, "Secure"), SCRATCH + (uint64_t)0x80000000);
+                          space_id(&t, "Secure"), SCRATCH + GIB(2));
     mcd_check_reply(t.fd, cmd, "success");
     mmu_check_read(&t, "Physical (Secure)", SCRATCH, "aabbccdd");
     g_free(cmd);
     /* and one to an unmapped address changes nothing */
     cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";4;00000000",
-                          space_id(&t, "Secure"), SCRATCH + (uint64_t)0x40000000);
+                          space_id(&t, "Secure"), SCRATCH + GIB(1));
     mcd_check_reply(t.fd, cmd, "error");
     mmu_check_read(&t, "Physical (Secure)", SCRATCH, "aabbccdd");
 
@@ -1877,27 +1878,27 @@ static void test_mmu(void)
     /* SCTLR_EL1 is named after its AArch32 view */
     mmu_write_sysreg(&t, "SCTLR", read_reg(&t, 0, "SCTLR") | 1);
     mmu_write_sysreg(&t, "SCR_EL3", read_reg(&t, 0, "SCR_EL3") | 0x401);
-    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x40000000, "aabbccdd");
-    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x80000000, "error");
+    mmu_check_read(&t, "Non Secure", SCRATCH + GIB(1), "aabbccdd");
+    mmu_check_read(&t, "Non Secure", SCRATCH + GIB(2), "error");
 
     /* into Non-secure EL1h: each space keeps its regime */
     g_free(cmd);
     cmd = write_reg(&t, "cpsr", (read_reg(&t, 0, "cpsr") & ~0xfULL) | 0x5);
     g_assert_cmpstr(cmd, ==, "success");
     mmu_check_read(&t, "Non Secure", SCRATCH, "aabbccdd");
-    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x40000000, "aabbccdd");
-    mmu_check_read(&t, "Non Secure", SCRATCH + (uint64_t)0x80000000, "error");
+    mmu_check_read(&t, "Non Secure", SCRATCH + GIB(1), "aabbccdd");
+    mmu_check_read(&t, "Non Secure", SCRATCH + GIB(2), "error");
     /* read-only for EL1, not for a debugger */
-    mmu_check_read(&t, "Non Secure", SCRATCH - (uint64_t)0x40000000, "aabbccdd");
+    mmu_check_read(&t, "Non Secure", SCRATCH - GIB(1), "aabbccdd");
     g_free(cmd);
     cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";4;01020304",
                           space_id(&t, "Non Secure"),
-                          SCRATCH - (uint64_t)0x40000000);
+                          SCRATCH - GIB(1));
     mcd_check_reply(t.fd, cmd, "success");
     mmu_check_read(&t, "Physical (Non Secure)", SCRATCH, "01020304");
     /* Secure from Non-secure: EL3's tables, not EL1's */
-    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x80000000, "01020304");
-    mmu_check_read(&t, "Secure", SCRATCH + (uint64_t)0x40000000, "error");
+    mmu_check_read(&t, "Secure", SCRATCH + GIB(2), "01020304");
+    mmu_check_read(&t, "Secure", SCRATCH + GIB(1), "error");
 
     /* the guest runs in Non-secure EL1 with EL1's MMU on */
     counter = guest_counter(&t);
