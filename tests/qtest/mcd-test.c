@@ -17,6 +17,102 @@
 #include "mcd-util.h"
 
 /*
+ * What the tests expect of each architecture: the machine and CPU of
+ * mcd_machine_args(), and for test_plain_command_line() the command line
+ * of the docs, with the firmware QEMU loads by default.
+ */
+typedef struct McdArch {
+    const char *arch;
+    const char *machine;
+    /* the PC register, register 0 and a status register */
+    const char *pc;
+    uint64_t pc_id;
+    uint64_t pc_bits;
+    const char *gpr0;
+    const char *status;
+    uint64_t status_id;
+    /* the command line of the docs, and what it gives */
+    const char *plain_args;
+    const char *plain_cpu_type;
+    unsigned plain_cores;
+    /*
+     * Where core 0 starts: the PC of its stop record (a linear address)
+     * and its PC register (x86: the offset in CS), and the first
+     * instruction's bytes if the firmware is QEMU's or well-known
+     */
+    uint64_t reset_pc;
+    uint64_t reset_pc_reg;
+    const char *reset_insn;
+    /* where one instruction takes it */
+    uint64_t step_pc;
+    uint64_t step_pc_reg;
+} McdArch;
+
+static const McdArch mcd_arch_info[] = {
+    {
+        .arch = "arm", .machine = "virt",
+        .pc = "pc", .pc_id = 15, .pc_bits = 32, .gpr0 = "r0",
+        .status = "cpsr", .status_id = 25,
+        .plain_args = "-M virt -cpu cortex-a15",
+        .plain_cpu_type = "cortex-a15-arm-cpu", .plain_cores = 1,
+        /* no firmware in the flash at 0: a no-op (andeq r0, r0, r0) */
+        .reset_pc = 0, .reset_pc_reg = 0,
+        .step_pc = 4, .step_pc_reg = 4,
+    }, {
+        .arch = "aarch64", .machine = "virt",
+        .pc = "pc", .pc_id = 32, .pc_bits = 64, .gpr0 = "x0",
+        .status = "cpsr", .status_id = 33,
+        .plain_args = "-M virt,virtualization=true,secure=on "
+                      "-cpu cortex-a53",
+        .plain_cpu_type = "cortex-a53-arm-cpu", .plain_cores = 1,
+        /* udf #0 in the empty flash: EL3's synchronous vector */
+        .reset_pc = 0, .reset_pc_reg = 0,
+        .step_pc = 0x200, .step_pc_reg = 0x200,
+    }, {
+        .arch = "riscv64", .machine = "virt",
+        .pc = "pc", .pc_id = 32, .pc_bits = 64, .gpr0 = "zero",
+        .status = "mstatus", .status_id = 66 + 0x300,
+        .plain_args = "-M virt -cpu rv64 -smp 2",
+        .plain_cpu_type = "rv64-riscv-cpu", .plain_cores = 2,
+        /* the MROM's auipc t0, 0 */
+        .reset_pc = 0x1000, .reset_pc_reg = 0x1000,
+        .reset_insn = "97020000",
+        .step_pc = 0x1004, .step_pc_reg = 0x1004,
+    }, {
+        .arch = "i386", .machine = "q35",
+        .pc = "eip", .pc_id = 8, .pc_bits = 32, .gpr0 = "eax",
+        .status = "eflags", .status_id = 9,
+        .plain_args = "-M q35 -cpu IvyBridge",
+        .plain_cpu_type = "IvyBridge-i386-cpu", .plain_cores = 1,
+        /* SeaBIOS: ljmp $0xf000, $0xe05b */
+        .reset_pc = 0xfffffff0, .reset_pc_reg = 0xfff0,
+        .reset_insn = "ea5be000",
+        .step_pc = 0xfe05b, .step_pc_reg = 0xe05b,
+    }, {
+        .arch = "x86_64", .machine = "q35",
+        .pc = "rip", .pc_id = 16, .pc_bits = 64, .gpr0 = "rax",
+        .status = "eflags", .status_id = 17,
+        .plain_args = "-M q35 -cpu IvyBridge",
+        .plain_cpu_type = "IvyBridge-x86_64-cpu", .plain_cores = 1,
+        .reset_pc = 0xfffffff0, .reset_pc_reg = 0xfff0,
+        .reset_insn = "ea5be000",
+        .step_pc = 0xfe05b, .step_pc_reg = 0xe05b,
+    },
+};
+
+static const McdArch *arch_info(void)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(mcd_arch_info); i++) {
+        if (g_str_equal(qtest_get_arch(), mcd_arch_info[i].arch)) {
+            return &mcd_arch_info[i];
+        }
+    }
+    g_assert_not_reached();
+}
+
+/*
  * Tests
  */
 
@@ -90,20 +186,183 @@ static void test_handshake_tcp(void)
     qtest_quit(qts);
 }
 
+/* A register of @core as a number (little-endian on the wire). */
+static uint64_t read_reg(int fd, int core, const char *rec)
+{
+    g_autofree char *cmd = g_strdup_printf("p%d;%" PRIu64, core,
+                                           mcd_rec_get_u64(rec, "id"));
+    g_autofree char *hex = mcd_query(fd, cmd);
+    uint64_t v = 0;
+    int i;
+
+    g_assert_cmpuint(strlen(hex), ==, mcd_rec_get_u64(rec, "size") / 4);
+    for (i = strlen(hex) / 2 - 1; i >= 0; i--) {
+        unsigned byte;
+
+        g_assert_cmpint(sscanf(hex + i * 2, "%2x", &byte), ==, 1);
+        v = v << 8 | byte;
+    }
+    return v;
+}
+
+/* The first program memory space whose type has @kind too. */
+static const char *program_space(GPtrArray *spaces, uint64_t kind)
+{
+    size_t i;
+
+    for (i = 0; i < spaces->len; i++) {
+        const char *rec = g_ptr_array_index(spaces, i);
+        uint64_t type = mcd_rec_get_u64(rec, "type");
+
+        if ((type & 2) && (type & kind)) {
+            return rec;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* Read 4 bytes at @addr through memory space @space of core 0. */
+static char *read_code(int fd, const char *space, uint64_t addr)
+{
+    g_autofree char *cmd = g_strdup_printf("m0;%" PRIu64 ";%" PRIu64 ";4",
+                                           mcd_rec_get_u64(space, "id"),
+                                           addr);
+
+    return mcd_query(fd, cmd);
+}
+
+/* The stop reason of a state record. */
+static void check_stop_str(const char *rec, const char *fmt, uint64_t addr)
+{
+    g_autofree char *got = mcd_rec_get(rec, "stop_str");
+    g_autofree char *expected = g_strdup_printf(fmt, addr);
+
+    g_assert_cmpstr(got, ==, expected);
+}
+
+#define PLAIN_EXTENSIONS "errors,steps,resethalt,notify,stoprec"
+
 /*
- * The command line of the docs, with QEMU's default devices: the NIC's
- * option ROM (firmware from Debian's packages) is found, and the stub
- * answers.
+ * A system reset and halt notifies each of the @ncores cores it halts:
+ * return core 0's notification.
+ */
+static char *reset_notifications(int fd, unsigned ncores)
+{
+    char *core0 = NULL;
+    unsigned i;
+
+    for (i = 0; i < ncores; i++) {
+        char *st = mcd_recv_notification(fd);
+
+        if (g_str_has_prefix(st, "stop=0.")) {
+            g_assert_null(core0);
+            core0 = st;
+        } else {
+            g_free(st);
+        }
+    }
+    g_assert_nonnull(core0);
+    return core0;
+}
+
+/*
+ * The command line of the docs, with QEMU's default devices and the
+ * firmware it loads by default (from the distribution's packages: the
+ * point is that it is found), then what a user's debugger does: reset
+ * and halt, read the PC and the code there, step one instruction, go to
+ * a breakpoint on the instruction that step reached, detach.
  */
 static void test_plain_command_line(void)
 {
-    QTestState *qts = qtest_initf("-M virt -cpu %s -accel tcg "
-                                  "-mcd tcp:127.0.0.1:0",
-                                  g_str_equal(qtest_get_arch(), "aarch64") ?
-                                  "cortex-a53" : "cortex-a15");
+    const McdArch *a = arch_info();
+    QTestState *qts = qtest_initf("%s -accel tcg -S -mcd tcp:127.0.0.1:0",
+                                  a->plain_args);
     int fd = mcd_connect_tcp(mcd_chardev_port(qts));
+    g_autoptr(GPtrArray) spaces = NULL;
+    g_autoptr(GPtrArray) regs = NULL;
+    g_autofree char *expected = NULL;
+    g_autofree char *st = NULL;
+    g_autofree char *code = NULL;
+    g_autofree char *phys = NULL;
+    g_autofree char *bp = NULL;
+    const char *pc;
+    uint64_t p1;
 
+    mcd_drop_notifications();
     mcd_check_handshake(fd);
+    mcd_check_reply(fd, "qprotocol" PLAIN_EXTENSIONS,
+                    "version=2.max_payload=33792.max_data=16384."
+                    "extensions=errors,steps,wplen,resethalt,stepirq,notify,"
+                    "stoprec,txopt.enabled=" PLAIN_EXTENSIONS ".");
+    expected = g_strdup_printf("device=%s.core=%s.nr_cores=%u.", a->machine,
+                               a->plain_cpu_type, a->plain_cores);
+    mcd_check_reply(fd, "qcores", expected);
+    mcd_check_reply(fd, "i0", "success");
+    spaces = mcd_query_list(fd, "qmemoryf0", "qmemoryc");
+    regs = mcd_query_list(fd, "qregf0", "qregc");
+    pc = mcd_find_named(regs, a->pc);
+    g_assert_nonnull(pc);
+    g_assert_cmpuint(mcd_rec_get_u64(pc, "id"), ==, a->pc_id);
+
+    /* -S: it never ran, and its PC is at the reset vector */
+    st = mcd_query(fd, "qstate0");
+    g_assert_true(g_str_has_prefix(st, "state=halted."));
+    g_assert_cmphex(read_reg(fd, 0, pc), ==, a->reset_pc_reg);
+
+    /* reset and halt: stopped there, with a stop record, notified */
+    mcd_check_reply(fd, "r0;0;1", "success");
+    g_free(st);
+    st = reset_notifications(fd, a->plain_cores);
+    g_assert_true(g_str_has_prefix(st, "stop=0.state=debug.event=16."));
+    check_stop_str(st, "stopped at the reset vector 0x%" PRIx64, a->reset_pc);
+    g_assert_cmphex(mcd_rec_get_u64(st, "pc"), ==, a->reset_pc);
+    g_assert_cmphex(read_reg(fd, 0, pc), ==, a->reset_pc_reg);
+
+    /* the code at the PC, logical first, and as it is in memory */
+    code = read_code(fd, program_space(spaces, 0x20), a->reset_pc);
+    phys = read_code(fd, program_space(spaces, 0x10), a->reset_pc);
+    g_assert_cmpuint(strlen(code), ==, 8);
+    g_assert_cmpstr(code, ==, phys);
+    if (a->reset_insn) {
+        g_assert_cmpstr(code, ==, a->reset_insn);
+    }
+
+    /* one step: one instruction, then stopped */
+    mcd_check_reply(fd, "c0;0", "success");
+    g_free(st);
+    st = mcd_recv_notification(fd);
+    g_assert_true(g_str_has_prefix(st, "stop=0.state=debug.event=16."));
+    p1 = mcd_rec_get_u64(st, "pc");
+    check_stop_str(st, "stopped after a step at 0x%" PRIx64, p1);
+    g_assert_cmphex(p1, !=, a->reset_pc);
+    g_assert_cmphex(p1, ==, a->step_pc);
+    g_assert_cmphex(read_reg(fd, 0, pc), ==, a->step_pc_reg);
+    g_free(st);
+    st = mcd_query(fd, "qstate0");
+    g_assert_true(g_str_has_prefix(st, "state=debug.event=0."));
+    g_assert_cmphex(mcd_rec_get_u64(st, "pc"), ==, p1);
+
+    /* back to the reset vector, and go to a breakpoint where it was */
+    mcd_check_reply(fd, "r0;0;1", "success");
+    g_free(st);
+    st = reset_notifications(fd, a->plain_cores);
+    g_assert_cmphex(mcd_rec_get_u64(st, "pc"), ==, a->reset_pc);
+    bp = g_strdup_printf("t0;1;%" PRIu64 ";1", p1);
+    mcd_check_reply(fd, bp, "success");
+    mcd_check_reply(fd, "C1;0", "success");
+    g_free(st);
+    st = mcd_recv_notification(fd);
+    g_assert_true(g_str_has_prefix(st, "stop=0.state=debug.event=16."));
+    check_stop_str(st, "stopped at a breakpoint at 0x%" PRIx64, p1);
+    g_assert_cmphex(mcd_rec_get_u64(st, "pc"), ==, p1);
+    g_assert_cmpuint(mcd_rec_get_u64(st, "type"), ==, 1);
+    g_assert_cmpuint(mcd_rec_get_u64(st, "trig_id"), ==, 1);
+    g_assert_cmphex(read_reg(fd, 0, pc), ==, a->step_pc_reg);
+    bp[0] = 'T';
+    mcd_check_reply(fd, bp, "success");
+
+    /* detached, the guest runs */
+    mcd_check_reply(fd, "D", "success");
     mcd_check_running(qts);
     close(fd);
     qtest_quit(qts);
@@ -200,13 +459,13 @@ static void test_discovery(void)
     g_autoptr(GPtrArray) spaces = NULL;
     g_autoptr(GPtrArray) groups = NULL;
     g_autoptr(GPtrArray) regs = NULL;
-    bool aarch64 = g_str_equal(qtest_get_arch(), "aarch64");
+    const McdArch *a = arch_info();
     const char *pc;
     uint64_t regs_space = 0;
     size_t i;
 
     mcd_check_handshake(fd);
-    expected = g_strdup_printf("device=virt.core=%s.nr_cores=2.",
+    expected = g_strdup_printf("device=%s.core=%s.nr_cores=2.", a->machine,
                                mcd_cpu_type());
     mcd_check_reply(fd, "qcores", expected);
     mcd_check_reply(fd, "qresetf0", "1!name=full_system_reset.id=0.");
@@ -258,16 +517,16 @@ static void test_discovery(void)
         g_assert_cmpuint(space, >=, regs_space);
         g_assert_cmpuint(space, <=, spaces->len);
     }
-    pc = mcd_find_named(regs, "pc");
+    pc = mcd_find_named(regs, a->pc);
     g_assert_nonnull(pc);
-    g_assert_cmpuint(mcd_rec_get_u64(pc, "id"), ==, aarch64 ? 32 : 15);
-    g_assert_cmpuint(mcd_rec_get_u64(pc, "size"), ==, aarch64 ? 64 : 32);
-    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(regs, "r0") ?:
-                                 mcd_find_named(regs, "x0"), "id"), ==, 0);
-    if (!aarch64) {
-        g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(regs, "cpsr"), "id"),
-                         ==, 25);
-    }
+    g_assert_cmpuint(mcd_rec_get_u64(pc, "id"), ==, a->pc_id);
+    g_assert_cmpuint(mcd_rec_get_u64(pc, "size"), ==, a->pc_bits);
+    g_assert_nonnull(mcd_find_named(regs, a->gpr0));
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(regs, a->gpr0), "id"),
+                     ==, 0);
+    g_assert_nonnull(mcd_find_named(regs, a->status));
+    g_assert_cmpuint(mcd_rec_get_u64(mcd_find_named(regs, a->status), "id"),
+                     ==, a->status_id);
 
     mcd_check_ack_only(fd, "d1");
     mcd_check_ack_only(fd, "d0");
@@ -441,7 +700,7 @@ static void test_start_errors(void)
                       "%s -mcd tcp:127.0.0.1:%d", mcd_machine_args(),
                       mcd_tcp_port_of(busy));
     check_start_fails("mcdstub: the QTest accelerator is not supported",
-                      "-M virt -accel qtest -mcd none");
+                      "-M %s -accel qtest -mcd none", arch_info()->machine);
     check_start_fails("mcdstub: meaningless to attach a debugger to a "
                       "machine without any CPU",
                       "-M none -accel tcg -mcd none");
