@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Build everything and run every test of the MCD stub: the unit tests and
-# the qtests against the five system emulators (through QEMU's meson
+# the qtests against the six system emulators (through QEMU's meson
 # test suite), the tests of the MCD client library (its own meson project), a
 # smoke test of the demo, a build with --disable-mcd, the gdbstub and
 # MCD stub qtests under AddressSanitizer, the manual, checkpatch, and a
@@ -15,6 +15,7 @@ set -uo pipefail
 TESTS=(test-mcd-packet test-mcd-protocol test-mcd-json
        qtest-aarch64/mcd-test qtest-arm/mcd-test
        qtest-riscv64/mcd-test qtest-i386/mcd-test qtest-x86_64/mcd-test
+       qtest-m68k/mcd-test qtest-m68k/mcd-generic-test
        qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test
        qtest-aarch64/mcd-run-test qtest-arm/mcd-run-test
        qtest-aarch64/mcd-json-test qtest-arm/mcd-json-test
@@ -23,10 +24,10 @@ TESTS=(test-mcd-packet test-mcd-protocol test-mcd-json
        qtest-x86_64/mcd-target-test)
 
 "$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
-    qemu-system-riscv64 qemu-system-i386 qemu-system-x86_64 \
+    qemu-system-riscv64 qemu-system-i386 qemu-system-x86_64 qemu-system-m68k \
     tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/qtest/mcd-run-test \
     tests/qtest/mcd-json-test tests/qtest/mcd-disconnect-test \
-    tests/qtest/mcd-target-test \
+    tests/qtest/mcd-target-test tests/qtest/mcd-generic-test \
     tests/unit/test-mcd-packet tests/unit/test-mcd-protocol \
     tests/unit/test-mcd-json ||
     mcd_die "build failed"

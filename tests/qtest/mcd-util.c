@@ -38,6 +38,11 @@ static const struct {
     { "riscv64", "-M virt -cpu rv64", "rv64-riscv-cpu" },
     { "i386", "-M q35 -cpu qemu32", "qemu32-i386-cpu" },
     { "x86_64", "-M q35 -cpu qemu64", "qemu64-x86_64-cpu" },
+    /*
+     * Without a description of its own: the generic one.  The board
+     * wants a kernel; an empty one leaves the PC at its load address.
+     */
+    { "m68k", "-M an5206 -cpu m5206 -kernel /dev/null", "m5206-m68k-cpu" },
 };
 
 static int mcd_arch_index(void)
