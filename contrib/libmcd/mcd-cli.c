@@ -752,17 +752,58 @@ static size_t reg_bytes(const mcd_register_info_st *r)
     return (r->regsize + 7) / 8;
 }
 
+/* Whether register @r travels big-endian: its memory space says. */
+static bool reg_big_endian(const mcd_register_info_st *r)
+{
+    uint32_t i;
+
+    if (!read_spaces()) {
+        return false;
+    }
+    for (i = 0; i < cli.n_spaces; i++) {
+        if (cli.spaces[i].mem_space_id == r->addr.mem_space_id) {
+            return cli.spaces[i].endian == MCD_ENDIAN_BIG;
+        }
+    }
+    return false;
+}
+
+static void reverse_bytes(uint8_t *buf, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len / 2; i++) {
+        uint8_t b = buf[i];
+
+        buf[i] = buf[len - 1 - i];
+        buf[len - 1 - i] = b;
+    }
+}
+
+/*
+ * Read or write register @r; @buf holds its value little-endian, as
+ * the rest of the CLI works, whatever the target's byte order.
+ */
 static bool reg_access(const mcd_register_info_st *r, uint8_t *buf,
                        mcd_tx_access_type_et type)
 {
+    bool big = reg_big_endian(r);
     mcd_tx_st tx;
+    bool ok;
 
     memset(&tx, 0, sizeof(tx));
     tx.addr = r->addr;
     tx.access_type = type;
     tx.data = buf;
     tx.num_bytes = reg_bytes(r);
-    return execute(&tx, 1);
+    if (big && type != MCD_TX_AT_R) {
+        reverse_bytes(buf, tx.num_bytes);
+    }
+    ok = execute(&tx, 1);
+    if (big && (ok || type != MCD_TX_AT_R)) {
+        reverse_bytes(buf, tx.num_bytes);
+    }
+    return ok;
 }
 
 /* The pc, if the core has a register of that name; quietly. */

@@ -79,7 +79,7 @@ def port_accepts(port):
 
 
 class Qemu:
-    def __init__(self, binary, machine, cpu):
+    def __init__(self, binary, machine, cpu, extra=()):
         self.port = free_port()
         # the emulator may be rebuilt right now: give it a moment
         deadline = time.time() + 60
@@ -88,7 +88,7 @@ class Qemu:
         self.proc = subprocess.Popen(
             [binary, "-M", machine, "-cpu", cpu, "-S", "-display", "none",
              "-monitor", "none", "-serial", "none", "-nic", "none",
-             "-mcd", "tcp:127.0.0.1:%d" % self.port],
+             "-mcd", "tcp:127.0.0.1:%d" % self.port] + list(extra),
             stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -397,6 +397,37 @@ def check_options(cli):
        "commands need a connection", r)
 
 
+def check_big_endian(cli, build):
+    """Register values of a big-endian target read and write as numbers."""
+    binary = os.environ.get("QEMU_SYSTEM_M68K") or \
+        os.path.join(build, "qemu-system-m68k")
+    if not os.path.exists(binary):
+        print("# SKIP big-endian: no %s" % binary)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        kernel = os.path.join(tmp, "guest.bin")
+        with open(kernel, "wb") as f:
+            # movea.l #0x20000, a0; addq.l #1, d0; move.l d0, (a0); bra.s
+            f.write(bytes.fromhex("207c000200005280208060fa"))
+        q = Qemu(binary, "an5206", "m5206", ["-kernel", kernel])
+        try:
+            r = Run(cli, ["-c", "127.0.0.1:%d" % q.port, "-x", "-e",
+                          "reg pc; reg d0 0x12345678; step; state; "
+                          "read 0x10000 6"])
+            out = dict(r.sections())
+            ok(r.rc == 0, "m68k: the session succeeds", r)
+            ok(reg_value(out.get("reg pc", ""), "pc") == 0x10000,
+               "m68k: pc reads 0x10000 (big-endian on the wire)", r)
+            ok(reg_value(out.get("reg d0 0x12345678", ""), "d0") ==
+               0x12345678, "m68k: d0 writes and reads back 0x12345678", r)
+            ok("pc 0x10006;" in out.get("step", ""),
+               "m68k: a step of movea.l moves the pc by 6", r)
+            ok("00010000: 20 7c 00 02 00 00" in out.get("read 0x10000 6", ""),
+               "m68k: memory bytes in address order", r)
+        finally:
+            q.stop()
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: test-mcd-cli.py path/to/mcd-cli [qemu-build-dir]",
@@ -423,6 +454,7 @@ def main():
             ok(False, "%s: mcd-cli finishes in time" % t["name"], e)
         finally:
             q.stop()
+    check_big_endian(cli, build)
     print("1..%d" % count)
     diag("%d passed, %d failed" % (count - failed, failed))
     return 1 if failed else 0
