@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "mcd-util.h"
 
@@ -748,6 +749,129 @@ static void test_start_errors(void)
     close(busy);
 }
 
+/* A JSON command that must succeed: its result (taken). */
+static QDict *json_ok(int fd, const char *command, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+static QDict *json_ok(int fd, const char *command, const char *fmt, ...)
+{
+    QDict *args = NULL;
+    g_autoptr(QDict) reply = NULL;
+    QDict *ret;
+    va_list ap;
+
+    if (fmt) {
+        va_start(ap, fmt);
+        args = qdict_from_vjsonf_nofail(fmt, ap);
+        va_end(ap);
+    }
+    reply = mcd_json_exec(fd, command, args);
+    ret = qobject_ref(mcd_json_return(reply));
+    g_assert_cmpuint(mcd_json_uint(ret, "return-status"), ==, 0);
+    return ret;
+}
+
+/* The item of @list whose member @key is the string @name, or NULL. */
+static QDict *json_find(QList *list, const char *key, const char *name)
+{
+    const QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (g_str_equal(mcd_json_str(d, key), name)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The JSON protocol on the same socket, on every target: the model
+ * (system, device, cores), QEMU's memory spaces with "GDB Registers",
+ * and the registers of the gdb description.
+ */
+static void test_json_discovery(void)
+{
+    const McdArch *a = arch_info();
+    QTestState *qts;
+    int fd;
+    g_autoptr(QDict) ret = NULL;
+    g_autoptr(QDict) sys = NULL;
+    g_autoptr(QDict) dev = NULL;
+    g_autoptr(QList) cores = NULL;
+    g_autoptr(QList) spaces = NULL;
+    g_autoptr(QList) regs = NULL;
+    QDict *pc, *ms;
+    uint32_t n;
+
+    qts = mcd_start_with_client("", &fd);
+    ret = json_ok(fd, "mcd-initialize", "{'version-req': {'v-api-major': 1, "
+                  "'v-api-minor': 1, 'author': 'test'}}");
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-open-server",
+                  "{'system-key': '', 'config-string': ''}");
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-systems",
+                  "{'start-index': 0, 'num-systems': 1}");
+    sys = qobject_ref(mcd_json_list_dict(mcd_json_list(ret,
+                                                       "system-con-info"), 0));
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-devices", "{'system-con-info': %p, "
+                  "'start-index': 0, 'num-devices': 1}", qobject_ref(sys));
+    dev = qobject_ref(mcd_json_list_dict(mcd_json_list(ret,
+                                                       "device-con-info"), 0));
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-cores", "{'connection-info': %p, "
+                  "'start-index': 0, 'num-cores': 1}", qobject_ref(dev));
+    cores = qobject_ref(mcd_json_list(ret, "core-con-info"));
+    g_assert_cmpuint(qlist_size(cores), ==, 1);
+    g_assert_cmpstr(mcd_json_str(mcd_json_list_dict(cores, 0), "core"), ==,
+                    mcd_cpu_type());
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-open-core", "{'core-con-info': %p}",
+                  qobject_ref(mcd_json_list_dict(cores, 0)));
+    g_assert_cmpuint(mcd_json_uint(ret, "core-uid"), ==, 1);
+
+    /* the CPU's first address space, physical, and the registers */
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-mem-spaces", "{'core-uid': 1, "
+                  "'start-index': 0, 'num-mem-spaces': 0}");
+    n = mcd_json_uint(ret, "num-mem-spaces");
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-mem-spaces", "{'core-uid': 1, "
+                  "'start-index': 0, 'num-mem-spaces': %u}", n);
+    spaces = qobject_ref(mcd_json_list(ret, "mem-spaces"));
+    g_assert_cmpuint(qlist_size(spaces), ==, n);
+    ms = json_find(spaces, "mem-space-name", "system");
+    g_assert_nonnull(ms);
+    g_assert_cmpuint(mcd_json_uint(ms, "mem-type") & 0x10, ==, 0x10);
+    g_assert_cmpuint(mcd_json_uint(ms, "endian"), ==,
+                     target_big_endian() ? 2 : 1);
+    g_assert_nonnull(json_find(spaces, "mem-space-name", "GDB Registers"));
+
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-reg-map", "{'core-uid': 1, "
+                  "'reg-group-id': 0, 'start-index': 0, 'num-regs': 0}");
+    n = mcd_json_uint(ret, "num-regs");
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-qry-reg-map", "{'core-uid': 1, "
+                  "'reg-group-id': 0, 'start-index': 0, 'num-regs': %u}", n);
+    regs = qobject_ref(mcd_json_list(ret, "reg-info"));
+    g_assert_cmpuint(qlist_size(regs), ==, n);
+    pc = json_find(regs, "regname", a->pc);
+    g_assert_nonnull(pc);
+    g_assert_cmpuint(mcd_json_uint(pc, "regsize"), ==, a->pc_bits);
+    g_assert_nonnull(json_find(regs, "regname", a->gpr0));
+
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-close-core", "{'core-uid': 1}");
+    qobject_unref(ret);
+    ret = json_ok(fd, "mcd-close-server", "{'server-uid': 1}");
+    mcd_check_running(qts);
+    close(fd);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -765,6 +889,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/session/state-since-boot", test_state_since_boot);
     qtest_add_func("/mcd/start/none", test_none);
     qtest_add_func("/mcd/start/plain-command-line", test_plain_command_line);
+    qtest_add_func("/mcd/json/discovery", test_json_discovery);
     qtest_add_func("/mcd/start/errors", test_start_errors);
 
     return g_test_run();
