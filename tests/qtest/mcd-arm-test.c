@@ -224,21 +224,13 @@ static void arm_end(ArmTest *t)
 
 static uint64_t space_id(ArmTest *t, const char *name)
 {
-    const char *rec = mcd_find_named(t->spaces, name);
-
-    g_assert_nonnull(rec);
-    return mcd_rec_get_u64(rec, "id");
+    return mcd_rec_get_u64(mcd_get_named(t->spaces, "memory space", name),
+                           "id");
 }
 
 static const char *reg_rec(ArmTest *t, const char *name)
 {
-    const char *rec = mcd_find_named(t->regs, name);
-
-    if (!rec) {
-        g_test_message("no register %s", name);
-    }
-    g_assert_nonnull(rec);
-    return rec;
+    return mcd_get_named(t->regs, "register", name);
 }
 
 static uint64_t reg_id(ArmTest *t, const char *name)
@@ -1810,6 +1802,20 @@ static void mmu_write_sysreg(ArmTest *t, const char *name, uint64_t value)
     g_assert_cmphex(read_reg(t, 0, name), ==, value);
 }
 
+/* The guest counts on for a while, then the VM is stopped again. */
+static void mmu_check_guest_runs(ArmTest *t)
+{
+    uint64_t counter = guest_counter(t);
+    int i;
+
+    vm_cont(t);
+    for (i = 0; i < 2000 && guest_counter(t) <= counter + 10; i++) {
+        g_usleep(10 * 1000);
+    }
+    vm_stop(t);
+    g_assert_cmpuint(guest_counter(t), >, counter + 10);
+}
+
 static void test_mmu(void)
 {
     ArmTest t = { 0 };
@@ -1819,7 +1825,6 @@ static void test_mmu(void)
         MMU_BLOCK(0x40000000), 0,
     };
     g_autofree char *cmd = NULL;
-    uint64_t counter;
     int i;
 
     arm_start(&t, true, "");
@@ -1860,13 +1865,7 @@ static void test_mmu(void)
     mmu_check_read(&t, "Physical (Secure)", SCRATCH, "aabbccdd");
 
     /* the guest runs with EL3's MMU on */
-    counter = guest_counter(&t);
-    vm_cont(&t);
-    for (i = 0; i < 2000 && guest_counter(&t) <= counter + 10; i++) {
-        g_usleep(10 * 1000);
-    }
-    vm_stop(&t);
-    g_assert_cmpuint(guest_counter(&t), >, counter + 10);
+    mmu_check_guest_runs(&t);
 
     /*
      * EL1's tables, and SCR_EL3.NS set: at EL3 about to return to
@@ -1901,13 +1900,7 @@ static void test_mmu(void)
     mmu_check_read(&t, "Secure", SCRATCH + GIB(1), "error");
 
     /* the guest runs in Non-secure EL1 with EL1's MMU on */
-    counter = guest_counter(&t);
-    vm_cont(&t);
-    for (i = 0; i < 2000 && guest_counter(&t) <= counter + 10; i++) {
-        g_usleep(10 * 1000);
-    }
-    vm_stop(&t);
-    g_assert_cmpuint(guest_counter(&t), >, counter + 10);
+    mmu_check_guest_runs(&t);
     g_assert_cmphex(read_reg(&t, 0, "cpsr") & 0xc, ==, 0x4);
     arm_end(&t);
 }

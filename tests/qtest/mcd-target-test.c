@@ -368,24 +368,13 @@ static void run_into_loop(Target *t, int ncores)
 
 static uint64_t space_id(Target *t, const char *name)
 {
-    const char *rec = mcd_find_named(t->spaces, name);
-
-    if (!rec) {
-        g_test_message("no memory space %s", name);
-    }
-    g_assert_nonnull(rec);
-    return mcd_rec_get_u64(rec, "id");
+    return mcd_rec_get_u64(mcd_get_named(t->spaces, "memory space", name),
+                           "id");
 }
 
 static const char *reg_rec(Target *t, const char *name)
 {
-    const char *rec = mcd_find_named(t->regs, name);
-
-    if (!rec) {
-        g_test_message("no register %s", name);
-    }
-    g_assert_nonnull(rec);
-    return rec;
+    return mcd_get_named(t->regs, "register", name);
 }
 
 static uint64_t reg_id(Target *t, const char *name)

@@ -351,6 +351,18 @@ const char *mcd_find_named(GPtrArray *recs, const char *name)
     return NULL;
 }
 
+const char *mcd_get_named(GPtrArray *recs, const char *what,
+                          const char *name)
+{
+    const char *rec = mcd_find_named(recs, name);
+
+    if (!rec) {
+        g_test_message("no %s %s", what, name);
+    }
+    g_assert_nonnull(rec);
+    return rec;
+}
+
 /* Send a gdb remote protocol packet and return the payload of the reply. */
 char *mcd_gdb_query(int fd, const char *payload)
 {

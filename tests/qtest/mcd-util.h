@@ -84,6 +84,13 @@ const char *mcd_cpu_type(void);
 const char *mcd_find_named(GPtrArray *recs, const char *name);
 
 /*
+ * The record whose "name" is @name, which must be there: the test fails
+ * with a message naming the @what (a memory space, a register) if not.
+ */
+const char *mcd_get_named(GPtrArray *recs, const char *what,
+                          const char *name);
+
+/*
  * Send a gdb remote protocol packet to a gdbstub client socket and
  * return the payload of the reply.
  */
