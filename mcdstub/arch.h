@@ -28,6 +28,11 @@
  *                register feature from @data (@len bytes, target byte
  *                order); returns an MCD error code and sets @errp on
  *                failure.  Without it gdbstub writes them.
+ * @check_write: optional; whether @data (@len bytes, target byte order)
+ *               can be written to register @id (a gdb register number)
+ *               as it is, before anything is written: a register that
+ *               takes fewer bytes in the CPU's current mode refuses a
+ *               value that does not fit, with @errp set
  * @access_memory: as mcd_core_access_memory()
  * @sync_registers: optional; bring the registers gdbstub reads up to
  *                  date before a register access (@to_cpu false), or
@@ -43,6 +48,8 @@ struct MCDArchOps {
                    uint32_t *opcode);
     uint32_t (*write_sysreg)(CPUState *cpu, int index, const uint8_t *data,
                              size_t len, Error **errp);
+    bool (*check_write)(CPUState *cpu, int id, const uint8_t *data,
+                        size_t len, Error **errp);
     uint32_t (*access_memory)(CPUState *cpu, const MCDMemSpace *ms,
                               uint64_t addr, uint8_t *buf, size_t len,
                               bool is_write, uint32_t options, Error **errp);

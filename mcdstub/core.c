@@ -286,14 +286,19 @@ uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
     return MCD_ERR_NONE;
 }
 
+/* More than any gdbstub write function takes beyond a register's size */
+#define MCD_REG_SLACK   16
+
 uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
                                  const uint8_t *data, Error **errp)
 {
     CPUState *cpu = core_cpu(core, errp);
     const MCDArchOps *arch = core->arch;
-    g_autoptr(GByteArray) old = g_byte_array_new();
+    g_autoptr(GByteArray) old = g_byte_array_sized_new(reg->bits / 8 +
+                                                       MCD_REG_SLACK);
     g_autofree uint8_t *copy = NULL;
     int size = reg->bits / 8;
+    size_t read;
     int done;
 
     if (!cpu) {
@@ -311,24 +316,33 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
     if (arch && arch->sync_registers) {
         arch->sync_registers(cpu, false);
     }
-    g_byte_array_set_size(old, 0);
-    gdb_read_register(cpu, old, reg->id);
-    copy = g_memdup2(data, size);
-    done = gdb_write_register(cpu, copy, reg->id);
-    if (done <= 0 || done > size) {
-        error_setg(errp, "register %s cannot be written", reg->name);
+    if (arch && arch->check_write &&
+        !arch->check_write(cpu, reg->id, data, size, errp)) {
         return MCD_ERR_TXLIST_WRITE;
     }
     /*
-     * Some registers take fewer bytes in some modes (x86's control
-     * registers outside 64-bit mode take 4): fine if the rest is zero.
+     * gdbstub's write functions may take more bytes than the register
+     * reads as (RISC-V's F registers without D): give them zeros, never
+     * bytes beyond the buffer.
      */
-    if (done < size && !buffer_is_zero(data + done, size - done)) {
-        if (old->len == size) {
+    copy = g_malloc0(size + MCD_REG_SLACK);
+    memcpy(copy, data, size);
+    gdb_read_register(cpu, old, reg->id);
+    read = old->len;
+    g_byte_array_set_size(old, size + MCD_REG_SLACK);
+    memset(old->data + read, 0, old->len - read);
+    done = gdb_write_register(cpu, copy, reg->id);
+    /*
+     * Some registers take fewer bytes in some modes (x86's control
+     * registers outside 64-bit mode take 4; check_write refused values
+     * that do not fit); anything else put the old value back.
+     */
+    if (done <= 0 || done > size ||
+        (done < size && !buffer_is_zero(data + done, size - done))) {
+        if (done > 0) {
             gdb_write_register(cpu, old->data, reg->id);
         }
-        error_setg(errp, "register %s takes only %d bytes now", reg->name,
-                   done);
+        error_setg(errp, "register %s cannot be written", reg->name);
         return MCD_ERR_TXLIST_WRITE;
     }
     if (arch && arch->sync_registers) {

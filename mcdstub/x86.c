@@ -28,7 +28,7 @@
 #include "cpu.h"
 #include "arch.h"
 
-/* arch_flags of the memory spaces: the address space index, or */
+/* arch_flags of the memory spaces: the address space index, or this */
 #define X86_MS_LINEAR   (1 << 8)
 
 static void x86_add_memspaces(MCDCore *core, CPUState *cs,
@@ -92,6 +92,42 @@ static const char *x86_group_name(const char *feature, const char *reg)
     return "General Registers";
 }
 
+#ifdef TARGET_X86_64
+/* gdb numbers of qemu-system-x86_64's registers */
+#define X86_GDB_R8          8
+#define X86_GDB_R15         15
+#define X86_GDB_RIP         16
+#define X86_GDB_FS_BASE     24
+#define X86_GDB_EFER        32
+
+/*
+ * Outside 64-bit mode gdbstub writes the low 32 bits of the general
+ * registers, rip, the bases and the control registers, and drops writes
+ * to r8-r15: refuse what would not be written as given.
+ */
+static bool x86_check_write(CPUState *cs, int id, const uint8_t *data,
+                            size_t len, Error **errp)
+{
+    CPUX86State *env = cpu_env(cs);
+    bool wide = id <= X86_GDB_RIP ||
+                (id >= X86_GDB_FS_BASE && id <= X86_GDB_EFER);
+
+    if ((env->hflags & HF_CS64_MASK) || !wide || len != 8) {
+        return true;
+    }
+    if (id >= X86_GDB_R8 && id <= X86_GDB_R15) {
+        error_setg(errp, "r%d exists in 64-bit mode only", id);
+        return false;
+    }
+    if (ldq_le_p(data) > UINT32_MAX) {
+        error_setg(errp, "0x%" PRIx64 " does not fit: the register has 32 "
+                   "bits outside 64-bit mode", ldq_le_p(data));
+        return false;
+    }
+    return true;
+}
+#endif
+
 static hwaddr x86_translate(CPUState *cs, const MCDMemSpace *ms,
                             uint64_t page, MemTxAttrs *attrs)
 {
@@ -103,9 +139,17 @@ static uint32_t x86_access_memory(CPUState *cs, const MCDMemSpace *ms,
                                   bool is_write, uint32_t options,
                                   Error **errp)
 {
+    CPUX86State *env = cpu_env(cs);
     MemTxAttrs attrs = {};
 
     if (ms->arch_flags & X86_MS_LINEAR) {
+        /* without long mode, linear addresses have 32 bits */
+        if (!(env->hflags & HF_LMA_MASK) && len &&
+            addr + len - 1 > UINT32_MAX) {
+            error_setg(errp, "0x%" PRIx64 " is beyond the 32-bit linear "
+                       "address space", addr + len - 1);
+            return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
+        }
         return mcd_access_logical(cs, ms, x86_translate, addr, buf, len,
                                   is_write, options, errp);
     }
@@ -120,6 +164,9 @@ static const MCDArchOps x86_mcd_ops = {
     .add_memspaces = x86_add_memspaces,
     .group_name = x86_group_name,
     .access_memory = x86_access_memory,
+#ifdef TARGET_X86_64
+    .check_write = x86_check_write,
+#endif
 };
 
 static void x86_mcd_register(void)
