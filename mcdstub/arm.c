@@ -187,37 +187,49 @@ static uint32_t arm_write_sysreg(CPUState *cs, int index, const uint8_t *data,
  * - AArch32 EL3, where the PL1&0 registers are banked: the other state's
  *   PL1&0 regime (Secure PL1 is EL3 then);
  * - AArch64 EL3, Secure asked from Non-secure: EL3's own regime, the
- *   only Secure one whose registers are not shared with Non-secure;
- * - AArch64 EL3, Non-secure asked from Secure: the EL1&0 regime when the
- *   core is at EL3 about to return to Non-secure (SCR_EL3.NS set: the
- *   monitor has loaded the Non-secure EL1 registers), else an error: the
- *   EL1 registers hold the Secure world's tables.
+ *   only Secure one whose registers are not shared with Non-secure (in
+ *   Root state with RME);
+ * - AArch64 EL3, Non-secure asked from Secure or Realm: the EL1&0 regime
+ *   when the core is at EL3 about to return to Non-secure (SCR_EL3.NS
+ *   set, NSE clear), else an error: the EL1 registers hold another
+ *   world's tables.  SCR_EL3.NS is the monitor's promise, not a proof:
+ *   a monitor that switches the EL1 registers after setting it shows
+ *   the Secure world's tables in between.
+ * The space is the security state of the walk.
  */
 static bool arm_debug_regime(CPUARMState *env, bool secure,
-                             ARMMMUIdx *mmu_idx, Error **errp)
+                             ARMMMUIdx *mmu_idx, ARMSecuritySpace *space,
+                             Error **errp)
 {
     ARMSecuritySpace cur = arm_security_space(env);
+    uint64_t scr = env->cp15.scr_el3;
 
     if (cur == (secure ? ARMSS_Secure : ARMSS_NonSecure) ||
         (secure && cur == ARMSS_Root)) {
         *mmu_idx = arm_mmu_idx(env);
+        *space = cur;
         return true;
     }
     if (!arm_el_is_aa64(env, 3)) {
         *mmu_idx = secure ? ARMMMUIdx_E3 : ARMMMUIdx_E10_1;
+        *space = secure ? ARMSS_Secure : ARMSS_NonSecure;
         return true;
     }
     if (secure) {
+        /* EL3 is in Root state with RME */
         *mmu_idx = ARMMMUIdx_E3;
+        *space = cpu_isar_feature(aa64_rme, env_archcpu(env)) ?
+                 ARMSS_Root : ARMSS_Secure;
         return true;
     }
-    if (arm_current_el(env) == 3 && (env->cp15.scr_el3 & SCR_NS)) {
+    if (arm_current_el(env) == 3 && (scr & (SCR_NS | SCR_NSE)) == SCR_NS) {
         *mmu_idx = ARMMMUIdx_E10_1;
+        *space = ARMSS_NonSecure;
         return true;
     }
-    error_setg(errp, "the core is in Secure EL%d: the EL1 translation "
-               "registers hold the Secure world's tables, not the Non-secure "
-               "ones", arm_current_el(env));
+    error_setg(errp, "the core is in %s EL%d: the EL1 translation "
+               "registers do not hold the Non-secure world's tables",
+               cur == ARMSS_Realm ? "Realm" : "Secure", arm_current_el(env));
     error_append_hint(errp, "Read the Non Secure space while the core is in "
                       "Non-secure state, or use Physical (Non Secure).\n");
     return false;
@@ -228,14 +240,13 @@ static hwaddr arm_translate(CPUState *cs, const MCDMemSpace *ms,
 {
     CPUARMState *env = cpu_env(cs);
     bool secure = ms->arch_flags & ARM_MS_SECURE;
+    ARMSecuritySpace space;
     ARMMMUIdx mmu_idx;
 
-    if (!arm_debug_regime(env, secure, &mmu_idx, NULL)) {
+    if (!arm_debug_regime(env, secure, &mmu_idx, &space, NULL)) {
         return -1;
     }
-    return arm_get_phys_addr_debug(env, page, mmu_idx,
-                                   secure ? ARMSS_Secure : ARMSS_NonSecure,
-                                   attrs);
+    return arm_get_phys_addr_debug(env, page, mmu_idx, space, attrs);
 }
 
 static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
@@ -245,6 +256,7 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
 {
     CPUARMState *env = cpu_env(cs);
     bool secure = ms->arch_flags & ARM_MS_SECURE;
+    ARMSecuritySpace space;
     ARMMMUIdx mmu_idx;
 
     if (!(ms->arch_flags & ARM_MS_LOGICAL)) {
@@ -267,7 +279,7 @@ static uint32_t arm_access_memory(CPUState *cs, const MCDMemSpace *ms,
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
     }
 
-    if (!arm_debug_regime(env, secure, &mmu_idx, errp)) {
+    if (!arm_debug_regime(env, secure, &mmu_idx, &space, errp)) {
         return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
     }
 
