@@ -101,13 +101,11 @@ mcd_link_firmware() {
     for d in "$1/pc-bios/optionrom" "${MCD_FIRMWARE_DIRS[@]}"; do
         [ -d "$d" ] || continue
         for f in "$d"/*.bin "$d"/*.rom; do
-            [ -e "$f" ] && [ ! -e "$bundle/$(basename "$f")" ] &&
-                ln -s "$f" "$bundle/"
+            [ -e "$f" ] && ln -sfn "$f" "$bundle/$(basename "$f")"
         done
     done
     for f in "${MCD_FIRMWARE_FILES[@]}"; do
-        [ -e "${f#*=}" ] && [ ! -e "$bundle/${f%%=*}" ] &&
-            ln -s "${f#*=}" "$bundle/${f%%=*}"
+        [ -e "${f#*=}" ] && ln -sfn "${f#*=}" "$bundle/${f%%=*}"
     done
     return 0
 }

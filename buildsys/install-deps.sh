@@ -21,10 +21,12 @@ PACKAGES=(
     # uses it: the option ROMs of the NICs a plain command line gets, the
     # PC BIOS and VGA BIOS, RISC-V's SBI firmware
     ipxe-qemu seabios opensbi
-    # building the x86 option ROMs from QEMU's source (kvmvapic.bin and
-    # the -kernel loaders), as Debian's QEMU does: 32-bit code
-    gcc-multilib
 )
+# building the x86 option ROMs from QEMU's source (kvmvapic.bin and the
+# -kernel loaders), as Debian's QEMU does: 32-bit code, on x86 hosts
+case $(dpkg --print-architecture 2>/dev/null) in
+amd64|i386) PACKAGES+=(gcc-multilib) ;;
+esac
 MESON_MIN=1.5
 
 SOURCES_FILE=/etc/apt/sources.list.d/qemu-mcd.sources

@@ -5,8 +5,10 @@
  * Memory spaces: "Supervisor" and "User", logical, the views of a load
  * in S-mode (with SUM: a supervisor debugger sees user pages too) and in
  * U-mode through satp's page tables, when the hart has S-mode; then
- * "Physical", which is also what M-mode sees (debug accesses are not
- * checked against the PMP); then "GPR Registers" and "CSR Registers".
+ * "Physical", which is also what M-mode sees; then "GPR Registers" and
+ * "CSR Registers".  The walks read the page tables as the hart's own
+ * walk would, PMP checks included; the accesses they lead to, and the
+ * physical ones, are not checked against the PMP.
  *
  * Registers come from gdbstub: the integer registers with the ABI names
  * gdb gives them (zero, ra, sp...), pc, the FPU registers, "priv" (the

@@ -23,10 +23,6 @@
 /* How long a reply may take before the test fails instead of hanging. */
 #define REPLY_TIMEOUT_S 20
 
-/*
- * Machine options: virt with a CPU model of the binary's architecture,
- * always under TCG (the qtest accelerator cannot debug guests).
- */
 /* The machine and CPU model the tests use on each architecture. */
 static const struct {
     const char *arch;
