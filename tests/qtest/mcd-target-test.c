@@ -279,19 +279,25 @@ static void write_guest(Target *t)
  * Start QEMU stopped, with the guest and @extra arguments; open the
  * session with EXTENSIONS and core 0, and read its lists.
  */
-static void target_start(Target *t, const char *extra)
+static void target_start_accel(Target *t, const char *accel,
+                               const char *extra)
 {
     g_autofree char *args = NULL;
 
     write_guest(t);
     args = g_strdup_printf("-bios %s -S %s", t->bios, extra);
-    t->qts = mcd_start_with_client(args, &t->fd);
+    t->qts = mcd_start_accel(accel, args, &t->fd);
     mcd_drop_notifications();
     mcd_check_handshake(t->fd);
     mcd_check_reply(t->fd, "qprotocol" EXTENSIONS, PROTOCOL(EXTENSIONS));
     mcd_check_reply(t->fd, "i0", "success");
     t->spaces = mcd_query_list(t->fd, "qmemoryf0", "qmemoryc");
     t->regs = mcd_query_list(t->fd, "qregf0", "qregc");
+}
+
+static void target_start(Target *t, const char *extra)
+{
+    target_start_accel(t, "tcg", extra);
 }
 
 /* Close QEMU and remove the guest; the session must be over. */
@@ -1428,6 +1434,27 @@ static void test_riscv_smp(void)
 /* pmpcfg0's entry 0: NAPOT, R, W, X */
 #define PMP_NAPOT_RWX   0x1f
 
+/*
+ * Single-threaded TCG: with hart 0 held before the machine ever ran,
+ * hart 1 runs alone when it is started, and hart 0 later.
+ */
+static void test_riscv_single_thread(void)
+{
+    Target t = { 0 };
+
+    target_start_accel(&t, "tcg,thread=single", "-smp 2");
+    mcd_check_reply(t.fd, "i1", "success");
+    mcd_check_reply(t.fd, "b0;0", "success");
+    mcd_check_reply(t.fd, "C0;1", "success");
+    g_assert_true(counter_moves(&t, 1));
+    g_assert_true(counter_stays(&t, 0));
+    g_assert_cmpuint(counter(&t, 0), ==, 0);
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_assert_true(counter_moves(&t, 0));
+    g_assert_true(counter_moves(&t, 1));
+    target_end(&t);
+}
+
 /* The Supervisor and User spaces walk satp's tables as a load would. */
 static void test_riscv_mmu(void)
 {
@@ -1804,6 +1831,8 @@ int main(int argc, char **argv)
     if (is_riscv()) {
         qtest_add_func("/mcd/target/riscv/smp", test_riscv_smp);
         qtest_add_func("/mcd/target/riscv/mmu", test_riscv_mmu);
+        qtest_add_func("/mcd/target/riscv/single-thread",
+                       test_riscv_single_thread);
     } else {
         qtest_add_func("/mcd/target/x86/paging", test_x86_paging);
         qtest_add_func("/mcd/target/x86/smram", test_x86_smram);

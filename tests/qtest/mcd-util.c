@@ -64,6 +64,20 @@ const char *mcd_machine_args(void)
     return args;
 }
 
+QTestState *mcd_start_accel(const char *accel, const char *extra, int *fd)
+{
+    int lfd = mcd_listen_tcp();
+    QTestState *qts = qtest_initf(
+        "%s -accel %s -nodefaults %s "
+        "-chardev socket,id=mcd0,fd=%d,server=on,wait=off,nodelay=on "
+        "-mcd chardev:mcd0", mcd_arches[mcd_arch_index()].machine_args,
+        accel, extra, lfd);
+
+    *fd = mcd_connect_tcp(mcd_tcp_port_of(lfd));
+    close(lfd);
+    return qts;
+}
+
 /*
  * Sockets
  */
@@ -316,14 +330,7 @@ void mcd_check_running(QTestState *qts)
 /* Start QEMU with the stub on an inherited TCP socket; connect to it. */
 QTestState *mcd_start_with_client(const char *extra, int *fd)
 {
-    int lfd = mcd_listen_tcp();
-    QTestState *qts = qtest_initf(
-        "%s %s -chardev socket,id=mcd0,fd=%d,server=on,wait=off,nodelay=on "
-        "-mcd chardev:mcd0", mcd_machine_args(), extra, lfd);
-
-    *fd = mcd_connect_tcp(mcd_tcp_port_of(lfd));
-    close(lfd);
-    return qts;
+    return mcd_start_accel("tcg", extra, fd);
 }
 
 

@@ -77,6 +77,9 @@ void mcd_check_running(QTestState *qts);
 /* Start QEMU with the stub on an inherited TCP socket; connect to it. */
 QTestState *mcd_start_with_client(const char *extra, int *fd);
 
+/* The same with another -accel than plain tcg ("tcg,thread=single"). */
+QTestState *mcd_start_accel(const char *accel, const char *extra, int *fd);
+
 /* The QOM type of the CPUs of mcd_machine_args(). */
 const char *mcd_cpu_type(void);
 
