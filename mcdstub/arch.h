@@ -140,6 +140,21 @@ typedef hwaddr (*MCDTranslateFn)(CPUState *cpu, const MCDMemSpace *ms,
                                  uint64_t page, MemTxAttrs *attrs);
 
 /**
+ * mcd_translate_current() - translate in the regime the core is in now
+ * @cpu: the core
+ * @ms: the logical space
+ * @page: the virtual address of the page
+ * @attrs: set to the attributes of the access
+ *
+ * An MCDTranslateFn: QEMU's debug translation of the CPU
+ * (cpu_get_phys_page_attrs_debug()).
+ *
+ * Returns: the physical address of the page, or -1 if it is not mapped.
+ */
+hwaddr mcd_translate_current(CPUState *cpu, const MCDMemSpace *ms,
+                             uint64_t page, MemTxAttrs *attrs);
+
+/**
  * mcd_access_logical() - read or write memory in a logical space
  * @cpu: the core
  * @ms: the logical space

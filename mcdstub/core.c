@@ -510,8 +510,7 @@ uint32_t mcd_access_logical(CPUState *cpu, const MCDMemSpace *ms,
                           options, errp);
 }
 
-/* In QEMU's model: the regime the core is in now. */
-static hwaddr qemu_translate(CPUState *cpu, const MCDMemSpace *ms,
+hwaddr mcd_translate_current(CPUState *cpu, const MCDMemSpace *ms,
                              uint64_t page, MemTxAttrs *attrs)
 {
     return cpu_get_phys_page_attrs_debug(cpu, page, attrs);
@@ -533,8 +532,8 @@ static uint32_t qemu_access_memory(CPUState *cpu, const MCDMemSpace *ms,
                                    attrs, addr, buf, len, is_write, options,
                                    errp);
     }
-    return mcd_access_logical(cpu, ms, qemu_translate, addr, buf, len,
-                              is_write, options, errp);
+    return mcd_access_logical(cpu, ms, mcd_translate_current, addr, buf,
+                              len, is_write, options, errp);
 }
 
 uint32_t mcd_core_access_memory(MCDCore *core, const MCDMemSpace *ms,

@@ -128,12 +128,6 @@ static bool x86_check_write(CPUState *cs, int id, const uint8_t *data,
 }
 #endif
 
-static hwaddr x86_translate(CPUState *cs, const MCDMemSpace *ms,
-                            uint64_t page, MemTxAttrs *attrs)
-{
-    return cpu_get_phys_page_attrs_debug(cs, page, attrs);
-}
-
 static uint32_t x86_access_memory(CPUState *cs, const MCDMemSpace *ms,
                                   uint64_t addr, uint8_t *buf, size_t len,
                                   bool is_write, uint32_t options,
@@ -150,8 +144,8 @@ static uint32_t x86_access_memory(CPUState *cs, const MCDMemSpace *ms,
                        "address space", addr + len - 1);
             return is_write ? MCD_ERR_TXLIST_WRITE : MCD_ERR_TXLIST_READ;
         }
-        return mcd_access_logical(cs, ms, x86_translate, addr, buf, len,
-                                  is_write, options, errp);
+        return mcd_access_logical(cs, ms, mcd_translate_current, addr, buf,
+                                  len, is_write, options, errp);
     }
     attrs.secure = ms->arch_flags == X86ASIdx_SMM;
     return mcd_access_physical(cs, cpu_get_address_space(cs, ms->arch_flags),
