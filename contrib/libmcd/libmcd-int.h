@@ -22,13 +22,19 @@
 /* Room for the largest command: a memory write of max_data bytes. */
 #define LM_MAX_COMMAND (128 * 1024)
 
-/* Time limits, in milliseconds. */
+/*
+ * Time limits, in milliseconds, by default; the configuration string
+ * sets them per server (McdConnectTimeout, McdTimeout, McdStepTimeout,
+ * McdEra1ErrorWait).
+ */
 #define LM_CONNECT_TIMEOUT 5000
 #define LM_REPLY_TIMEOUT 15000
 /* How long an era-1 server is given to answer "error" to i and d. */
 #define LM_ERA1_ERROR_WAIT 100
 /* How long a step may take before the core stops again. */
 #define LM_STEP_TIMEOUT 10000
+/* The largest time limit the configuration string may set: an hour */
+#define LM_MAX_TIMEOUT 3600000
 
 /*
  * transport.c: one TCP connection to the stub and the packet framing
@@ -44,6 +50,8 @@ typedef enum LmIoResult {
 
 typedef struct LmConn {
     int fd;
+    uint32_t connect_ms;    /* time limits */
+    uint32_t reply_ms;
     uint8_t *rx;            /* received bytes not consumed yet */
     size_t rx_pos;
     size_t rx_len;
@@ -157,12 +165,14 @@ typedef struct LmServer {
     char host[MCD_HOSTNAME_LEN];
     uint32_t port;
     char system_key[MCD_KEY_LEN];
-    char config[2 * MCD_HOSTNAME_LEN + 64];
+    char config[2 * MCD_HOSTNAME_LEN + 192];
     char system[MCD_UNIQUE_NAME_LEN];
     char device[MCD_UNIQUE_NAME_LEN];
     char core_model[MCD_UNIQUE_NAME_LEN];
     uint32_t nr_cores;
     uint32_t core_type;             /* ELF machine, 0 if unknown */
+    uint32_t step_ms;               /* time limits (and conn's) */
+    uint32_t era1_wait_ms;
     LmCore **cores;
     /* negotiated protocol */
     bool era1;

@@ -126,7 +126,7 @@ static mcd_return_et transact(LmServer *s, LmError *e, size_t len,
     r = lm_conn_send(&s->conn, s->cmd, len);
     if (r == LM_IO_OK && reply) {
         r = lm_conn_recv(&s->conn, s->reply, LM_MAX_REPLY + 1,
-                         &s->reply_len, LM_REPLY_TIMEOUT);
+                         &s->reply_len, s->conn.reply_ms);
     }
     return r == LM_IO_OK ? MCD_RET_ACT_NONE : io_fail(s, e, r);
 }
@@ -204,7 +204,7 @@ mcd_return_et lm_cmd_done(LmServer *s, LmError *e, mcd_error_code_et code,
     if (era1_may_fail) {
         /* an era-1 stub answers only failures, right after the '+' */
         r = lm_conn_recv(&s->conn, s->reply, LM_MAX_REPLY + 1,
-                         &s->reply_len, LM_ERA1_ERROR_WAIT);
+                         &s->reply_len, s->era1_wait_ms);
         if (r == LM_IO_OK && strncmp(s->reply, REPLY_ERROR, 5) == 0) {
             reply_failed(s, e, code);
             return MCD_RET_ACT_HANDLE_ERROR;
@@ -644,9 +644,11 @@ mcd_qry_error_info_f(const mcd_core_st *core, mcd_error_info_st *error_info)
  */
 
 /*
- * The configuration string: blank separated McdHostName="host" and
- * McdServerPort="port" (key names in any case, quotes optional; other
- * keys are ignored), or "host:port", "host" or ":port".
+ * The configuration string: blank separated McdHostName="host",
+ * McdServerPort="port" and the time limits in milliseconds
+ * McdConnectTimeout, McdTimeout (a reply), McdStepTimeout and
+ * McdEra1ErrorWait (key names in any case, quotes optional; other keys
+ * are ignored), or "host:port", "host" or ":port".
  */
 static mcd_return_et parse_port(LmError *e, const char *text,
                                 uint32_t *port)
@@ -660,10 +662,42 @@ static mcd_return_et parse_port(LmError *e, const char *text,
     return MCD_RET_ACT_NONE;
 }
 
-static mcd_return_et parse_config(LmError *e, const char *config,
-                                  char *host, size_t host_size,
-                                  uint32_t *port)
+static mcd_return_et parse_ms(LmError *e, const char *key,
+                              const char *text, uint32_t *ms)
 {
+    uint64_t v;
+
+    if (!lm_parse_u64(text, &v) || text[0] == '-' || v == 0 ||
+        v > LM_MAX_TIMEOUT) {
+        return lm_fail(e, MCD_ERR_PARAM, "bad %s '%s': milliseconds from 1 "
+                       "to %u", key, text, LM_MAX_TIMEOUT);
+    }
+    *ms = v;
+    return MCD_RET_ACT_NONE;
+}
+
+/* The time limits a configuration string sets: name and field */
+static uint32_t *timeout_field(LmServer *s, const char *key)
+{
+    if (strcasecmp(key, "McdConnectTimeout") == 0) {
+        return &s->conn.connect_ms;
+    } else if (strcasecmp(key, "McdTimeout") == 0) {
+        return &s->conn.reply_ms;
+    } else if (strcasecmp(key, "McdStepTimeout") == 0) {
+        return &s->step_ms;
+    } else if (strcasecmp(key, "McdEra1ErrorWait") == 0) {
+        return &s->era1_wait_ms;
+    }
+    return NULL;
+}
+
+static mcd_return_et parse_config(LmError *e, const char *config,
+                                  LmServer *s)
+{
+    char *host = s->host;
+    size_t host_size = sizeof(s->host);
+    uint32_t *port = &s->port;
+    uint32_t *ms;
     char buf[512];
     char value[256];
     char key[64];
@@ -746,6 +780,11 @@ static mcd_return_et parse_config(LmError *e, const char *config,
             lm_strlcpy(host, value, host_size);
         } else if (strcasecmp(key, "McdServerPort") == 0) {
             ret = parse_port(e, value, port);
+            if (ret != MCD_RET_ACT_NONE) {
+                return ret;
+            }
+        } else if ((ms = timeout_field(s, key)) != NULL) {
+            ret = parse_ms(e, key, value, ms);
             if (ret != MCD_RET_ACT_NONE) {
                 return ret;
             }
@@ -927,6 +966,8 @@ static mcd_return_et open_server(const char *system_key, const char *config,
         return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
     }
     lm_conn_init(&s->conn);
+    s->step_ms = LM_STEP_TIMEOUT;
+    s->era1_wait_ms = LM_ERA1_ERROR_WAIT;
     s->cmd = malloc(LM_MAX_COMMAND);
     s->reply = malloc(LM_MAX_REPLY + 1);
     if (!s->cmd || !s->reply) {
@@ -934,7 +975,7 @@ static mcd_return_et open_server(const char *system_key, const char *config,
         return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
     }
     s->cmd[0] = s->reply[0] = '\0';
-    ret = parse_config(e, config, s->host, sizeof(s->host), &s->port);
+    ret = parse_config(e, config, s);
     if (ret != MCD_RET_ACT_NONE) {
         server_free(s);
         return ret;
@@ -942,7 +983,11 @@ static mcd_return_et open_server(const char *system_key, const char *config,
     lm_strlcpy(s->system_key, system_key ? system_key : "",
                sizeof(s->system_key));
     snprintf(s->config, sizeof(s->config),
-             "McdHostName=\"%s\" McdServerPort=\"%u\"", s->host, s->port);
+             "McdHostName=\"%s\" McdServerPort=\"%u\" "
+             "McdConnectTimeout=\"%u\" McdTimeout=\"%u\" "
+             "McdStepTimeout=\"%u\" McdEra1ErrorWait=\"%u\"", s->host,
+             s->port, s->conn.connect_ms, s->conn.reply_ms, s->step_ms,
+             s->era1_wait_ms);
     if (lm_conn_open(&s->conn, s->host, s->port, err, sizeof(err)) < 0) {
         server_free(s);
         return lm_fail(e, MCD_ERR_CONNECTION, "%s", err);

@@ -833,11 +833,11 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st)
 
 /*
  * Poll the state until the core no longer runs, after @n steps: allow
- * LM_STEP_TIMEOUT plus a millisecond per thousand instructions.
+ * the step time limit plus a millisecond per thousand instructions.
  */
 static mcd_return_et wait_stopped(LmCore *c, uint32_t n)
 {
-    int64_t deadline = now_ms() + LM_STEP_TIMEOUT + n / 1000;
+    int64_t deadline = now_ms() + c->srv->step_ms + n / 1000;
     unsigned int delay = 0;
     StateRecord st;
     mcd_return_et ret;

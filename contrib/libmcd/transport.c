@@ -49,6 +49,8 @@ void lm_conn_init(LmConn *c)
 {
     memset(c, 0, sizeof(*c));
     c->fd = -1;
+    c->connect_ms = LM_CONNECT_TIMEOUT;
+    c->reply_ms = LM_REPLY_TIMEOUT;
 }
 
 bool lm_conn_is_open(const LmConn *c)
@@ -83,7 +85,8 @@ const char *lm_io_strerror(LmIoResult r)
 }
 
 /* Connect one address with a time limit; the socket stays non-blocking. */
-static int connect_addr(const struct addrinfo *ai, int *err)
+static int connect_addr(const struct addrinfo *ai, uint32_t timeout_ms,
+                        int *err)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     int one = 1;
@@ -111,7 +114,7 @@ static int connect_addr(const struct addrinfo *ai, int *err)
         pfd.fd = fd;
         pfd.events = POLLOUT;
         do {
-            r = poll(&pfd, 1, LM_CONNECT_TIMEOUT);
+            r = poll(&pfd, 1, timeout_ms);
         } while (r < 0 && errno == EINTR);
         if (r <= 0) {
             *err = r == 0 ? ETIMEDOUT : errno;
@@ -149,7 +152,7 @@ int lm_conn_open(LmConn *c, const char *host, uint32_t port, char *err,
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        c->fd = connect_addr(ai, &e);
+        c->fd = connect_addr(ai, c->connect_ms, &e);
         if (c->fd >= 0) {
             break;
         }
@@ -247,7 +250,7 @@ static LmIoResult get_byte(LmConn *c, int64_t deadline, uint8_t *byte)
 
 static LmIoResult write_all(LmConn *c, const char *buf, size_t len)
 {
-    int64_t deadline = now_ms() + LM_REPLY_TIMEOUT;
+    int64_t deadline = now_ms() + c->reply_ms;
     LmIoResult r;
     ssize_t n;
 
@@ -409,7 +412,7 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
     memcpy(frame + 1 + len, "#|", 2);
     drain(c);
     r = write_all(c, frame, len + 3);
-    deadline = now_ms() + LM_REPLY_TIMEOUT;
+    deadline = now_ms() + c->reply_ms;
     while (r == LM_IO_OK) {
         r = next_item(c, &item, scratch, sizeof(scratch), &scratch_len,
                       deadline);

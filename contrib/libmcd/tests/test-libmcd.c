@@ -584,7 +584,7 @@ static bool discover(Session *s, int port)
         snprintf(config, sizeof(config), "127.0.0.1:%d", port);
     } else {
         snprintf(config, sizeof(config), "McdHostName=\"127.0.0.1\" "
-                 "McdServerPort=\"%d\"", port);
+                 "McdServerPort=\"%d\" McdTimeout=\"20000\"", port);
     }
     if (!ok_call(api.mcd_open_server_f("", config, &s->server), NULL,
                  "%s: mcd_open_server_f with '%s'", s->name, config)) {
@@ -595,7 +595,10 @@ static bool discover(Session *s, int port)
     len = sizeof(buf);
     ret = api.mcd_qry_server_config_f(s->server, &len, buf);
     snprintf(config, sizeof(config), "McdServerPort=\"%d\"", port);
-    ok(ret == MCD_RET_ACT_NONE && strstr(buf, config) != NULL,
+    ok(ret == MCD_RET_ACT_NONE && strstr(buf, config) != NULL &&
+       strstr(buf, t->host_port_config ? "McdTimeout=\"15000\"" :
+                                         "McdTimeout=\"20000\"") != NULL &&
+       strstr(buf, "McdEra1ErrorWait=\"100\"") != NULL,
        "%s: mcd_qry_server_config_f: %s", s->name, buf);
 
     /* systems, devices, cores: count first, then the items */
@@ -1799,6 +1802,52 @@ static void check_layout(void)
 #endif
 }
 
+/*
+ * The time limits of the configuration string: checked, and a server
+ * that never answers fails the open after McdTimeout, not the default
+ * 15 s.
+ */
+static void check_timeouts(void)
+{
+    static const char *const bad[] = {
+        "McdTimeout=0", "McdTimeout=abc", "mcdsteptimeout=\"-1\"",
+        "McdConnectTimeout=3600001", "McdEra1ErrorWait=",
+    };
+    struct sockaddr_in sa = { 0 };
+    socklen_t len = sizeof(sa);
+    mcd_server_st *server = NULL;
+    mcd_return_et ret;
+    char config[128];
+    long long start;
+    size_t i;
+    int fd;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ret = api.mcd_open_server_f("", bad[i], &server);
+        expect_error(ret, NULL, MCD_ERR_PARAM, bad[i]);
+    }
+
+    /* a socket that takes connections and says nothing */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (!ok(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+            listen(fd, 1) == 0 &&
+            getsockname(fd, (struct sockaddr *)&sa, &len) == 0,
+            "a silent server listens")) {
+        return;
+    }
+    snprintf(config, sizeof(config), "McdHostName=127.0.0.1 "
+             "McdServerPort=%d McdTimeout=300", ntohs(sa.sin_port));
+    start = now_ms();
+    ret = api.mcd_open_server_f("", config, &server);
+    expect_error(ret, NULL, MCD_ERR_TIMED_OUT, "a server that never answers, "
+                 "McdTimeout=300");
+    ok(now_ms() - start < 3000, "... gives up after %lld ms",
+       now_ms() - start);
+    close(fd);
+}
+
 static void check_without_server(void)
 {
     mcd_api_version_st req = { 2, 0, "test-libmcd" };
@@ -1834,6 +1883,7 @@ static void check_without_server(void)
     ret = api.mcd_qry_servers_f("localhost", TRUE, 0, &(uint32_t){ 0 },
                                 NULL);
     expect_error(ret, NULL, MCD_ERR_FN_UNIMPLEMENTED, "mcd_qry_servers_f");
+    check_timeouts();
     api.mcd_exit_f();
 }
 
