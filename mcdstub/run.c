@@ -176,6 +176,17 @@ static MCDRunCore *record_stop(MCDSession *s, CPUState *cpu,
     return rc;
 }
 
+/* Record a stop that the front-end hears of (see mcd_run_bh()). */
+static MCDRunCore *notify_stop(MCDSession *s, CPUState *cpu,
+                               MCDStopReason reason)
+{
+    MCDRunCore *rc = record_stop(s, cpu, reason);
+
+    rc->notify = true;
+    qemu_bh_schedule(mcd_run.bh);
+    return rc;
+}
+
 static void hold(CPUState *cpu)
 {
     if (!cpu->debug_held) {
@@ -225,29 +236,6 @@ static void start_vm(void)
         trace_mcd_vm_start();
         mcd_run.vm_stopped = false;
         vm_start();
-    }
-}
-
-/* In a stopped VM, hold the cores other than @cpu where they are. */
-static bool cancel_steps(MCDSession *s, CPUState *cpu);
-
-static void hold_others_if_stopped(MCDSession *s, CPUState *cpu)
-{
-    CPUState *other;
-
-    if (!cpu || runstate_is_running()) {
-        return;
-    }
-    CPU_FOREACH(other) {
-        if (other == cpu) {
-            continue;
-        }
-        if (cancel_steps(s, other)) {
-            /* its steps end where the VM stopped them */
-            record_stop(s, other, MCD_STOP_REQUEST)->notify = true;
-            qemu_bh_schedule(mcd_run.bh);
-        }
-        hold(other);
     }
 }
 
@@ -308,21 +296,39 @@ static bool cancel_steps(MCDSession *s, CPUState *cpu)
     return true;
 }
 
+/* In a stopped VM, hold the cores other than @cpu where they are. */
+static void hold_others_if_stopped(MCDSession *s, CPUState *cpu)
+{
+    CPUState *other;
+
+    if (!cpu || runstate_is_running()) {
+        return;
+    }
+    CPU_FOREACH(other) {
+        if (other == cpu) {
+            continue;
+        }
+        if (cancel_steps(s, other)) {
+            /* its steps end where the VM stopped them */
+            notify_stop(s, other, MCD_STOP_REQUEST);
+        }
+        hold(other);
+    }
+}
+
 static void trigger_hit(MCDSession *s, CPUState *cpu, MCDRunCore *rc,
                         const MCDTrigger *t, uint64_t data_addr)
 {
     uint32_t id = t->id, type = t->type;
 
     end_steps(cpu, rc);
-    record_stop(s, cpu, MCD_STOP_TRIGGER);
+    s->hit = true;
+    s->hit_core = cpu->cpu_index;
+    notify_stop(s, cpu, MCD_STOP_TRIGGER);
     rc->trig_id = id;
     rc->trig_type = type;
     rc->data_addr = data_addr;
-    rc->notify = true;
     trace_mcd_trigger_hit(cpu->cpu_index, id, type, rc->pc, data_addr);
-    s->hit = true;
-    s->hit_core = cpu->cpu_index;
-    qemu_bh_schedule(mcd_run.bh);
 }
 
 /*
@@ -368,9 +374,7 @@ static CPUDebugAction mcd_debug_exception(CPUState *cpu, void *opaque)
             return CPU_DEBUG_RESUME;
         }
         end_steps(cpu, rc);
-        record_stop(s, cpu, MCD_STOP_STEP);
-        rc->notify = true;
-        qemu_bh_schedule(mcd_run.bh);
+        notify_stop(s, cpu, MCD_STOP_STEP);
         return CPU_DEBUG_HOLD;
     }
     if (wp) {
@@ -499,11 +503,8 @@ static void mcd_system_reset(void *opaque)
             hold(cpu);
         }
         if (cpu->debug_held) {
-            MCDRunCore *rc = record_stop(s, cpu, MCD_STOP_RESET);
-
             /* the PC once every reset handler ran */
-            rc->read_pc = true;
-            rc->notify = true;
+            notify_stop(s, cpu, MCD_STOP_RESET)->read_pc = true;
         }
     }
     s->reset_done = s->reset_pending;
@@ -704,8 +705,7 @@ uint32_t mcd_target_reset(MCDSession *s, uint32_t rst_class, MCDCore *core,
     hold(cpu);
     cpu_reset(cpu);
     if (halt) {
-        record_stop(s, cpu, MCD_STOP_RESET)->notify = true;
-        qemu_bh_schedule(mcd_run.bh);
+        notify_stop(s, cpu, MCD_STOP_RESET);
         if (all_held()) {
             stop_vm();
         }
