@@ -482,16 +482,7 @@ static uint32_t counter(JsonTest *t, int core)
 /* Whether the counter of @core moves by @n within 20 s. */
 static bool counts(JsonTest *t, int core, uint32_t n)
 {
-    uint32_t before = counter(t, core);
-    int i;
-
-    for (i = 0; i < POLL_TRIES; i++) {
-        if (counter(t, core) - before >= n) {
-            return true;
-        }
-        g_usleep(POLL_MS * 1000);
-    }
-    return false;
+    return mcd_word_grows(t->qts, COUNTERS + 16 * core, n, 20000);
 }
 
 static bool moves(JsonTest *t, int core)
@@ -502,10 +493,7 @@ static bool moves(JsonTest *t, int core)
 /* Whether the counter of @core stays put for 100 ms. */
 static bool stays(JsonTest *t, int core)
 {
-    uint32_t before = counter(t, core);
-
-    g_usleep(100 * 1000);
-    return counter(t, core) == before;
+    return mcd_word_stays(t->qts, COUNTERS + 16 * core, 100);
 }
 
 static void check_vm_running(JsonTest *t)

@@ -156,16 +156,7 @@ static bool record_event(QTestState *s, const char *name, QDict *event,
 /* The QMP status of the VM; every event sent before it is recorded. */
 static char *vm_status(RunTest *t)
 {
-    QDict *rsp = qtest_qmp(t->qts, "{ 'execute': 'query-status' }");
-    QDict *ret = qdict_get_qdict(rsp, "return");
-    char *status;
-
-    g_assert_nonnull(ret);
-    status = g_strdup(qdict_get_str(ret, "status"));
-    g_assert_cmpint(qdict_get_bool(ret, "running"), ==,
-                    g_str_equal(status, "running"));
-    qobject_unref(rsp);
-    return status;
+    return mcd_run_state(t->qts);
 }
 
 static void check_status(RunTest *t, const char *expected)
@@ -224,24 +215,10 @@ static void check_no_stop_resume(RunTest *t)
  * The guest
  */
 
-static uint32_t counter(RunTest *t, int core)
-{
-    return qtest_readl(t->qts, COUNTERS + 8 * core);
-}
-
 /* Whether the counter of @core moves by @n within 20 s. */
 static bool counts(RunTest *t, int core, uint32_t n)
 {
-    uint32_t before = counter(t, core);
-    int i;
-
-    for (i = 0; i < POLL_TRIES; i++) {
-        if (counter(t, core) - before >= n) {
-            return true;
-        }
-        g_usleep(POLL_MS * 1000);
-    }
-    return false;
+    return mcd_word_grows(t->qts, COUNTERS + 8 * core, n, 20000);
 }
 
 static bool moves(RunTest *t, int core)
@@ -252,10 +229,7 @@ static bool moves(RunTest *t, int core)
 /* Whether the counter of @core stays put for 100 ms. */
 static bool stays(RunTest *t, int core)
 {
-    uint32_t before = counter(t, core);
-
-    g_usleep(100 * 1000);
-    return counter(t, core) == before;
+    return mcd_word_stays(t->qts, COUNTERS + 8 * core, 100);
 }
 
 /*

@@ -330,16 +330,7 @@ static uint64_t counter(Target *t, int core)
 /* Whether the counter at @addr moves by @n within 5 seconds. */
 static bool counter_at_moves(Target *t, uint64_t addr, uint64_t n)
 {
-    uint32_t before = qtest_readl(t->qts, addr);
-    int i;
-
-    for (i = 0; i < 5000; i++) {
-        if (qtest_readl(t->qts, addr) - before >= n) {
-            return true;
-        }
-        g_usleep(1000);
-    }
-    return false;
+    return mcd_word_grows(t->qts, addr, n, 5000);
 }
 
 static bool counter_moves(Target *t, int core)

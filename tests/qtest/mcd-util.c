@@ -759,3 +759,26 @@ bool mcd_chardev_connected(QTestState *qts, const char *label)
     g_assert_cmpint(found, >=, 0);
     return found;
 }
+
+bool mcd_word_grows(QTestState *qts, uint64_t addr, uint32_t n,
+                    int timeout_ms)
+{
+    uint32_t before = qtest_readl(qts, addr);
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000LL;
+
+    do {
+        if (qtest_readl(qts, addr) - before >= n) {
+            return true;
+        }
+        g_usleep(1000);
+    } while (g_get_monotonic_time() < deadline);
+    return false;
+}
+
+bool mcd_word_stays(QTestState *qts, uint64_t addr, int ms)
+{
+    uint32_t before = qtest_readl(qts, addr);
+
+    g_usleep(ms * 1000);
+    return qtest_readl(qts, addr) == before;
+}

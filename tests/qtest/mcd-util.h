@@ -74,6 +74,16 @@ GPtrArray *mcd_query_list(int fd, const char *first, const char *next);
 /* QEMU is alive and its guest still runs. */
 void mcd_check_running(QTestState *qts);
 
+/*
+ * Whether the 32-bit word at @addr of guest memory (a guest's counter)
+ * grows by @n within @timeout_ms milliseconds.
+ */
+bool mcd_word_grows(QTestState *qts, uint64_t addr, uint32_t n,
+                    int timeout_ms);
+
+/* Whether the 32-bit word at @addr stays the same for @ms milliseconds. */
+bool mcd_word_stays(QTestState *qts, uint64_t addr, int ms);
+
 /* Start QEMU with the stub on an inherited TCP socket; connect to it. */
 QTestState *mcd_start_with_client(const char *extra, int *fd);
 
