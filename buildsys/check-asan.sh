@@ -15,22 +15,20 @@ set -euo pipefail
 . "$(dirname "$0")/config.sh"
 
 dir=$MCD_WORK/build-asan
+QTESTS=(mcd-test mcd-arm-test mcd-run-test mcd-json-test mcd-disconnect-test)
 mcd_configure "$dir" --target-list=aarch64-softmmu --enable-mcd \
     --enable-asan --enable-ubsan
 mcd_link_firmware "$dir"
 # the targets of a build directory configured before they existed
 ninja -C "$dir" build.ninja
-ninja -C "$dir" qemu-system-aarch64 tests/qtest/mcd-test \
-    tests/qtest/mcd-arm-test tests/qtest/mcd-run-test tests/qtest/mcd-json-test \
-    tests/qtest/mcd-disconnect-test
+ninja -C "$dir" qemu-system-aarch64 "${QTESTS[@]/#/tests/qtest/}"
 
 cd "$dir"
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 export QTEST_QEMU_BINARY=./qemu-system-aarch64
 rc=0
-for t in mcd-test mcd-arm-test mcd-run-test mcd-json-test \
-         mcd-disconnect-test; do
+for t in "${QTESTS[@]}"; do
     tests/qtest/$t || rc=1
 done
 exit $rc

@@ -23,14 +23,19 @@ TESTS=(test-mcd-packet test-mcd-protocol test-mcd-json
        qtest-riscv64/mcd-target-test qtest-i386/mcd-target-test
        qtest-x86_64/mcd-target-test)
 
-"$MCD_REPO/buildsys/build.sh" qemu-system-aarch64 qemu-system-arm \
-    qemu-system-riscv64 qemu-system-i386 qemu-system-x86_64 qemu-system-m68k \
-    tests/qtest/mcd-test tests/qtest/mcd-arm-test tests/qtest/mcd-run-test \
-    tests/qtest/mcd-json-test tests/qtest/mcd-disconnect-test \
-    tests/qtest/mcd-target-test tests/qtest/mcd-generic-test \
-    tests/unit/test-mcd-packet tests/unit/test-mcd-protocol \
-    tests/unit/test-mcd-json ||
-    mcd_die "build failed"
+# What TESTS need: each test program, and the emulators of the qtests.
+build=()
+for t in "${TESTS[@]}"; do
+    case $t in
+    qtest-*/*)
+        arch=${t%%/*}
+        build+=("tests/qtest/${t#*/}" "qemu-system-${arch#qtest-}")
+        ;;
+    *) build+=("tests/unit/$t") ;;
+    esac
+done
+mapfile -t build < <(printf '%s\n' "${build[@]}" | sort -u)
+"$MCD_REPO/buildsys/build.sh" "${build[@]}" || mcd_die "build failed"
 
 mcd_say "running ${TESTS[*]}"
 meson test -C "$MCD_BUILD" --no-rebuild --print-errorlogs "${TESTS[@]}"
