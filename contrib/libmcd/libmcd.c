@@ -650,29 +650,34 @@ mcd_qry_error_info_f(const mcd_core_st *core, mcd_error_info_st *error_info)
  * McdEra1ErrorWait (key names in any case, quotes optional; other keys
  * are ignored), or "host:port", "host" or ":port".
  */
-static mcd_return_et parse_port(LmError *e, const char *text,
-                                uint32_t *port)
+/* A number of the configuration string, from 1 to @max. */
+static bool parse_1_to(const char *text, uint32_t max, uint32_t *out)
 {
     uint64_t v;
 
-    if (!lm_parse_u64(text, &v) || text[0] == '-' || v == 0 || v > 65535) {
+    if (!lm_parse_u64(text, &v) || text[0] == '-' || v == 0 || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static mcd_return_et parse_port(LmError *e, const char *text,
+                                uint32_t *port)
+{
+    if (!parse_1_to(text, 65535, port)) {
         return lm_fail(e, MCD_ERR_PARAM, "bad server port '%s'", text);
     }
-    *port = v;
     return MCD_RET_ACT_NONE;
 }
 
 static mcd_return_et parse_ms(LmError *e, const char *key,
                               const char *text, uint32_t *ms)
 {
-    uint64_t v;
-
-    if (!lm_parse_u64(text, &v) || text[0] == '-' || v == 0 ||
-        v > LM_MAX_TIMEOUT) {
+    if (!parse_1_to(text, LM_MAX_TIMEOUT, ms)) {
         return lm_fail(e, MCD_ERR_PARAM, "bad %s '%s': milliseconds from 1 "
                        "to %u", key, text, LM_MAX_TIMEOUT);
     }
-    *ms = v;
     return MCD_RET_ACT_NONE;
 }
 
