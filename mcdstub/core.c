@@ -294,10 +294,9 @@ uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
 {
     CPUState *cpu = core_cpu(core, errp);
     const MCDArchOps *arch = core->arch;
-    g_autoptr(GByteArray) old = g_byte_array_sized_new(reg->bits / 8 +
-                                                       MCD_REG_SLACK);
-    g_autofree uint8_t *copy = NULL;
     int size = reg->bits / 8;
+    g_autoptr(GByteArray) old = g_byte_array_sized_new(size + MCD_REG_SLACK);
+    g_autofree uint8_t *copy = NULL;
     size_t read;
     int done;
 
