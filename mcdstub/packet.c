@@ -43,6 +43,7 @@ void mcd_packet_destroy(MCDPacketLayer *p)
 void mcd_packet_reset(MCDPacketLayer *p)
 {
     p->state = MCD_RX_IDLE;
+    p->max_payload = MCD_PACKET_MAX_PAYLOAD;
     p->oversized = false;
     p->framing = MCD_FRAMING_PLAIN;
     g_string_truncate(p->payload, 0);
@@ -54,11 +55,32 @@ void mcd_packet_reset(MCDPacketLayer *p)
     g_byte_array_set_size(p->backlog, 0);
 }
 
+void mcd_packet_set_max_payload(MCDPacketLayer *p, size_t max)
+{
+    p->max_payload = MAX(max, MCD_PACKET_MAX_PAYLOAD);
+}
+
+size_t mcd_packet_max_payload(MCDPacketLayer *p)
+{
+    return p->max_payload;
+}
+
+/* Write out what waits in @tx. */
+static void flush_tx(MCDPacketLayer *p)
+{
+    if (p->tx->len) {
+        p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);
+        g_string_truncate(p->tx, 0);
+    }
+}
+
+/* Small writes during input wait in @tx; long ones go out at once. */
 static void write_bytes(MCDPacketLayer *p, const char *buf, size_t len)
 {
-    if (p->in_input) {
+    if (p->in_input && len < MCD_PACKET_TX_BATCH) {
         g_string_append_len(p->tx, buf, len);
     } else {
+        flush_tx(p);
         p->ops->write(p->opaque, (const uint8_t *)buf, len);
     }
 }
@@ -97,8 +119,7 @@ static void deliver_packet(MCDPacketLayer *p, MCDPacketFraming framing)
     }
     p->ops->packet(p->opaque, p->payload->str, p->payload->len, oversized);
     if (p->in_input && p->tx->len >= MCD_PACKET_TX_BATCH) {
-        p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);
-        g_string_truncate(p->tx, 0);
+        flush_tx(p);
     }
 }
 
@@ -131,19 +152,33 @@ static void idle_byte(MCDPacketLayer *p, uint8_t byte)
     }
 }
 
-static void payload_byte(MCDPacketLayer *p, uint8_t byte)
+/*
+ * Take payload bytes from @buf up to the end of the packet, at once.
+ * Returns: how many bytes of @buf were consumed, the '#' included.
+ */
+static size_t payload_bytes(MCDPacketLayer *p, const uint8_t *buf,
+                            size_t len)
 {
-    if (byte == MCD_PACKET_END) {
-        p->state = MCD_RX_TERMINATOR;
-        return;
+    const uint8_t *end = memchr(buf, MCD_PACKET_END, len);
+    size_t n = end ? end - buf : len;
+    size_t room = p->max_payload - MIN(p->payload->len, p->max_payload);
+    uint8_t sum = p->sum;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        sum += buf[i];
     }
-    p->sum += byte;
-    if (p->payload->len >= MCD_PACKET_MAX_PAYLOAD) {
+    p->sum = sum;
+    if (n > room) {
         /* keep consuming until the end of the packet, then report it */
         p->oversized = true;
-        return;
     }
-    g_string_append_c(p->payload, byte);
+    g_string_append_len(p->payload, (const char *)buf, MIN(n, room));
+    if (!end) {
+        return n;
+    }
+    p->state = MCD_RX_TERMINATOR;
+    return n + 1;
 }
 
 static void terminator_byte(MCDPacketLayer *p, uint8_t byte)
@@ -206,7 +241,7 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
             idle_byte(p, buf[i]);
             break;
         case MCD_RX_PAYLOAD:
-            payload_byte(p, buf[i]);
+            i += payload_bytes(p, buf + i, len - i) - 1;
             break;
         case MCD_RX_TERMINATOR:
             terminator_byte(p, buf[i]);
@@ -218,10 +253,7 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
     }
     flush_resend(p);
     p->in_input = false;
-    if (p->tx->len) {
-        p->ops->write(p->opaque, (const uint8_t *)p->tx->str, p->tx->len);
-        g_string_truncate(p->tx, 0);
-    }
+    flush_tx(p);
     if (!p->paused && p->backlog->len) {
         /* resumed while the replies were written */
         drain_backlog(p);
@@ -234,25 +266,31 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len)
     }
 }
 
-/* Frame @payload after @start into @out, in the framing of the peer. */
-static void frame(MCDPacketLayer *p, GString *out, char start,
-                  const char *payload, size_t len)
+/* End the packet in @out (its start character and payload) as framed. */
+static void frame_end(MCDPacketLayer *p, GString *out)
 {
     uint8_t sum = 0;
     size_t i;
 
+    if (p->framing == MCD_FRAMING_CHECKSUM) {
+        for (i = 1; i < out->len; i++) {
+            sum += (uint8_t)out->str[i];
+        }
+        g_string_append_printf(out, "%c%02x", MCD_PACKET_END, sum);
+    } else {
+        g_string_append_c(out, MCD_PACKET_END);
+        g_string_append_c(out, MCD_PACKET_LAST);
+    }
+}
+
+/* Frame @payload after @start into @out, in the framing of the peer. */
+static void frame(MCDPacketLayer *p, GString *out, char start,
+                  const char *payload, size_t len)
+{
     g_string_truncate(out, 0);
     g_string_append_c(out, start);
     g_string_append_len(out, payload, len);
-    g_string_append_c(out, MCD_PACKET_END);
-    if (p->framing == MCD_FRAMING_CHECKSUM) {
-        for (i = 0; i < len; i++) {
-            sum += (uint8_t)payload[i];
-        }
-        g_string_append_printf(out, "%02x", sum);
-    } else {
-        g_string_append_c(out, MCD_PACKET_LAST);
-    }
+    frame_end(p, out);
 }
 
 void mcd_packet_pause(MCDPacketLayer *p, unsigned why)
@@ -290,6 +328,19 @@ void mcd_packet_resume(MCDPacketLayer *p, unsigned why)
 void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len)
 {
     frame(p, p->unacked, MCD_PACKET_START, payload, len);
+    write_bytes(p, p->unacked->str, p->unacked->len);
+}
+
+GString *mcd_packet_begin(MCDPacketLayer *p)
+{
+    g_string_truncate(p->unacked, 0);
+    g_string_append_c(p->unacked, MCD_PACKET_START);
+    return p->unacked;
+}
+
+void mcd_packet_end(MCDPacketLayer *p)
+{
+    frame_end(p, p->unacked);
     write_bytes(p, p->unacked->str, p->unacked->len);
 }
 

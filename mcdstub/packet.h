@@ -54,10 +54,12 @@ typedef enum MCDPacketFraming {
  * @MCD_PAUSE_COMMAND: a command's effect is not complete yet (a system
  *                     reset)
  * @MCD_PAUSE_OUTPUT: the peer has not taken the replies so far
+ * @MCD_PAUSE_STATE: a state query waits for its core to stop
  */
 typedef enum MCDPacketPause {
     MCD_PAUSE_COMMAND = 1 << 0,
     MCD_PAUSE_OUTPUT = 1 << 1,
+    MCD_PAUSE_STATE = 1 << 2,
 } MCDPacketPause;
 
 /*
@@ -81,6 +83,12 @@ typedef enum MCDPacketState {
     MCD_RX_CHECKSUM,    /* the second checksum digit */
 } MCDPacketState;
 
+/*
+ * The largest payload once the client enabled binary memory accesses:
+ * a 1 MiB write, every byte escaped, with its parameters.
+ */
+#define MCD_PACKET_MAX_BINARY_PAYLOAD (2 * 1024 * 1024 + 256)
+
 /**
  * typedef MCDPacketLayer - state of one connection's packet layer
  *
@@ -91,6 +99,7 @@ typedef struct MCDPacketLayer {
     void *opaque;
     MCDPacketState state;
     GString *payload;
+    size_t max_payload;
     bool oversized;
     uint8_t sum;
     uint8_t checksum_hi;
@@ -134,6 +143,23 @@ void mcd_packet_destroy(MCDPacketLayer *p);
 void mcd_packet_reset(MCDPacketLayer *p);
 
 /**
+ * mcd_packet_set_max_payload() - change the longest payload accepted
+ * @p: the packet layer
+ * @max: the new limit, at least %MCD_PACKET_MAX_PAYLOAD; it lasts until
+ *       mcd_packet_reset()
+ */
+void mcd_packet_set_max_payload(MCDPacketLayer *p, size_t max);
+
+/**
+ * mcd_packet_max_payload() - the longest payload accepted now
+ * @p: the packet layer
+ *
+ * Returns: %MCD_PACKET_MAX_PAYLOAD, or what mcd_packet_set_max_payload()
+ * set.
+ */
+size_t mcd_packet_max_payload(MCDPacketLayer *p);
+
+/**
  * mcd_packet_input() - feed bytes received from the peer
  * @p: the packet layer
  * @buf: the bytes
@@ -159,6 +185,27 @@ void mcd_packet_input(MCDPacketLayer *p, const uint8_t *buf, size_t len);
  * the peer acknowledges it, so that a ``-`` makes it go out again.
  */
 void mcd_packet_send(MCDPacketLayer *p, const char *payload, size_t len);
+
+/**
+ * mcd_packet_begin() - start a packet to be built in place
+ * @p: the packet layer
+ *
+ * For long replies: the caller appends the payload to the returned
+ * buffer (which holds the start character already) and then calls
+ * mcd_packet_end(); nothing else may be sent in between.  This costs no
+ * copy of the payload.
+ *
+ * Returns: the buffer of the packet.
+ */
+GString *mcd_packet_begin(MCDPacketLayer *p);
+
+/**
+ * mcd_packet_end() - frame and send the packet built in place
+ * @p: the packet layer
+ *
+ * As mcd_packet_send() for what was appended since mcd_packet_begin().
+ */
+void mcd_packet_end(MCDPacketLayer *p);
 
 /**
  * mcd_packet_notify() - send an asynchronous notification

@@ -297,6 +297,62 @@ static void test_reset_mid_packet(void)
     peer_free(peer);
 }
 
+/* A raised limit takes longer packets until the layer is reset. */
+static void test_max_payload(void)
+{
+    Peer *peer = peer_new();
+    size_t max = MCD_PACKET_MAX_BINARY_PAYLOAD;
+    g_autoptr(GString) big = g_string_new("$");
+    g_autofree char *fill = g_strnfill(max, 'a');
+    size_t i;
+
+    g_string_append_len(big, fill, max);
+    g_string_append(big, "#|");
+    g_assert_cmpuint(mcd_packet_max_payload(&peer->p), ==,
+                     MCD_PACKET_MAX_PAYLOAD);
+    mcd_packet_set_max_payload(&peer->p, max);
+    g_assert_cmpuint(mcd_packet_max_payload(&peer->p), ==, max);
+    /* in pieces of 4 KiB, as QEMU's socket chardev hands them over */
+    for (i = 0; i < big->len; i += 4096) {
+        feed(peer, big->str + i, MIN(4096, big->len - i));
+    }
+    check_out(peer, "+");
+    g_assert_cmpuint(peer->packets->len, ==, 1);
+    g_assert_cmpuint(strlen(g_ptr_array_index(peer->packets, 0)), ==, max);
+    g_ptr_array_set_size(peer->packets, 0);
+
+    mcd_packet_reset(&peer->p);
+    g_assert_cmpuint(mcd_packet_max_payload(&peer->p), ==,
+                     MCD_PACKET_MAX_PAYLOAD);
+    feed(peer, big->str, big->len);
+    check_packets(peer, "!", NULL);
+    peer_free(peer);
+}
+
+/* A packet built in place is framed as mcd_packet_send() frames it. */
+static void test_in_place(void)
+{
+    Peer *peer = peer_new();
+    GString *buf;
+
+    buf = mcd_packet_begin(&peer->p);
+    g_string_append(buf, "qemu-system");
+    mcd_packet_end(&peer->p);
+    check_out(peer, "$qemu-system#|");
+
+    feed_str(peer, "$qsystem#16");
+    check_out(peer, "+");
+    buf = mcd_packet_begin(&peer->p);
+    g_string_append(buf, "qemu-system");
+    mcd_packet_end(&peer->p);
+    check_out(peer, "$qemu-system#8a");
+    /* and it is the packet a '-' asks for again */
+    feed_str(peer, "-");
+    check_out(peer, "$qemu-system#8a");
+    check_packets(peer, "qsystem", NULL);
+    peer_free(peer);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -314,6 +370,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/packet/oversized", test_oversized);
     g_test_add_func("/mcd/packet/retransmit", test_retransmit);
     g_test_add_func("/mcd/packet/reset-mid-packet", test_reset_mid_packet);
+    g_test_add_func("/mcd/packet/max-payload", test_max_payload);
+    g_test_add_func("/mcd/packet/in-place", test_in_place);
 
     return g_test_run();
 }
