@@ -9,6 +9,9 @@
 #include "core.h"
 #include "packet.h"
 
+/* The most registers one "g" or "G" names. */
+#define MCD_MAX_REG_LIST 4096
+
 /* The most parameters a command or query takes. */
 #define MCD_MAX_ARGS 7
 
@@ -30,12 +33,15 @@ typedef union MCDCmdArg {
 /**
  * typedef MCDCmdArgs - the parameters of one command
  * @arg: parameters in schema order
- * @data: the bytes of a ``h`` (hex data) parameter, or %NULL
+ * @data: the bytes of a ``h`` (hex data) or ``b`` (binary data)
+ *        parameter, or %NULL
+ * @ids: the register ids of an ``r`` parameter (uint64_t), or %NULL
  * @count: how many parameters the command had
  */
 typedef struct MCDCmdArgs {
     MCDCmdArg arg[MCD_MAX_ARGS];
     GByteArray *data;
+    GArray *ids;
     unsigned count;
 } MCDCmdArgs;
 
@@ -69,6 +75,9 @@ typedef enum MCDEra1Fail {
  *                   again and name the trigger, the PC and the data
  *                   address
  * @MCD_EXT_TXOPT: ``m`` takes MCD access options (no side effects)
+ * @MCD_EXT_LISTS: list queries answer as many items as fit
+ * @MCD_EXT_REGS: ``g`` and ``G`` access several registers
+ * @MCD_EXT_BINARY: ``x`` and ``X`` move memory as binary data
  */
 typedef enum MCDExtension {
     MCD_EXT_ERRORS = 1 << 0,
@@ -79,6 +88,9 @@ typedef enum MCDExtension {
     MCD_EXT_NOTIFY = 1 << 5,
     MCD_EXT_STOPREC = 1 << 6,
     MCD_EXT_TXOPT = 1 << 7,
+    MCD_EXT_LISTS = 1 << 8,
+    MCD_EXT_REGS = 1 << 9,
+    MCD_EXT_BINARY = 1 << 10,
 } MCDExtension;
 
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
@@ -89,18 +101,23 @@ typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
  *        prefix of the payload and the parameters follow directly
  * @schema: one letter per parameter, separated by ``;`` on the wire:
  *          ``q`` list index, ``d`` 32-bit number, ``c`` core number,
- *          ``l`` 64-bit number (all decimal), ``s`` the rest of the
- *          payload, ``h`` hex data (``s`` and ``h`` only last); the
- *          parameters after a ``?`` may be left out, all together
+ *          ``l`` 64-bit number (all decimal), ``r`` a list of register
+ *          ids and ranges (``0-33,66``), ``s`` the rest of the payload,
+ *          ``h`` hex data, ``b`` binary data (``s``, ``h`` and ``b``
+ *          only last); the parameters after a ``?`` may be left out,
+ *          all together
  * @handler: called with the parsed parameters; it sends the reply, if
  *           the command has one
  * @era1_fail: how a failure is answered in era-1 sessions
+ * @ext: the MCDExtension the command belongs to, or 0; until the client
+ *       enables it the command is unknown
  */
 typedef struct MCDCmd {
     const char *name;
     const char *schema;
     MCDCmdHandler handler;
     MCDEra1Fail era1_fail;
+    unsigned ext;
 } MCDCmd;
 
 /**
@@ -114,6 +131,10 @@ typedef struct MCDCmd {
  *             ``q...c`` continuation queries refer to
  * @ext: the extensions the client enabled (MCDExtension)
  * @era1_fail: &MCDCmd.era1_fail of the command being executed
+ * @state_wait_ms: how long a state query of a running core waits for
+ *                 it to stop (0: it does not wait)
+ * @state_timer: ends that wait
+ * @state_waiting: a state query waits, for the core @state_core
  */
 struct MCDServer {
     MCDPacketLayer packet;
@@ -124,6 +145,10 @@ struct MCDServer {
     uint32_t list_core;
     unsigned ext;
     MCDEra1Fail era1_fail;
+    uint32_t state_wait_ms;
+    QEMUTimer *state_timer;
+    bool state_waiting;
+    uint32_t state_core;
 };
 
 /**
@@ -135,6 +160,16 @@ struct MCDServer {
 void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque);
 
 /**
+ * mcd_server_set_state_wait() - let state queries wait for a stop
+ * @s: the server
+ * @ms: how long a ``qstate`` of a core that runs or steps waits for the
+ *      core to stop before it answers; the packets after it wait too
+ *
+ * Needs QEMU's main loop (a timer).
+ */
+void mcd_server_set_state_wait(MCDServer *s, uint32_t ms);
+
+/**
  * mcd_server_destroy() - end the session and free a server's state
  * @s: the server, set up by mcd_server_init()
  */
@@ -143,8 +178,9 @@ void mcd_server_destroy(MCDServer *s);
 /**
  * mcd_parse_args() - parse the parameters of a command
  * @schema: the schema of the command (see &MCDCmd)
- * @p: the parameters, NUL-terminated
- * @args: filled in; the caller unrefs @args->data if it is set
+ * @p: the parameters
+ * @len: their length; binary data may hold NUL bytes, the rest may not
+ * @args: filled in; the caller unrefs @args->data and @args->ids if set
  *
  * Every parameter must be well-formed (decimal digits only, no sign or
  * white space, in range; hex data of even length) and nothing may follow
@@ -152,7 +188,8 @@ void mcd_server_destroy(MCDServer *s);
  *
  * Returns: true on success.
  */
-bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args);
+bool mcd_parse_args(const char *schema, const char *p, size_t len,
+                    MCDCmdArgs *args);
 
 /**
  * mcd_handle_packet() - execute one received packet

@@ -12,6 +12,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/cutils.h"
+#include "qemu/timer.h"
 #include "core.h"
 #include "internals.h"
 #include "trace.h"
@@ -24,6 +25,13 @@
 
 /* The most bytes one memory read or write moves. */
 #define MCD_MAX_DATA (16 * 1024)
+
+/* The most bytes one binary memory read or write ("x", "X") moves. */
+#define MCD_MAX_BINARY (1024 * 1024)
+
+/* The escape of binary data: the next byte is XORed with 0x20. */
+#define MCD_BINARY_ESCAPE '}'
+#define MCD_BINARY_XOR 0x20
 
 /* The protocol version this stub speaks; the era-1 protocol is 1. */
 #define MCD_PROTOCOL_VERSION 2
@@ -41,6 +49,9 @@ static const struct {
     { "notify", MCD_EXT_NOTIFY },
     { "stoprec", MCD_EXT_STOPREC },
     { "txopt", MCD_EXT_TXOPT },
+    { "lists", MCD_EXT_LISTS },
+    { "regs", MCD_EXT_REGS },
+    { "binary", MCD_EXT_BINARY },
 };
 
 /* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
@@ -64,23 +75,70 @@ static void mcd_reply_empty(MCDServer *s)
     mcd_reply(s, "");
 }
 
-static void mcd_reply_hex(MCDServer *s, const uint8_t *buf, size_t len)
+/* Append @len bytes at @buf in hex to @out, sized once. */
+static void append_hex(GString *out, const uint8_t *buf, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
-    g_autoptr(GString) hex = g_string_sized_new(len * 2 + 1);
+    size_t start = out->len;
+    char *hex;
     size_t i;
 
+    g_string_set_size(out, start + len * 2);
+    hex = out->str + start;
     for (i = 0; i < len; i++) {
-        g_string_append_c(hex, digits[buf[i] >> 4]);
-        g_string_append_c(hex, digits[buf[i] & 0xf]);
+        hex[2 * i] = digits[buf[i] >> 4];
+        hex[2 * i + 1] = digits[buf[i] & 0xf];
     }
-    mcd_packet_send(&s->packet, hex->str, hex->len);
+}
+
+/* A reply of hex data, built in the packet buffer. */
+static void mcd_reply_hex(MCDServer *s, const uint8_t *buf, size_t len)
+{
+    append_hex(mcd_packet_begin(&s->packet), buf, len);
+    mcd_packet_end(&s->packet);
+}
+
+/* The bytes that binary data escapes: they frame packets, or escape. */
+static bool binary_escaped(uint8_t byte)
+{
+    return byte == MCD_PACKET_END || byte == MCD_PACKET_START ||
+           byte == MCD_PACKET_NOTIFY || byte == MCD_BINARY_ESCAPE;
+}
+
+/* A reply of binary data, escaped into the packet buffer in one pass. */
+static void mcd_reply_binary(MCDServer *s, const uint8_t *buf, size_t len)
+{
+    static bool escaped[256];
+    GString *out = mcd_packet_begin(&s->packet);
+    size_t start = out->len;
+    char *dst;
+    size_t i;
+
+    if (!escaped[MCD_BINARY_ESCAPE]) {
+        for (i = 0; i < ARRAY_SIZE(escaped); i++) {
+            escaped[i] = binary_escaped(i);
+        }
+    }
+    /* room for the worst case, every byte escaped; trimmed below */
+    g_string_set_size(out, start + 2 * len);
+    dst = out->str + start;
+    for (i = 0; i < len; i++) {
+        if (unlikely(escaped[buf[i]])) {
+            *dst++ = MCD_BINARY_ESCAPE;
+            *dst++ = buf[i] ^ MCD_BINARY_XOR;
+        } else {
+            *dst++ = buf[i];
+        }
+    }
+    g_string_truncate(out, dst - out->str);
+    mcd_packet_end(&s->packet);
 }
 
 /*
  * Append "key=value." with @value made safe for a record value: the
- * wire is printable ASCII, '.' ends a value, and '#', '$', '%', '|' and
- * '~' frame packets.  Values may echo what a client sent.
+ * wire is printable ASCII, '.' ends a value, ';' a record of a list,
+ * and '#', '$', '%', '|' and '~' frame packets.  Values may echo what a
+ * client sent.
  */
 static void rec_str(GString *rec, const char *key, const char *value)
 {
@@ -89,7 +147,7 @@ static void rec_str(GString *rec, const char *key, const char *value)
     g_string_append(rec, key);
     g_string_append_c(rec, '=');
     for (p = value; *p; p++) {
-        bool safe = *p >= 0x20 && *p < 0x7f && !strchr(".#$%|~", *p);
+        bool safe = *p >= 0x20 && *p < 0x7f && !strchr(".#$%|~;", *p);
 
         g_string_append_c(rec, safe ? *p : '_');
     }
@@ -171,12 +229,17 @@ typedef void (*MCDListItemFn)(GString *rec, const void *item);
 /*
  * Reply with item @index of a list of @count items of @size bytes at
  * @items: "<next>!<record>", where <next> is the index of the next item,
- * or 0 after the last one.  An empty list is "0!".
+ * or 0 after the last one.  An empty list is "0!".  With the lists
+ * extension, the items from @index on follow each other, separated by
+ * ';', as many as fit in MCD_PACKET_MAX_PAYLOAD; <next> is then the
+ * first item not sent.
  */
 static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
                            size_t count, size_t index, MCDListItemFn fn)
 {
+    g_autoptr(GString) recs = g_string_new(NULL);
     g_autoptr(GString) rec = g_string_new(NULL);
+    size_t next = index;
 
     if (count == 0 && index == 0) {
         mcd_reply(s, "0!");
@@ -187,9 +250,23 @@ static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
                         index, count);
         return;
     }
-    g_string_printf(rec, "%zu!", index + 1 < count ? index + 1 : 0);
-    fn(rec, (const char *)items + index * size);
-    mcd_reply(s, rec->str);
+    do {
+        g_string_truncate(rec, 0);
+        fn(rec, (const char *)items + next * size);
+        /* "<next>!" takes at most 21 characters */
+        if (next > index &&
+            recs->len + 1 + rec->len + 21 > MCD_PACKET_MAX_PAYLOAD) {
+            break;
+        }
+        if (next > index) {
+            g_string_append_c(recs, ';');
+        }
+        g_string_append_len(recs, rec->str, rec->len);
+        next++;
+    } while ((s->ext & MCD_EXT_LISTS) && next < count);
+    g_string_printf(rec, "%zu!", next < count ? next : 0);
+    g_string_prepend(recs, rec->str);
+    mcd_reply(s, recs->str);
 }
 
 /*
@@ -213,44 +290,131 @@ static bool parse_u64(const char **p, uint64_t *out)
     return g_ascii_isdigit(**p) && qemu_strtou64(*p, p, 10, out) == 0;
 }
 
-static bool parse_hex(const char **p, GByteArray **out)
+/* The value of each hex digit, -1 for other characters. */
+static int8_t hex_values[256];
+
+static void init_hex_values(void)
 {
-    const char *hex = *p;
-    size_t len = strlen(hex);
+    int i;
+
+    if (hex_values[0]) {
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(hex_values); i++) {
+        hex_values[i] = g_ascii_xdigit_value(i);
+    }
+}
+
+/* Hex data from *@p to @end, into a buffer sized once. */
+static bool parse_hex(const char **p, const char *end, GByteArray **out)
+{
+    const uint8_t *hex = (const uint8_t *)*p;
+    size_t len = end - *p;
     g_autoptr(GByteArray) data = NULL;
     size_t i;
 
     if (len % 2) {
         return false;
     }
+    init_hex_values();
     data = g_byte_array_sized_new(len / 2);
-    for (i = 0; i < len; i += 2) {
-        int hi = g_ascii_xdigit_value(hex[i]);
-        int lo = g_ascii_xdigit_value(hex[i + 1]);
-        uint8_t byte;
+    g_byte_array_set_size(data, len / 2);
+    for (i = 0; i < len / 2; i++) {
+        int hi = hex_values[hex[2 * i]];
+        int lo = hex_values[hex[2 * i + 1]];
 
-        if (hi < 0 || lo < 0) {
+        if ((hi | lo) < 0) {
             return false;
         }
-        byte = (hi << 4) | lo;
-        g_byte_array_append(data, &byte, 1);
+        data->data[i] = (hi << 4) | lo;
     }
-    *p = hex + len;
+    *p = end;
     *out = g_steal_pointer(&data);
     return true;
 }
 
-bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args)
+/* Escaped binary data from *@p to @end (see mcd_reply_binary()). */
+static bool parse_binary(const char **p, const char *end, GByteArray **out)
 {
+    const char *src = *p;
+    g_autoptr(GByteArray) data = g_byte_array_sized_new(end - src);
+    uint8_t *dst;
+
+    g_byte_array_set_size(data, end - src);
+    dst = data->data;
+    while (src < end) {
+        const char *esc = memchr(src, MCD_BINARY_ESCAPE, end - src);
+        size_t n = (esc ? esc : end) - src;
+
+        memcpy(dst, src, n);
+        dst += n;
+        src += n;
+        if (esc) {
+            if (esc + 1 == end) {
+                return false;
+            }
+            *dst++ = esc[1] ^ MCD_BINARY_XOR;
+            src = esc + 2;
+        }
+    }
+    g_byte_array_set_size(data, dst - data->data);
+    *p = end;
+    *out = g_steal_pointer(&data);
+    return true;
+}
+
+/*
+ * A list of register ids and ranges, "0-33,66", up to the next ';':
+ * at most MCD_MAX_REG_LIST ids.
+ */
+static bool parse_reg_list(const char **p, GArray **out)
+{
+    g_autoptr(GArray) ids = g_array_new(false, false, sizeof(uint64_t));
+    uint64_t first, last, id;
+
+    for (;;) {
+        if (!parse_u64(p, &first)) {
+            return false;
+        }
+        last = first;
+        if (**p == '-') {
+            (*p)++;
+            if (!parse_u64(p, &last) || last < first) {
+                return false;
+            }
+        }
+        if (last - first >= MCD_MAX_REG_LIST - ids->len) {
+            return false;
+        }
+        for (id = first; id <= last; id++) {
+            g_array_append_val(ids, id);
+        }
+        if (**p != ',') {
+            break;
+        }
+        (*p)++;
+    }
+    *out = g_steal_pointer(&ids);
+    return true;
+}
+
+bool mcd_parse_args(const char *schema, const char *p, size_t len,
+                    MCDCmdArgs *args)
+{
+    const char *end = p + len;
+    bool binary = strchr(schema, 'b');
+    unsigned n = 0;
     size_t i;
 
-    unsigned n = 0;
+    if (!binary && memchr(p, '\0', len)) {
+        return false;
+    }
 
     g_assert(strlen(schema) <= MCD_MAX_ARGS);
     args->count = 0;
     for (i = 0; schema[i]; i++) {
         if (schema[i] == '?') {
-            if (*p == '\0') {
+            if (p == end) {
                 break;
             }
             continue;
@@ -275,12 +439,22 @@ bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args)
                 return false;
             }
             break;
+        case 'r':
+            if (!parse_reg_list(&p, &args->ids)) {
+                return false;
+            }
+            break;
         case 's':
             args->arg[n - 1].str = p;
-            p += strlen(p);
+            p = end;
             break;
         case 'h':
-            if (!parse_hex(&p, &args->data)) {
+            if (!parse_hex(&p, end, &args->data)) {
+                return false;
+            }
+            break;
+        case 'b':
+            if (!parse_binary(&p, end, &args->data)) {
                 return false;
             }
             break;
@@ -289,25 +463,30 @@ bool mcd_parse_args(const char *schema, const char *p, MCDCmdArgs *args)
         }
         args->count = n;
     }
-    return *p == '\0';
+    return p == end;
 }
 
-static const MCDCmd *find_cmd(const MCDCmd *table, size_t n, const char *str)
+/* The command @str starts with; commands of extensions once enabled */
+static const MCDCmd *find_cmd(MCDServer *s, const MCDCmd *table, size_t n,
+                              const char *str)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (g_str_has_prefix(str, table[i].name)) {
+        if (g_str_has_prefix(str, table[i].name) &&
+            (s->ext & table[i].ext) == table[i].ext) {
             return &table[i];
         }
     }
     return NULL;
 }
 
+/* Execute @str, @len bytes long (binary data may hold NUL bytes). */
 static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
-                    const char *str)
+                    const char *str, size_t len)
 {
-    const MCDCmd *cmd = find_cmd(table, n, str);
+    const MCDCmd *cmd = find_cmd(s, table, n, str);
+    size_t name_len = cmd ? strlen(cmd->name) : 0;
     MCDCmdArgs args = { 0 };
 
     if (!cmd) {
@@ -316,7 +495,8 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
         return;
     }
     s->era1_fail = cmd->era1_fail;
-    if (!mcd_parse_args(cmd->schema, str + strlen(cmd->name), &args)) {
+    if (!mcd_parse_args(cmd->schema, str + name_len, len - name_len,
+                        &args)) {
         trace_mcd_bad_arguments(cmd->name, str);
         mcd_reply_error(s, MCD_ERR_PARAM, "malformed parameters for '%s'",
                         cmd->name);
@@ -326,6 +506,9 @@ static void run_cmd(MCDServer *s, const MCDCmd *table, size_t n,
     s->era1_fail = MCD_ERA1_ERROR;
     if (args.data) {
         g_byte_array_unref(args.data);
+    }
+    if (args.ids) {
+        g_array_unref(args.ids);
     }
 }
 
@@ -554,17 +737,77 @@ static void state_record(MCDServer *s, MCDCore *core, GString *rec)
     g_free(st.info);
 }
 
-/* "qstate<core>": the state record */
+static void reply_state(MCDServer *s, MCDCore *core)
+{
+    g_autoptr(GString) rec = g_string_new(NULL);
+
+    state_record(s, core, rec);
+    mcd_reply(s, rec->str);
+}
+
+/*
+ * "qstate<core>": the state record.  For a core that runs or steps the
+ * reply waits until it stops, up to state_wait_ms: a client that polls
+ * gets the end of a step at once, and its polls do not keep the main
+ * loop from letting the vCPU finish.
+ */
 static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
-    g_autoptr(GString) rec = g_string_new(NULL);
+    MCDStateRecord st;
 
     if (!core) {
         return;
     }
-    state_record(s, core, rec);
-    mcd_reply(s, rec->str);
+    if (s->state_wait_ms) {
+        mcd_core_get_state(core, &st);
+        g_free(st.stop_reason);
+        g_free(st.info);
+        if (st.state == MCD_RUN_RUNNING) {
+            s->state_waiting = true;
+            s->state_core = core->index;
+            timer_mod(s->state_timer,
+                      qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                      s->state_wait_ms);
+            mcd_packet_pause(&s->packet, MCD_PAUSE_STATE);
+            return;
+        }
+    }
+    reply_state(s, core);
+}
+
+/* Answer the state query that waits, if its core stopped or @timeout. */
+static void state_wait_end(MCDServer *s, bool timeout)
+{
+    MCDCore *core = g_hash_table_lookup(s->cores,
+                                        GUINT_TO_POINTER(s->state_core));
+    MCDStateRecord st;
+
+    if (!s->state_waiting) {
+        return;
+    }
+    if (!timeout && core) {
+        mcd_core_get_state(core, &st);
+        g_free(st.stop_reason);
+        g_free(st.info);
+        if (st.state == MCD_RUN_RUNNING) {
+            return;
+        }
+    }
+    s->state_waiting = false;
+    timer_del(s->state_timer);
+    if (core) {
+        reply_state(s, core);
+    } else {
+        mcd_reply_error(s, MCD_ERR_USAGE, "core %" PRIu32 " is not open",
+                        s->state_core);
+    }
+    mcd_packet_resume(&s->packet, MCD_PAUSE_STATE);
+}
+
+static void state_wait_timeout(void *opaque)
+{
+    state_wait_end(opaque, true);
 }
 
 /*
@@ -608,9 +851,13 @@ static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
                                    mcd_extensions[j].name);
         }
     }
+    if (s->ext & MCD_EXT_BINARY) {
+        mcd_packet_set_max_payload(&s->packet, MCD_PACKET_MAX_BINARY_PAYLOAD);
+    }
     rec_u64(rec, "version", MCD_PROTOCOL_VERSION);
-    rec_u64(rec, "max_payload", MCD_PACKET_MAX_PAYLOAD);
+    rec_u64(rec, "max_payload", mcd_packet_max_payload(&s->packet));
     rec_u64(rec, "max_data", MCD_MAX_DATA);
+    rec_u64(rec, "max_binary", MCD_MAX_BINARY);
     rec_str(rec, "extensions", offered->str);
     rec_str(rec, "enabled", enabled->str);
     mcd_reply(s, rec->str);
@@ -675,7 +922,9 @@ static void handle_detach(MCDServer *s, const MCDCmdArgs *args)
 
 static void handle_query(MCDServer *s, const MCDCmdArgs *args)
 {
-    run_cmd(s, mcd_queries, ARRAY_SIZE(mcd_queries), args->arg[0].str);
+    const char *query = args->arg[0].str;
+
+    run_cmd(s, mcd_queries, ARRAY_SIZE(mcd_queries), query, strlen(query));
 }
 
 static void handle_open_core(MCDServer *s, const MCDCmdArgs *args)
@@ -768,6 +1017,106 @@ static void handle_write_register(MCDServer *s, const MCDCmdArgs *args)
     reply_result(s, code, err, MCD_REPLY_SUCCESS);
 }
 
+/*
+ * The registers of an id list, checked: every id known, at most
+ * MCD_MAX_DATA bytes of values.  Sets *@size to that many bytes.
+ */
+static bool find_registers(MCDServer *s, MCDCore *core, const GArray *ids,
+                           const MCDRegister **regs, size_t *size)
+{
+    size_t i;
+
+    *size = 0;
+    for (i = 0; i < ids->len; i++) {
+        regs[i] = find_register(s, core, g_array_index(ids, uint64_t, i));
+        if (!regs[i]) {
+            return false;
+        }
+        *size += regs[i]->bits / 8;
+    }
+    if (*size > MCD_MAX_DATA) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "the registers hold %zu bytes, "
+                        "more than %d", *size, MCD_MAX_DATA);
+        return false;
+    }
+    return true;
+}
+
+/* "g<core>;<register ids>": the registers' bytes in hex, one after another */
+static void handle_read_registers(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    g_autofree const MCDRegister **regs = NULL;
+    g_autoptr(GByteArray) buf = NULL;
+    Error *err = NULL;
+    size_t i, size;
+    uint32_t code;
+
+    if (!core) {
+        return;
+    }
+    regs = g_new(const MCDRegister *, args->ids->len);
+    if (!find_registers(s, core, args->ids, regs, &size)) {
+        return;
+    }
+    buf = g_byte_array_sized_new(size);
+    for (i = 0; i < args->ids->len; i++) {
+        code = mcd_core_read_register(core, regs[i], buf, &err);
+        if (code != MCD_ERR_NONE) {
+            mcd_reply_error(s, code, "%s", error_get_pretty(err));
+            error_free(err);
+            return;
+        }
+    }
+    mcd_reply_hex(s, buf->data, buf->len);
+}
+
+/*
+ * "G<core>;<register ids>;<hex>": all values are checked first; if a
+ * write fails, the registers written before it get their values back.
+ */
+static void handle_write_registers(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    g_autofree const MCDRegister **regs = NULL;
+    g_autoptr(GByteArray) old = NULL;
+    const uint8_t *data = args->data->data;
+    Error *err = NULL;
+    size_t i, size, pos;
+    uint32_t code = MCD_ERR_NONE;
+
+    if (!core) {
+        return;
+    }
+    regs = g_new(const MCDRegister *, args->ids->len);
+    if (!find_registers(s, core, args->ids, regs, &size)) {
+        return;
+    }
+    if (size != args->data->len) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "the registers take %zu bytes, "
+                        "not %u", size, args->data->len);
+        return;
+    }
+    old = g_byte_array_sized_new(size);
+    for (i = 0; i < args->ids->len && code == MCD_ERR_NONE; i++) {
+        code = mcd_core_read_register(core, regs[i], old, &err);
+    }
+    for (i = 0, pos = 0; i < args->ids->len && code == MCD_ERR_NONE; i++) {
+        code = mcd_core_write_register(core, regs[i], data + pos, &err);
+        pos += regs[i]->bits / 8;
+    }
+    if (code != MCD_ERR_NONE && old->len == size) {
+        /* put back what was written before the failure */
+        size_t failed = i - 1;
+
+        for (i = 0, pos = 0; i < failed; i++) {
+            mcd_core_write_register(core, regs[i], old->data + pos, NULL);
+            pos += regs[i]->bits / 8;
+        }
+    }
+    reply_result(s, code, err, MCD_REPLY_SUCCESS);
+}
+
 static const MCDMemSpace *find_memory(MCDServer *s, MCDCore *core,
                                       uint32_t id)
 {
@@ -786,9 +1135,10 @@ static const MCDMemSpace *find_memory(MCDServer *s, MCDCore *core,
 
 /*
  * "m<core>;<memory space id>;<address>;<length>": the bytes in hex; with
- * the txopt extension "...;<access options>" (MCD_TX_OPT_* bits)
+ * the txopt extension "...;<access options>" (MCD_TX_OPT_* bits).
+ * "x..." the same in binary, up to MCD_MAX_BINARY bytes.
  */
-static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
+static void read_memory(MCDServer *s, const MCDCmdArgs *args, bool binary)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
     const MCDMemSpace *ms = core ? find_memory(s, core, args->arg[1].u32)
@@ -802,7 +1152,7 @@ static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
     if (!ms) {
         return;
     }
-    if (args->count > 4 && !(s->ext & MCD_EXT_TXOPT)) {
+    if (args->count > 4 && !(s->ext & MCD_EXT_TXOPT) && !binary) {
         mcd_reply_error(s, MCD_ERR_PARAM, "enable the txopt extension first");
         return;
     }
@@ -813,9 +1163,9 @@ static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
                         ms->id);
         return;
     }
-    if (len > MCD_MAX_DATA) {
+    if (len > (binary ? MCD_MAX_BINARY : MCD_MAX_DATA)) {
         mcd_reply_error(s, MCD_ERR_PARAM, "cannot read more than %d bytes "
-                        "at once", MCD_MAX_DATA);
+                        "at once", binary ? MCD_MAX_BINARY : MCD_MAX_DATA);
         return;
     }
     buf = g_malloc(len);
@@ -826,11 +1176,28 @@ static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
         error_free(err);
         return;
     }
-    mcd_reply_hex(s, buf, len);
+    if (binary) {
+        mcd_reply_binary(s, buf, len);
+    } else {
+        mcd_reply_hex(s, buf, len);
+    }
 }
 
-/* "M<core>;<memory space id>;<address>;<length>;<hex>" */
-static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
+static void handle_read_memory(MCDServer *s, const MCDCmdArgs *args)
+{
+    read_memory(s, args, false);
+}
+
+static void handle_read_binary(MCDServer *s, const MCDCmdArgs *args)
+{
+    read_memory(s, args, true);
+}
+
+/*
+ * "M<core>;<memory space id>;<address>;<length>;<hex>", and "X..." with
+ * binary data, up to MCD_MAX_BINARY bytes
+ */
+static void write_memory(MCDServer *s, const MCDCmdArgs *args, bool binary)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
     const MCDMemSpace *ms = core ? find_memory(s, core, args->arg[1].u32)
@@ -842,9 +1209,9 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
     if (!ms) {
         return;
     }
-    if (len > MCD_MAX_DATA) {
+    if (len > (binary ? MCD_MAX_BINARY : MCD_MAX_DATA)) {
         mcd_reply_error(s, MCD_ERR_PARAM, "cannot write more than %d bytes "
-                        "at once", MCD_MAX_DATA);
+                        "at once", binary ? MCD_MAX_BINARY : MCD_MAX_DATA);
         return;
     }
     if (len != args->data->len) {
@@ -855,6 +1222,16 @@ static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
     code = mcd_core_access_memory(core, ms, args->arg[2].u64,
                                   args->data->data, len, true, 0, &err);
     reply_result(s, code, err, MCD_REPLY_SUCCESS);
+}
+
+static void handle_write_memory(MCDServer *s, const MCDCmdArgs *args)
+{
+    write_memory(s, args, false);
+}
+
+static void handle_write_binary(MCDServer *s, const MCDCmdArgs *args)
+{
+    write_memory(s, args, true);
 }
 
 /*
@@ -1016,6 +1393,10 @@ static const MCDCmd mcd_commands[] = {
     { "P", "cldh", handle_write_register },
     { "m", "cdld?d", handle_read_memory },
     { "M", "cdldh", handle_write_memory },
+    { "g", "cr", handle_read_registers, MCD_ERA1_ERROR, MCD_EXT_REGS },
+    { "G", "crh", handle_write_registers, MCD_ERA1_ERROR, MCD_EXT_REGS },
+    { "x", "cdld?d", handle_read_binary, MCD_ERA1_ERROR, MCD_EXT_BINARY },
+    { "X", "cdldb", handle_write_binary, MCD_ERA1_ERROR, MCD_EXT_BINARY },
     { "C", "dc", handle_go, MCD_ERA1_SILENT },
     { "b", "dc", handle_break, MCD_ERA1_SILENT },
     { "c", "dc?d", handle_step, MCD_ERA1_SILENT },
@@ -1027,23 +1408,31 @@ static const MCDCmd mcd_commands[] = {
 void mcd_handle_packet(MCDServer *s, const char *payload, size_t len,
                        bool oversized)
 {
+    size_t max = mcd_packet_max_payload(&s->packet);
+
     if (oversized) {
-        trace_mcd_packet_oversized(MCD_PACKET_MAX_PAYLOAD);
-        mcd_reply_error(s, MCD_ERR_PARAM, "packet longer than %d bytes",
-                        MCD_PACKET_MAX_PAYLOAD);
+        trace_mcd_packet_oversized(max);
+        mcd_reply_error(s, MCD_ERR_PARAM, "packet longer than %zu bytes",
+                        max);
         return;
     }
     trace_mcd_packet(payload);
-    if (strlen(payload) != len) {
-        /* a NUL inside the payload */
+    if (strlen(payload) != len && !(payload[0] == 'X' &&
+                                    (s->ext & MCD_EXT_BINARY))) {
+        /* a NUL inside the payload, where only binary data may have one */
         mcd_reply_empty(s);
         return;
     }
-    run_cmd(s, mcd_commands, ARRAY_SIZE(mcd_commands), payload);
+    run_cmd(s, mcd_commands, ARRAY_SIZE(mcd_commands), payload, len);
 }
 
 void mcd_session_close(MCDServer *s)
 {
+    if (s->state_waiting) {
+        s->state_waiting = false;
+        timer_del(s->state_timer);
+        mcd_packet_resume(&s->packet, MCD_PAUSE_STATE);
+    }
     /* the cores first: closing one removes its triggers */
     g_hash_table_remove_all(s->cores);
     g_hash_table_remove_all(s->stops_seen);
@@ -1053,6 +1442,7 @@ void mcd_session_close(MCDServer *s)
     s->session_open = false;
     s->ext = 0;
     s->list_core = 0;
+    mcd_packet_set_max_payload(&s->packet, MCD_PACKET_MAX_PAYLOAD);
 }
 
 static void core_free(gpointer core)
@@ -1067,6 +1457,7 @@ void mcd_server_stop_notify(void *opaque, uint32_t index)
     MCDCore *core;
 
     if (!s->session_open || !(s->ext & MCD_EXT_NOTIFY)) {
+        state_wait_end(s, false);
         return;
     }
     rec = g_string_new(NULL);
@@ -1078,6 +1469,7 @@ void mcd_server_stop_notify(void *opaque, uint32_t index)
     }
     trace_mcd_notify(rec->str);
     mcd_packet_notify(&s->packet, rec->str, rec->len);
+    state_wait_end(s, false);
 }
 
 void mcd_server_reset_done(void *opaque)
@@ -1094,9 +1486,22 @@ void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)
     s->stops_seen = g_hash_table_new(NULL, NULL);
 }
 
+void mcd_server_set_state_wait(MCDServer *s, uint32_t ms)
+{
+    s->state_wait_ms = ms;
+    if (!s->state_timer) {
+        s->state_timer = timer_new_ms(QEMU_CLOCK_REALTIME, state_wait_timeout,
+                                      s);
+    }
+}
+
 void mcd_server_destroy(MCDServer *s)
 {
     mcd_session_close(s);
+    if (s->state_timer) {
+        timer_free(s->state_timer);
+        s->state_timer = NULL;
+    }
     g_hash_table_destroy(s->cores);
     g_hash_table_destroy(s->stops_seen);
     mcd_packet_destroy(&s->packet);

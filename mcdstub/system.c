@@ -33,6 +33,9 @@
 #define MCD_OUT_HIGH (64 * 1024)
 #define MCD_STALL_MS_DEFAULT 10000
 
+/* How long a state query of a running core waits for it to stop. */
+#define MCD_STATE_WAIT_MS 2
+
 /*
  * @close_bh: ends the session of a connection that closed, outside of
  * whatever noticed it (a failed write can raise the chardev's CLOSED
@@ -151,7 +154,16 @@ static void mcd_stall_timeout(void *opaque)
 static void mcd_chr_write(void *opaque, const uint8_t *buf, size_t len)
 {
     MCDSystemState *st = opaque;
+    int n;
 
+    if (!st->out->len && !st->flushing) {
+        /* what the client takes at once needs no copy */
+        n = qemu_chr_fe_write(&st->chr, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= n;
+        }
+    }
     g_byte_array_append(st->out, buf, len);
     mcd_out_flush(st);
 }
@@ -444,6 +456,7 @@ bool mcdserver_start(const char *device, Error **errp)
     }
 
     mcd_server_init(&st->server, &mcd_chr_packet_ops, st);
+    mcd_server_set_state_wait(&st->server, MCD_STATE_WAIT_MS);
     mcd_target_init();
     st->close_bh = qemu_bh_new(mcd_close_bh, st);
     st->out = g_byte_array_new();

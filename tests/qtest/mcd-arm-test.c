@@ -894,9 +894,7 @@ static void test_triggers(void)
     clear = cmdf("T0;3;%d;2;16", GUEST_RESULT - 8);
     mcd_check_reply(t.fd, set, "error");
     mcd_check_reply(t.fd, "qprotocolwplen,errors",
-                    "version=2.max_payload=33792.max_data=16384."
-                    "extensions=errors,steps,wplen,resethalt,stepirq,"
-                    "notify,stoprec,txopt.enabled=errors,wplen.");
+                    MCD_PROTOCOL_REPLY("errors,wplen"));
     mcd_check_reply(t.fd, "t0;3;1075843064;2;0", "error=12800.text=cannot "
                     "watch 0 bytes at 0x40200ff8.");
     mcd_check_reply(t.fd, set, "success");
@@ -953,9 +951,7 @@ static void test_triggers(void)
 }
 
 /* The reply to "qprotocol" with the extensions @enabled */
-#define PROTOCOL(enabled) \
-    "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
-    "wplen,resethalt,stepirq,notify,stoprec,txopt.enabled=" enabled "."
+#define PROTOCOL(enabled) MCD_PROTOCOL_REPLY(enabled)
 
 /* Wait until qstate<core> is not "running"; return that state record. */
 static char *wait_stopped(ArmTest *t, int core)

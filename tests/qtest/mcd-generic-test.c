@@ -60,11 +60,8 @@ static void generic_start(GenericTest *t)
     t->qts = mcd_start_with_client(args, &t->fd);
     mcd_drop_notifications();
     mcd_check_handshake(t->fd);
-    expected = g_strdup_printf("version=2.max_payload=33792.max_data=16384."
-                               "extensions=errors,steps,wplen,resethalt,"
-                               "stepirq,notify,stoprec,txopt.enabled=%s.",
-                               EXTENSIONS);
-    mcd_check_reply(t->fd, "qprotocol" EXTENSIONS, expected);
+    mcd_check_reply(t->fd, "qprotocol" EXTENSIONS,
+                    MCD_PROTOCOL_REPLY(EXTENSIONS));
     mcd_check_reply(t->fd, "i0", "success");
     t->spaces = mcd_query_list(t->fd, "qmemoryf0", "qmemoryc");
     t->regs = mcd_query_list(t->fd, "qregf0", "qregc");

@@ -132,9 +132,7 @@ static void check_cmd(RunTest *t, const char *reply, const char *fmt, ...)
 /* The reply to "qprotocol<enabled>" */
 static char *protocol_reply(const char *enabled)
 {
-    return cmdf("version=2.max_payload=33792.max_data=16384.extensions="
-                "errors,steps,wplen,resethalt,stepirq,notify,stoprec,txopt."
-                "enabled=%s.", enabled);
+    return cmdf(MCD_PROTOCOL_REPLY("%s"), enabled);
 }
 
 /*
@@ -945,6 +943,198 @@ static void test_icount(void)
     run_end(&t);
 }
 
+/* The id of the first physical memory space of core 0. */
+static uint32_t physical_space(RunTest *t)
+{
+    g_autoptr(GPtrArray) spaces = mcd_query_list(t->fd, "qmemoryf0",
+                                                 "qmemoryc");
+    guint i;
+
+    for (i = 0; i < spaces->len; i++) {
+        const char *rec = g_ptr_array_index(spaces, i);
+
+        if (mcd_rec_get_u64(rec, "type") & 0x10) {
+            return mcd_rec_get_u64(rec, "id");
+        }
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * A list read with the lists extension, as "0!" and its records joined
+ * with ';', however many replies it takes.
+ */
+static char *list_pages(RunTest *t, const char *first, const char *next)
+{
+    GString *all = g_string_new("0!");
+    char *reply = mcd_query(t->fd, first);
+    g_autofree char *cmd = NULL;
+    uint64_t k;
+    char *bang;
+
+    for (;;) {
+        bang = strchr(reply, '!');
+        g_assert_nonnull(bang);
+        g_string_append_printf(all, "%s%s", all->len > 2 ? ";" : "",
+                               bang + 1);
+        k = g_ascii_strtoull(reply, NULL, 10);
+        g_free(reply);
+        if (!k) {
+            return g_string_free(all, false);
+        }
+        g_free(cmd);
+        cmd = cmdf("%s%" PRIu64, next, k);
+        reply = mcd_query(t->fd, cmd);
+    }
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The extensions lists, regs and binary answer what the one-item lists,
+ * p and m answer, on a live core.
+ */
+static void test_extensions(void)
+{
+    RunTest t = { 0 };
+    g_autoptr(GPtrArray) regs = NULL;
+    g_autoptr(GString) ids = g_string_new(NULL);
+    g_autoptr(GString) values = g_string_new(NULL);
+    g_autoptr(GString) joined = g_string_new("0!");
+    g_autoptr(GByteArray) cmd = g_byte_array_new();
+    g_autoptr(GByteArray) got = NULL;
+    g_autofree uint8_t *data = g_malloc(1024 * 1024);
+    g_autofree uint8_t *ram = g_malloc(1024 * 1024);
+    g_autofree char *reply = NULL;
+    g_autofree char *head = NULL;
+    uint32_t space;
+    guint i;
+
+    run_start(&t, 1, "", "errors");
+    mcd_check_reply(t.fd, "b0;0", "success");
+    regs = mcd_query_list(t.fd, "qregf0", "qregc");
+    space = physical_space(&t);
+    reply = mcd_query(t.fd, "qprotocollists,regs,binary");
+    g_assert_nonnull(strstr(reply, ".max_payload=2097408."));
+    g_assert_nonnull(strstr(reply, ".enabled=errors,lists,regs,binary."));
+
+    /* one query answers what a query per register answered */
+    for (i = 0; i < regs->len; i++) {
+        const char *rec = g_ptr_array_index(regs, i);
+        g_autofree char *p = NULL;
+        g_autofree char *hex = NULL;
+
+        g_string_append_printf(joined, "%s%s", i ? ";" : "", rec);
+        if (mcd_rec_get_u64(rec, "reggroupid") != 1) {
+            continue;
+        }
+        g_string_append_printf(ids, "%s%" PRIu64, ids->len ? "," : "",
+                               mcd_rec_get_u64(rec, "id"));
+        p = cmdf("p0;%" PRIu64, mcd_rec_get_u64(rec, "id"));
+        hex = mcd_query(t.fd, p);
+        g_string_append(values, hex);
+    }
+    g_free(reply);
+    reply = list_pages(&t, "qregf0", "qregc");
+    g_assert_cmpstr(reply, ==, joined->str);
+
+    /* the core registers in one packet, and written back in one */
+    g_free(reply);
+    reply = cmdf("g0;%s", ids->str);
+    g_free(head);
+    head = mcd_query(t.fd, reply);
+    g_assert_cmpstr(head, ==, values->str);
+    g_free(reply);
+    reply = cmdf("G0;%s;%s", ids->str, values->str);
+    mcd_check_reply(t.fd, reply, "success");
+    g_assert_cmphex(read_pc(&t, 0), ==, pc_stays(&t, 0));
+
+    /* 1 MiB with every byte value, in one packet each way */
+    for (i = 0; i < 1024 * 1024; i++) {
+        data[i] = i * 7 + (i >> 8);
+    }
+    g_free(head);
+    head = cmdf("X0;%" PRIu32 ";%d;%d;", space, SCRATCH, 1024 * 1024);
+    g_byte_array_append(cmd, (uint8_t *)head, strlen(head));
+    mcd_binary_escape(cmd, data, 1024 * 1024);
+    got = mcd_query_binary(t.fd, cmd->data, cmd->len);
+    g_assert_cmpmem(got->data, got->len, "success", 7);
+    qtest_memread(t.qts, SCRATCH, ram, 1024 * 1024);
+    g_assert_cmpmem(ram, 1024 * 1024, data, 1024 * 1024);
+    g_byte_array_unref(got);
+    g_free(head);
+    head = cmdf("x0;%" PRIu32 ";%d;%d", space, SCRATCH, 1024 * 1024);
+    got = mcd_query_binary(t.fd, head, strlen(head));
+    g_assert_cmpmem(got->data, got->len, data, 1024 * 1024);
+    check_cmd(&t, "error=258.text=cannot read more than 1048576 bytes at "
+              "once.", "x0;%" PRIu32 ";%d;%d", space, SCRATCH,
+              1024 * 1024 + 1);
+    /* hex and binary agree */
+    g_free(reply);
+    reply = cmdf("m0;%" PRIu32 ";%d;8", space, SCRATCH + 0x23);
+    g_free(head);
+    head = mcd_query(t.fd, reply);
+    g_string_truncate(values, 0);
+    for (i = 0x23; i < 0x2b; i++) {
+        g_string_append_printf(values, "%02x", data[i]);
+    }
+    g_assert_cmpstr(head, ==, values->str);
+    run_end(&t);
+}
+
+/*
+ * An era-1 client that polls the state back to back after each step gets
+ * the end of the step in its first polls.
+ */
+static void test_era1_polling(void)
+{
+    RunTest t = { 0 };
+    int polls[21];
+    uint64_t pc;
+    int i, n;
+
+    run_start(&t, 1, "", "errors");
+    mcd_check_reply(t.fd, "D", "success");
+    close(t.fd);
+    t.fd = mcd_connect_tcp(t.port);
+    mcd_check_reply(t.fd, "I", "shaking your hand");
+    mcd_check_ack_only(t.fd, "i0");
+    /* a running core: the state query answers after its wait */
+    for (n = 0; n < 3; n++) {
+        g_autofree char *st = state_of(&t, 0);
+
+        g_assert_true(g_str_has_prefix(st, "state=running."));
+    }
+    mcd_check_ack_only(t.fd, "b0;0");
+    pc = read_pc(&t, 0);
+    for (i = 0; i < ARRAY_SIZE(polls); i++) {
+        mcd_check_ack_only(t.fd, "c0;0");
+        for (n = 1; n < 100000; n++) {
+            g_autofree char *st = state_of(&t, 0);
+
+            if (g_str_has_prefix(st, "state=debug.")) {
+                break;
+            }
+            g_assert_true(g_str_has_prefix(st, "state=running."));
+        }
+        polls[i] = n;
+        g_assert_cmphex(read_pc(&t, 0), !=, pc);
+        pc = read_pc(&t, 0);
+    }
+    qsort(polls, ARRAY_SIZE(polls), sizeof(polls[0]), cmp_int);
+    g_test_message("polls per step: median %d, most %d",
+                   polls[ARRAY_SIZE(polls) / 2], polls[ARRAY_SIZE(polls) - 1]);
+    g_assert_cmpint(polls[ARRAY_SIZE(polls) / 2], <=, 3);
+    mcd_check_ack_only(t.fd, "D");
+    close(t.fd);
+    t.fd = -1;
+    g_assert_true(moves(&t, 0));
+    run_end(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -965,6 +1155,8 @@ int main(int argc, char **argv)
                    test_disconnect_before_reading_notification);
     qtest_add_func("/mcd/run/single-thread", test_single_thread);
     qtest_add_func("/mcd/run/icount", test_icount);
+    qtest_add_func("/mcd/run/extensions", test_extensions);
+    qtest_add_func("/mcd/run/era1-polling", test_era1_polling);
 
     return g_test_run();
 }

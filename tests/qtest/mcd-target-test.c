@@ -34,9 +34,7 @@
 #define EXTENSIONS "errors,steps,wplen,resethalt,notify,stoprec"
 
 /* The reply to "qprotocol" with the extensions @enabled */
-#define PROTOCOL(enabled) \
-    "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
-    "wplen,resethalt,stepirq,notify,stoprec,txopt.enabled=" enabled "."
+#define PROTOCOL(enabled) MCD_PROTOCOL_REPLY(enabled)
 
 /* MCD error codes of the replies */
 #define ERR_UNIMPL      256

@@ -211,6 +211,60 @@ char *mcd_recv_packet(int fd)
     return recv_payload(fd);
 }
 
+void mcd_binary_escape(GByteArray *out, const uint8_t *data, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (strchr("#$%}", data[i]) && data[i]) {
+            uint8_t esc[2] = { '}', data[i] ^ 0x20 };
+
+            g_byte_array_append(out, esc, 2);
+        } else {
+            g_byte_array_append(out, &data[i], 1);
+        }
+    }
+}
+
+GByteArray *mcd_query_binary(int fd, const void *cmd, size_t len)
+{
+    g_autoptr(GByteArray) pkt = g_byte_array_new();
+    GByteArray *reply = g_byte_array_new();
+    g_autofree uint8_t *buf = g_malloc(64 * 1024);
+    bool escape = false;
+    bool end = false;
+    ssize_t n, i;
+
+    g_byte_array_append(pkt, (const uint8_t *)"$", 1);
+    g_byte_array_append(pkt, cmd, len);
+    g_byte_array_append(pkt, (const uint8_t *)"#|", 2);
+    mcd_send_raw(fd, pkt->data, pkt->len);
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '+');
+    g_assert_cmpint(recv_byte_skip_notes(fd), ==, '$');
+    /* take the payload in bulk, but nothing after the packet */
+    while (!end) {
+        n = recv(fd, buf, 64 * 1024, MSG_PEEK);
+        g_assert_cmpint(n, >, 0);
+        for (i = 0; i < n && !end; i++) {
+            if (escape) {
+                uint8_t byte = buf[i] ^ 0x20;
+
+                g_byte_array_append(reply, &byte, 1);
+                escape = false;
+            } else if (buf[i] == '}') {
+                escape = true;
+            } else if (buf[i] == '#') {
+                end = true;
+            } else {
+                g_byte_array_append(reply, &buf[i], 1);
+            }
+        }
+        g_assert_cmpint(recv(fd, buf, i, 0), ==, i);
+    }
+    g_assert_cmpint(mcd_recv_byte(fd), ==, '|');
+    return reply;
+}
+
 char *mcd_recv_notification(int fd)
 {
     if (g_queue_is_empty(&notifications)) {

@@ -41,6 +41,22 @@ char mcd_recv_byte(int fd);
 char *mcd_recv_packet(int fd);
 
 /*
+ * Send @cmd (@len bytes, binary data allowed) as a packet and return the
+ * reply with its binary data decoded (the "binary" extension's escapes).
+ */
+GByteArray *mcd_query_binary(int fd, const void *cmd, size_t len);
+
+/* The reply to "qprotocol<enabled>" while "binary" is not enabled */
+#define MCD_PROTOCOL_REPLY(enabled) \
+    "version=2.max_payload=33792.max_data=16384.max_binary=1048576." \
+    "extensions=errors,steps,wplen,resethalt,stepirq,notify,stoprec," \
+    "txopt,lists,regs,binary.enabled=" enabled "."
+
+
+/* Append @len bytes of @data to @out, escaped as binary data. */
+void mcd_binary_escape(GByteArray *out, const uint8_t *data, size_t len);
+
+/*
  * Receive a "%payload#|" notification, or take the next one that came
  * while a reply was awaited; return the payload.
  */

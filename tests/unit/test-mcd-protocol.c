@@ -11,9 +11,13 @@
 #include "mcd-fake-core.h"
 
 /* The reply to "qprotocol" with the extensions @enabled */
-#define PROTOCOL(enabled) \
-    "version=2.max_payload=33792.max_data=16384.extensions=errors,steps," \
-    "wplen,resethalt,stepirq,notify,stoprec,txopt.enabled=" enabled "."
+#define PROTOCOL_MAX(max_payload, enabled) \
+    "version=2.max_payload=" max_payload ".max_data=16384." \
+    "max_binary=1048576.extensions=errors,steps,wplen,resethalt,stepirq," \
+    "notify,stoprec,txopt,lists,regs,binary.enabled=" enabled "."
+#define PROTOCOL(enabled) PROTOCOL_MAX("33792", enabled)
+/* binary data raises the payload limit to 2 MiB + 256 bytes */
+#define PROTOCOL_BINARY(enabled) PROTOCOL_MAX("2097408", enabled)
 
 typedef struct Client {
     MCDServer s;
@@ -77,7 +81,7 @@ static bool parse(const char *schema, const char *params, MCDCmdArgs *args)
     bool ok;
 
     memset(args, 0, sizeof(*args));
-    ok = mcd_parse_args(schema, params, args);
+    ok = mcd_parse_args(schema, params, strlen(params), args);
     if (!ok && args->data) {
         g_byte_array_unref(args->data);
         args->data = NULL;
@@ -575,6 +579,111 @@ static void test_nul_in_payload(void)
     client_free(c);
 }
 
+/* Send the packet @cmd of @len bytes; returns the raw output. */
+static const char *send_raw(Client *c, const char *cmd, size_t len)
+{
+    g_autoptr(GString) pkt = g_string_new("$");
+
+    g_string_append_len(pkt, cmd, len);
+    g_string_append(pkt, "#|");
+    g_string_truncate(c->out, 0);
+    mcd_packet_input(&c->s.packet, (const uint8_t *)pkt->str, pkt->len);
+    return c->out->str;
+}
+
+static void test_ext_lists(void)
+{
+    Client *c = client_new();
+
+    check(c, "i0", NULL);
+    check(c, "i1", NULL);
+    check(c, "qprotocollists", PROTOCOL("lists"));
+    check(c, "qregf0", "0!id=0.name=r0.size=32.reggroupid=1.memspaceid=2."
+          "type=0.thread=0.opcode=0.;id=15.name=pc.size=32.reggroupid=1."
+          "memspaceid=2.type=0.thread=0.opcode=0.;id=100.name=sys_reg."
+          "size=64.reggroupid=2.memspaceid=2.type=0.thread=0.opcode=4660.");
+    check(c, "qregc2", "0!id=100.name=sys_reg.size=64.reggroupid=2."
+          "memspaceid=2.type=0.thread=0.opcode=4660.");
+    check(c, "qregc3", "");
+    check(c, "qreggroupf0", "0!id=1.name=core.;id=2.name=system.");
+    check(c, "qmemoryf0", "0!name=Physical.id=1.type=18.bpm=8.i=1.e=1."
+          "min=0.max=-1.sao=0.;name=GPR Registers.id=2.type=1.bpm=8.i=1."
+          "e=1.min=0.max=-1.sao=0.");
+    check(c, "qresetf0", "0!name=full_system_reset.id=0.;name=core_reset."
+          "id=1.");
+    check(c, "qregf1", "0!");
+    client_free(c);
+}
+
+static void test_ext_regs(void)
+{
+    Client *c = client_new();
+    static const char *const bad[] = {
+        "g0;", "g0;15-0", "g0;0,", "g0;,0", "g0;0;1", "g0;0-", "g0;-1",
+        "g0;0-4096", "g0;1", "g1;0", "G0;0;0100", "G0;0,15;01000000",
+        "G0;0;010000000", "G0;0;0100000g", "G0;0",
+    };
+    size_t i;
+
+    check(c, "i0", NULL);
+    /* unknown until enabled */
+    check(c, "g0;0", "");
+    check(c, "G0;0;00000000", "");
+    check(c, "qprotocolregs", PROTOCOL("regs"));
+    check(c, "G0;0,15;0100000078563412", "success");
+    check(c, "g0;0,15", "0100000078563412");
+    check(c, "g0;15,0,15", "785634120100000078563412");
+    check(c, "g0;0,15,100", "01000000785634120000000000000000");
+    check(c, "p0;0", "01000000");
+    /* a failed write puts back the registers written before it */
+    check(c, "G0;0,100,15;02000000000000000000000011111111", "error");
+    check(c, "g0;0,15", "0100000078563412");
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        check(c, bad[i], "error");
+    }
+    check(c, "qprotocolerrors", PROTOCOL("errors,regs"));
+    check(c, "g0;1", "error=258.text=core 0 has no register 1.");
+    check(c, "G0;0,15;01000000", "error=258.text=the registers take 8 "
+          "bytes, not 4.");
+    check(c, "G0;0,100,15;02000000000000000000000011111111",
+          "error=8449.text=system register sys_reg is read-only.");
+    client_free(c);
+}
+
+static void test_ext_binary(void)
+{
+    Client *c = client_new();
+    static const char write[] = "X0;1;4096;8;\0a}\x03$}\x04}]}\x05\xff";
+    static const char reply[] = "+$\0a}\x03}\x04}\x04}]}\x05\xff#|";
+    g_autofree char *big = g_strnfill(1024 * 1024, 'z');
+    g_autofree char *bigw = g_strdup_printf("X0;1;4096;%d;%s", 1024 * 1024,
+                                            big);
+
+    check(c, "i0", NULL);
+    check(c, "x0;1;4096;4", "");
+    check(c, "qprotocolbinary", PROTOCOL_BINARY("binary"));
+    /* NUL as it is; '#', '$', '%' and '}' escaped (an unescaped '$' too) */
+    g_assert_cmpstr(send_raw(c, write, sizeof(write) - 1), ==, "+$success#|");
+    send_raw(c, "x0;1;4096;8", 11);
+    g_assert_cmpmem(c->out->str, c->out->len, reply, sizeof(reply) - 1);
+    check(c, "m0;1;4096;8", "00612324247d25ff");
+    /* a '}' at the end, a length that differs, too much, no such space */
+    g_assert_cmpstr(send_raw(c, "X0;1;4096;1;}", 13), ==, "+$error#|");
+    g_assert_cmpstr(send_raw(c, "X0;1;4096;2;}#", 14), ==, "-");
+    check(c, "X0;1;4096;2;a", "error");
+    check(c, "x0;1;4096;1048577", "error");
+    check(c, "x0;3;4096;1", "error");
+    check(c, "x0;1;0;1", "error");
+    check(c, "x0;1;4096;1;2", "error");
+    /* the fake RAM is 64 KiB; a 1 MiB write fits in a packet */
+    check(c, bigw, "error");
+    check(c, "qprotocolerrors", PROTOCOL_BINARY("errors,binary"));
+    check(c, bigw, "error=8449.text=cannot write 0x1000.");
+    check(c, "x0;1;4096;1;2", "error=258.text=access options 0x2 not "
+          "supported by memory space 1.");
+    client_free(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -597,6 +706,9 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/memory", test_memory);
     g_test_add_func("/mcd/protocol/run-control", test_run_control);
     g_test_add_func("/mcd/protocol/stop-records", test_stop_records);
+    g_test_add_func("/mcd/protocol/ext-lists", test_ext_lists);
+    g_test_add_func("/mcd/protocol/ext-regs", test_ext_regs);
+    g_test_add_func("/mcd/protocol/ext-binary", test_ext_binary);
     g_test_add_func("/mcd/protocol/accel", test_accel);
     g_test_add_func("/mcd/protocol/extensions", test_extensions);
     g_test_add_func("/mcd/protocol/optional-arguments", test_optional_args);
