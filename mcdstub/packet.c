@@ -162,16 +162,17 @@ static size_t payload_bytes(MCDPacketLayer *p, const uint8_t *buf,
     const uint8_t *end = memchr(buf, MCD_PACKET_END, len);
     size_t n = end ? end - buf : len;
     size_t room = p->max_payload - MIN(p->payload->len, p->max_payload);
-    uint8_t sum = p->sum;
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        sum += buf[i];
-    }
-    p->sum = sum;
     if (n > room) {
-        /* keep consuming until the end of the packet, then report it */
+        /*
+         * Keep consuming until the end of the packet, then report it.
+         * The checksum of what is kept is computed only if there is one.
+         */
         p->oversized = true;
+        for (i = room; i < n; i++) {
+            p->sum += buf[i];
+        }
     }
     g_string_append_len(p->payload, (const char *)buf, MIN(n, room));
     if (!end) {
@@ -183,6 +184,7 @@ static size_t payload_bytes(MCDPacketLayer *p, const uint8_t *buf,
 
 static void terminator_byte(MCDPacketLayer *p, uint8_t byte)
 {
+    size_t i;
     int hi;
 
     if (byte == MCD_PACKET_LAST || byte == MCD_PACKET_MORE) {
@@ -193,6 +195,9 @@ static void terminator_byte(MCDPacketLayer *p, uint8_t byte)
     if (hi < 0) {
         reject_packet(p);
         return;
+    }
+    for (i = 0; i < p->payload->len; i++) {
+        p->sum += (uint8_t)p->payload->str[i];
     }
     p->checksum_hi = hi;
     p->state = MCD_RX_CHECKSUM;
