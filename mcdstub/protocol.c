@@ -142,27 +142,54 @@ static void mcd_reply_binary(MCDServer *s, const uint8_t *buf, size_t len)
  */
 static void rec_str(GString *rec, const char *key, const char *value)
 {
-    const char *p;
+    size_t start, len = strlen(value);
+    char *p, *end;
 
     g_string_append(rec, key);
     g_string_append_c(rec, '=');
-    for (p = value; *p; p++) {
-        bool safe = *p >= 0x20 && *p < 0x7f && !strchr(".#$%|~;", *p);
-
-        g_string_append_c(rec, safe ? *p : '_');
+    start = rec->len;
+    g_string_append_len(rec, value, len);
+    for (p = rec->str + start, end = p + len; p < end; p++) {
+        if (*p < 0x20 || *p >= 0x7f || strchr(".#$%|~;", *p)) {
+            *p = '_';
+        }
     }
     g_string_append_c(rec, '.');
 }
 
+/* "key=<decimal>.", without the cost of a printf per number */
+static void rec_number(GString *rec, const char *key, uint64_t value,
+                       bool negative)
+{
+    char digits[24];
+    char *p = digits + sizeof(digits);
+
+    *--p = '.';
+    do {
+        *--p = '0' + value % 10;
+        value /= 10;
+    } while (value);
+    if (negative) {
+        *--p = '-';
+    }
+    g_string_append(rec, key);
+    g_string_append_c(rec, '=');
+    g_string_append_len(rec, p, digits + sizeof(digits) - p);
+}
+
 static void rec_u64(GString *rec, const char *key, uint64_t value)
 {
-    g_string_append_printf(rec, "%s=%" PRIu64 ".", key, value);
+    rec_number(rec, key, value, false);
 }
 
 /* The era-1 protocol prints addresses signed: all-ones is "-1". */
 static void rec_i64(GString *rec, const char *key, uint64_t value)
 {
-    g_string_append_printf(rec, "%s=%" PRId64 ".", key, (int64_t)value);
+    if ((int64_t)value < 0) {
+        rec_number(rec, key, -value, true);
+    } else {
+        rec_number(rec, key, value, false);
+    }
 }
 
 /*
