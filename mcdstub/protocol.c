@@ -413,8 +413,11 @@ static bool parse_reg_list(const char **p, GArray **out)
         if (last - first >= MCD_MAX_REG_LIST - ids->len) {
             return false;
         }
-        for (id = first; id <= last; id++) {
+        for (id = first;; id++) {
             g_array_append_val(ids, id);
+            if (id == last) {
+                break;
+            }
         }
         if (**p != ',') {
             break;
