@@ -79,6 +79,25 @@ for pkt in '$I#|' '$qsystem#|' '$qcores#|' '$i0#|$qmemoryf0#|$qmemoryc1#|' \
     printf '\001%s' "$pkt" > "$out/corpus/seed$i"
     i=$((i + 1))
 done
+# The extensions lists, regs and binary.  The first byte of a seed is the
+# size of the reads the input is cut into, in octal: 001 is one byte at a
+# time (slow), 100 64 bytes, 000 the whole input at once.
+seed() {
+    printf "\\$1%s" "$2" > "$out/corpus/seed$i"
+    i=$((i + 1))
+}
+ext='$qprotocollists,regs,binary,errors#|$i0#|$qregf0#|$g0;0-1,15#|$G0;0,15;0100000078563412#|$x0;1;4096;8#|$X0;1;4096;3;a}]b#|'
+seed 001 "$ext"
+seed 100 "$ext"
+seed 000 "$ext"
+seed 100 '$I#|$qprotocollists#|$i0#|$i1#|$qregf0#|$qregc1#|$qmemoryf0#|$qreggroupf0#|$qresetf0#|$qresetc1#|$qregf1#|$qmemoryf1#|$qcores#|'
+seed 100 '$qprotocolregs,errors#|$i0#|$g0;15,0,15#|$g0;0,15,100#|$G0;0,100,15;02000000000000000000000011111111#|$g0;0-4096#|$g0;5-3#|$g0;0-0,15-15#|$G0;0;0100#|$G0;100;0000000000000000#|$g1;0#|'
+seed 100 $'$qprotocolbinary,errors,txopt#|$i0#|$X0;1;4096;6;a}\x03}\x04}\x05}]b#|$x0;1;4096;6#|$x0;1;4096;6;2#|$x0;1;4096;0#|$x0;1;69632;1#|$x0;1;4096;1048577#|$X0;1;4096;1;}#|$X0;1;4096;2;abc#|$X0;1;4096;0;#|$x0;1;4096;65536#|'
+# binary data with a NUL byte, and binary exchanges with checksums
+printf '\100$qprotocolbinary#|$i0#|$X0;1;4096;4;a\000}]b#|$x0;1;4096;4#|$X0;1;4096;3;\000\000\000#|' \
+    > "$out/corpus/seed$i"
+i=$((i + 1))
+seed 000 $'$qprotocolbinary,errors#31$i0#99$X0;1;4100;2;}\x03}]#f6$x0;1;4100;2#81$x0;1;4096;8#95'
 
 # and what a JSON client says
 mkdir -p "$out/corpus-json"

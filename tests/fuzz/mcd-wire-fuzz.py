@@ -16,8 +16,14 @@ objects, duplicate keys), now and then a debugger's whole sequence, an
 abrupt disconnect, or much output read late.  After every case a probe
 must get its reply within a timeout (QEMU still answers), and everything
 QEMU sent must be well framed: packets '+', '-', $...#| or $...#xx with
-the right checksum, %...#| or %...#xx, payloads of printable ASCII; JSON
-lines of one object each, with "return" or "error".  At the end of each
+the right checksum, %...#| or %...#xx, payloads of printable ASCII but
+for the binary data of replies to 'x' (extension "binary"), which must
+be escaped: no '$' or '%', '}' only before an escaped byte; JSON lines
+of one object each, with "return" or "error".  The packet protocol's
+extensions are fuzzed too: list replies of several records ("lists"),
+'g' and 'G' on register id lists ("regs"), 'x' and 'X' with binary data
+of up to 1 MiB and payloads of up to 2 MiB ("binary"); now and then a
+binary write is read back and compared.  At the end of each
 protocol the fuzzer detaches (D, mcd-close-server) and checks that the VM
 runs, that the guest's code and the RAM around it are unchanged, that
 the guest counts on every core and that a new client reads a PC in the
@@ -61,7 +67,8 @@ OUTDIR = os.path.join(REPO, "build", "fuzz-wire")
 GUEST_BASE = 0x40200000
 COUNTERS = 0x40202000           # one u64 per core, written by the guest
 SCRATCH = 0x40300000            # the fuzzer's writes land here
-SCRATCH_END = 0x40310000
+SCRATCH_END = 0x40500000        # 2 MiB: room for the largest 'X'
+CHECKED_END = 0x40600000
 RAM_BASE = 0x40000000
 RAM_END = 0x48000000            # 128 MiB, QEMU's default
 LOOP_OFFSET = 11 * 4            # the counting loop, in both guests
@@ -74,7 +81,7 @@ CHECKED = [
     (0x00000000, 0x1000),
     (0x40100000, COUNTERS - 0x40100000),
     (COUNTERS + 0x1000, SCRATCH - COUNTERS - 0x1000),
-    (SCRATCH_END, 0x40400000 - SCRATCH_END),
+    (SCRATCH_END, CHECKED_END - SCRATCH_END),
     (RAM_END - 0x1000, 0x1000),
 ]
 
@@ -133,7 +140,15 @@ SAFE_REG = {
 U32 = (1 << 32) - 1
 U64 = (1 << 64) - 1
 
-PROBE_TIMEOUT = 15.0            # seconds a probe may take
+# Seconds a probe may take.  (A qstate of a core that runs may take 2 ms
+# to answer, and what follows it waits: nothing next to this.)
+PROBE_TIMEOUT = 15.0
+# QEMU runs with 128 MiB of guest RAM and uses a few hundred MiB in all
+# (more with sanitizers).  A QEMU that takes more than this leaks or
+# allocates without end (a loop that never ends can take hundreds of
+# MiB a second): it is killed at once, before it takes the machine's
+# memory, and that is a finding.
+MAX_QEMU_RSS = 4 << 30
 PACKET_PROBE = b"#\x00$qprotocol#|$qsystem#|$qtrigger#|"
 PACKET_PROBE_REPLIES = ("version=", "qemu-system", "nr_trigger=")
 # A case must not hold the probe's queries in this order.
@@ -141,7 +156,21 @@ PACKET_PROBE_LOOKALIKE = re.compile(rb"qprotocol.*qsystem.*qtrigger", re.S)
 JSON_RESYNC = b"\xff"
 
 EXTENSIONS = ["errors", "steps", "wplen", "resethalt", "stepirq", "notify",
-              "stoprec", "txopt"]
+              "stoprec", "txopt", "lists", "regs", "binary"]
+
+MAX_DATA = 16 * 1024            # the most bytes of an 'm', 'M' or 'g'
+MAX_BINARY = 1 << 20            # the most bytes of an 'x' or 'X'
+MAX_REG_LIST = 4096             # the most ids of a 'g' or 'G'
+# The longest payload once "binary" is enabled, and the longest reply
+# to 'x' (1 MiB, every byte escaped).
+MAX_BINARY_PAYLOAD = 2 * MAX_BINARY + 256
+MAX_BINARY_REPLY = 2 * MAX_BINARY
+
+# Binary data: these bytes go as '}' and the byte XOR 0x20.
+BINARY_ESCAPE = 0x7d
+BINARY_ESCAPED = b"#$%}"
+BINARY_ESCAPES = {c ^ 0x20 for c in BINARY_ESCAPED}
+NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
 
 
 class Finding(Exception):
@@ -162,6 +191,63 @@ def write_is_harmless(addr, length):
     if SCRATCH <= addr and addr + length <= SCRATCH_END:
         return True
     return in_ranges(addr, addr + length, UNMAPPED)
+
+
+def escape_binary(data):
+    """@data as the binary data of 'x' and 'X'."""
+    return data.replace(b"}", b"}]").replace(b"#", b"}\x03") \
+               .replace(b"$", b"}\x04").replace(b"%", b"}\x05")
+
+
+def binary_error(payload):
+    """What is wrong with @payload as escaped binary data, or None."""
+    for c in b"$%#":
+        if c in payload:
+            return f"byte {c:#04x} not escaped"
+    pos = payload.find(b"}")
+    while pos >= 0:
+        if pos + 1 == len(payload):
+            return "'}' at the end"
+        if payload[pos + 1] not in BINARY_ESCAPES:
+            return f"'}}' before byte {payload[pos + 1]:#04x}"
+        pos = payload.find(b"}", pos + 2)
+    return None
+
+
+def unescape_binary(payload):
+    """The bytes of escaped binary data @payload (checked first)."""
+    out = bytearray()
+    pos = 0
+    while True:
+        esc = payload.find(b"}", pos)
+        if esc < 0:
+            out += payload[pos:]
+            return bytes(out)
+        out += payload[pos:esc]
+        out.append(payload[esc + 1] ^ 0x20)
+        pos = esc + 2
+
+
+def num(digits):
+    """The number of a run of digits as a check reads it; None for more
+    digits than Python converts (any such number is out of range)."""
+    return int(digits) if len(digits) <= 4000 else None
+
+
+def id_list_ids(text, limit):
+    """The register ids of the id list @text ("0-33,66") as QEMU reads
+    it, or None if it holds more than @limit ids."""
+    ids = []
+    for item in text.split(","):
+        first, _, last = item.partition("-")
+        first = num(first)
+        last = num(last) if last else first
+        if first is None or last is None:
+            return None
+        if last - first + 1 > limit - len(ids):
+            return None
+        ids += range(first, last + 1)
+    return ids
 
 
 # ---------------------------------------------------------------------
@@ -256,10 +342,32 @@ class Qemu:
     def alive(self):
         return self.proc.poll() is None
 
+    def check_memory(self):
+        """Kill QEMU and raise a Finding if it uses more than
+        MAX_QEMU_RSS; looks at most twice a second."""
+        now = time.monotonic()
+        if now < getattr(self, "mem_checked", 0) + 0.5:
+            return
+        self.mem_checked = now
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+        except OSError:
+            return
+        if m and int(m.group(1)) << 10 > MAX_QEMU_RSS and self.alive():
+            self.proc.kill()
+            self.proc.wait()
+            self.killed = (f"killed by the fuzzer: it used "
+                           f"{int(m.group(1)) >> 10} MiB of memory, more "
+                           f"than {MAX_QEMU_RSS >> 20} MiB")
+            raise Finding(f"QEMU {self.killed}")
+
     def exit_status(self):
         rc = self.proc.poll()
         if rc is None:
             return "running"
+        if getattr(self, "killed", None):
+            return self.killed
         return f"exited with status {rc}" if rc >= 0 else \
             f"killed by signal {-rc}"
 
@@ -282,13 +390,18 @@ class Qemu:
         return self.qmp.cmd("query-status")["status"]
 
     def stop(self):
+        # a QEMU whose main loop hangs does not answer: do not wait for
+        # it long (it may be taking memory meanwhile)
+        quit_sent = False
         try:
             if self.alive():
+                self.qmp.sock.settimeout(5)
                 self.qmp.cmd("quit")
+                quit_sent = True
         except (OSError, Finding):
             pass
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=10 if quit_sent else 2)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -342,6 +455,7 @@ class Conn:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
         self.closed = False
+        self.watch = None           # called while waiting (QEMU's memory)
 
     def send(self, chunks, sink):
         """Send @chunks (each with its own send()), handing what arrives
@@ -353,6 +467,8 @@ class Conn:
                 r, w, _ = select.select([self.sock], [self.sock], [], 0.5)
                 if r:
                     self.recv_into(sink)
+                if self.watch:
+                    self.watch()
                 if w:
                     try:
                         n = self.sock.send(view)
@@ -386,6 +502,8 @@ class Conn:
             r, _, _ = select.select([self.sock], [], [], min(left, 0.5))
             if r:
                 self.recv_into(sink)
+            if self.watch:
+                self.watch()
 
     def close(self, how="fin"):
         """Close with a FIN, or with a RST (@how "rst")."""
@@ -432,7 +550,10 @@ def received_since(stream, total):
 class PacketStream:
     """Parses and checks the packet protocol from QEMU: only '+', '-',
     $payload#| or $payload#xx (with the right checksum) and %payload#|
-    or %payload#xx; payloads are printable ASCII."""
+    or %payload#xx; payloads are printable ASCII.  Once the session has
+    the extension "binary" (as the replies to qprotocol say), a reply
+    may be binary data (to 'x'): then it may hold any byte, but must be
+    escaped properly, and may be up to 2 MiB long."""
 
     def __init__(self):
         self.buf = bytearray()
@@ -441,6 +562,9 @@ class PacketStream:
         self.total = 0
         self.stats = {}
         self.soft = []              # findings after which QEMU goes on
+        # whether the last reply to qprotocol had "binary" enabled: the
+        # probe asks after every case, and a new connection has none
+        self.binary = False
 
     def feed(self, data):
         keep_tail(self, data)
@@ -458,9 +582,10 @@ class PacketStream:
                               f"at {bytes(buf[max(0, i - 40):i + 40])!r}")
             end = buf.find(b"#", i + 1)
             if end < 0:
-                if len(buf) - i > 1 << 20:
-                    raise Finding("bad framing: a reply of more than 1 MiB "
-                                  "without '#'")
+                limit = MAX_BINARY_REPLY if self.binary else 1 << 20
+                if len(buf) - i > limit + 1:
+                    raise Finding(f"bad framing: a reply of more than "
+                                  f"{limit} bytes without '#'")
                 break
             if end + 1 >= len(buf):
                 break
@@ -478,14 +603,26 @@ class PacketStream:
                     raise Finding(f"bad checksum {cks!r} of packet "
                                   f"{payload[:80]!r}")
                 nxt = end + 3
-            bad = [b for b in payload if b < 0x20 or b > 0x7e]
-            if bad:
+            bad = NOT_PRINTABLE.search(payload)
+            key = None
+            if bad and self.binary and c == ord("$"):
+                # binary data, to an 'x'
+                err = binary_error(payload)
+                if err:
+                    self.soft.append(f"binary reply badly escaped ({err}):"
+                                     f" {payload[:200]!r}")
+                key = "binary"
+            elif bad:
                 # well framed still: QEMU goes on, and so does the fuzzer
                 self.soft.append(f"reply payload not printable ASCII (byte "
-                                 f"{bad[0]:#04x}): {payload[:200]!r}")
+                                 f"{payload[bad.start()]:#04x}): "
+                                 f"{payload[:200]!r}")
+            if c == ord("$") and payload.startswith(b"version="):
+                m = re.search(rb"\.enabled=([^.]*)\.", payload)
+                self.binary = bool(m) and b"binary" in m.group(1).split(b",")
             text = payload.decode("latin-1")
             self.events.append((chr(c), text))
-            key = c == ord("%") and "notification" or \
+            key = key or c == ord("%") and "notification" or \
                 re.match(r"[a-z_ -]*", text).group(0)[:24] or \
                 ("hex" if re.fullmatch(r"[0-9a-f]+", text) else
                  text[:2] if text[:1].isdigit() else "empty")
@@ -693,11 +830,127 @@ def hexdata(r, n):
     return "g" * (2 * n)
 
 
+def binary_bytes(r, n):
+    """@n bytes for 'X': random, or rich in the bytes that are escaped,
+    or all NUL, or all escaped."""
+    x = r.random()
+    if x < 0.55:
+        return r.randbytes(n)
+    if x < 0.85:
+        pattern = bytes(r.choice(b"#$%}\x00\x03\x04\x05]|~+-\xff\n ")
+                        for _ in range(256))
+        return (pattern * (n // 256 + 1))[:n]
+    if x < 0.93:
+        return bytes(n)
+    return bytes([r.choice(BINARY_ESCAPED)]) * n
+
+
+def binary_text(r, data):
+    """@data escaped for 'X', as text; now and then malformed: a '}' at
+    the end, a byte more or less than the length says, bytes that are
+    not escaped, an unescaped '#' (that ends the packet), or more bytes
+    escaped than need be (which QEMU takes)."""
+    x = r.random()
+    if x < 0.8 or not data:
+        enc = escape_binary(data)
+        if not data and r.random() < 0.2:
+            enc += b"}"
+    elif x < 0.84:
+        enc = escape_binary(data) + b"}"
+    elif x < 0.87:
+        enc = escape_binary(data + bytes([r.randrange(256)]))
+    elif x < 0.90:
+        enc = escape_binary(data[:-1])
+    elif x < 0.94:
+        # escaping 0x03 would make a '#'
+        head = b"".join(bytes([BINARY_ESCAPE, c ^ 0x20]) if c != 0x03
+                        else b"\x03" for c in data[:4096])
+        enc = head + escape_binary(data[4096:])
+    elif x < 0.97:
+        enc = data.replace(b"#", b"}\x03")
+    else:
+        enc = escape_binary(data)
+        pos = r.randrange(len(enc) + 1)
+        enc = enc[:pos] + b"#" + enc[pos:]
+    return enc.decode("latin-1")
+
+
+def reg_id_list(r, t):
+    """A list of register ids for 'g': ids, ranges, lists of them, all
+    registers, too many ids or bytes, malformed lists."""
+    ids = [rg[0] for rg in t.regs]
+    top = max(ids)
+
+    def item():
+        a = r.choice(ids)
+        if r.random() < 0.5:
+            return str(a)
+        return f"{a}-{min(top, a + r.choice([0, 1, 3, 15, 33, 100]))}"
+    x = r.random()
+    if x < 0.3:
+        return str(r.choice(ids))
+    if x < 0.5:
+        return item()
+    if x < 0.7:
+        return ",".join(item() for _ in range(r.randint(2, 6)))
+    if x < 0.8:
+        return f"0-{top}"
+    if x < 0.87:
+        # more than MAX_REG_LIST ids, or more than MAX_DATA bytes
+        return ",".join([f"0-{top}"] * r.randint(2, 20))
+    if x < 0.93:
+        return r.choice([f"0-{MAX_REG_LIST - 1}", f"0-{MAX_REG_LIST}",
+                         f"{top}-{top + 1}", str(top + 1), f"{top},{top}",
+                         ",".join(["0"] * MAX_REG_LIST),
+                         ",".join(["0"] * (MAX_REG_LIST + 1)),
+                         str(U32), str(U64), f"{U64 - 1}-{U64}",
+                         f"0,{U64}"])
+    return r.choice(["", "5-3", "1,", ",1", "1-", "-1", "1--2", "1,,2",
+                     f"0-{U64}", str(U64 + 1), "1-2-3", "a", "1;2",
+                     str(U32 + 1), " 1", "1 ", "0x1", "1-1"])
+
+
+def safe_reg_list(r, t, distinct=False):
+    """A list of register ids for 'G', of registers the guest does not
+    use: (the list, the ids, the bytes of their values).  @distinct: no
+    id twice and no registers that overlap (AArch32's q and d)."""
+    sizes = {i: size for i, _, size, _ in t.regs}
+    names = {i: name for i, name, _, _ in t.regs}
+    safe = sorted(i for i in t.safe_regs
+                  if not (distinct and names[i].startswith("q")))
+    runs = []
+    for i in safe:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    items = []
+    for _ in range(r.choice([1, 1, 2, 3, 5])):
+        run = r.choice(runs)
+        a = r.choice(run)
+        b = a if r.random() < 0.5 else r.choice([i for i in run if i >= a])
+        items.append((a, b))
+    if distinct:
+        seen, uniq = set(), []
+        for a, b in items:
+            if not seen & set(range(a, b + 1)):
+                seen |= set(range(a, b + 1))
+                uniq.append((a, b))
+        items = uniq
+    elif r.random() < 0.05:
+        # more than MAX_DATA bytes
+        run = max(runs, key=len)
+        items = [(run[0], run[-1])] * r.randint(20, 60)
+    ids = [i for a, b in items for i in range(a, b + 1)]
+    text = ",".join(str(a) if a == b else f"{a}-{b}" for a, b in items)
+    return text, ids, sum(sizes[i] for i in ids)
+
+
 def packet_request(r, t):
     """One request of the grammar of docs/interop/mcd.rst, with values
     that make sense: (head, [parameters])."""
     core = r.choice(t.cores())
-    k = r.randrange(100)
+    k = r.randrange(124)
     if k < 2:
         return "I", []
     if k < 3:
@@ -768,8 +1021,34 @@ def packet_request(r, t):
         if r.random() < 0.3:
             params.append(str(r.choice([1, 2, 4, 8, 3, 0, 4096, U64])))
         return r.choice("ttT"), params
-    return r.choice(["x", "Z0", "?", "vCont", "qSupported", "g", "k", "s",
-                     "\x7f", "\xff"]), []
+    if k < 100:
+        return r.choice(["x", "Z0", "?", "vCont", "qSupported", "g", "k",
+                         "s", "\x7f", "\xff", "X", "G"]), []
+    # the extensions "regs" and "binary"
+    if k < 105:
+        return "g", [str(core), reg_id_list(r, t)]
+    if k < 110:
+        text, _, size = safe_reg_list(r, t)
+        n = size if r.random() < 0.9 else r.choice([0, 1, size - 1,
+                                                     size + 1])
+        return "G", [str(core), text, hexdata(r, max(n, 0))]
+    if k < 117:
+        space = r.choice(mem_spaces)
+        length = r.choice([0, 1, 4, 4, 16, 256, 4096, 4096, 16384, 16385,
+                           65536, MAX_BINARY, MAX_BINARY, MAX_BINARY + 1,
+                           U32])
+        addr = SCRATCH if length > 65536 and r.random() < 0.5 \
+            else t.read_addr(r)
+        params = [str(core), str(space), str(addr), str(length)]
+        if r.random() < 0.3:
+            params.append(str(r.choice([0, 1, 2, 2, 3, 4, 0x80])))
+        return "x", params
+    space = r.choice(mem_spaces)
+    addr, length = t.write_range(r, r.choice([
+        0, 1, 2, 3, 4, 8, 64, 256, 4096, 16385, 65536, MAX_BINARY,
+        MAX_BINARY + 1]))
+    return "X", [str(core), str(space), str(addr), str(length),
+                 binary_text(r, binary_bytes(r, length))]
 
 
 def packet_command(r, t):
@@ -825,7 +1104,16 @@ def packet_scenario(r, t):
     c = r.choice(t.cores())
     loop = GUEST_BASE + LOOP_OFFSET
     space = [s[0] for s in t.packet_spaces if not s[2] & 1][-1]
-    ext = "qprotocol" + ",".join(r.sample(EXTENSIONS, r.randint(3, 8)))
+    ext = "qprotocol" + ",".join(r.sample(EXTENSIONS,
+                                          r.randint(3, len(EXTENSIONS))))
+    # the extensions of lists, registers and binary data, with others
+    ext_new = "qprotocol" + ",".join(
+        ["lists", "regs", "binary", "errors", "steps"] +
+        r.sample(EXTENSIONS[2:8], r.randint(0, 6)))
+    top = max(rg[0] for rg in t.regs)
+    regs, _, size = safe_reg_list(r, t)
+    blob = binary_bytes(r, r.choice([1, 3, 4096, 65536, MAX_BINARY]))
+    addr = SCRATCH + r.randint(0, SCRATCH_END - SCRATCH - len(blob))
     scenarios = [
         ["I", ext, f"i{c}", f"t{c};1;{loop};5", "C1;0", f"qstate{c}",
          f"p{c};{t.pc_id}", f"T{c};1;{loop};5", f"c0;{c};10", f"qstate{c}",
@@ -844,8 +1132,27 @@ def packet_scenario(r, t):
                                                           "C1;0"],
         ["I", ext, f"i{c}", f"t{c};1;{loop};0", f"t{c};1;{loop + 4};0",
          "C1;0", f"d{c}", f"i{c}", f"qstate{c}", "D", "I"],
+        # whole lists in one reply, registers by the list
+        ["I", ext_new, f"i{c}", f"qregf{c}", "qregc1", f"qregc{top}",
+         f"qmemoryf{c}", f"qreggroupf{c}", f"qresetf{c}", "qresetc1",
+         f"g{c};0-{top}", f"b0;{c}", f"G{c};{regs};{hexdata(r, size)}",
+         f"g{c};{regs}", f"g{c};{t.pc_id},{regs}", f"C0;{c}",
+         f"g{c};0-{top}"],
+        # binary data, up to 1 MiB
+        ["I", ext_new, f"i{c}",
+         f"X{c};{space};{addr};{len(blob)};{binary_text(r, blob)}",
+         f"x{c};{space};{addr};{len(blob)}",
+         f"x{c};{space};{GUEST_BASE};{r.choice([64, MAX_BINARY])};"
+         f"{r.choice([0, 1, 2])}",
+         f"m{c};{space};{addr};16", "D", f"x{c};{space};{addr};1"],
+        # a state query of a core that steps waits for the steps (2 ms
+        # at most)
+        ["I", ext_new, f"i{c}", f"b0;{c}",
+         f"c0;{c};{r.choice([1, 1000, 100000])}", f"qstate{c}",
+         f"qstate{c}", f"g{c};{t.pc_id}", f"b0;{c}", f"qstate{c}",
+         f"C0;{c}", f"qstate{c}"],
     ]
-    return [b"$" + p.encode() + b"#|" for p in r.choice(scenarios)]
+    return [b"$" + p.encode("latin-1") + b"#|" for p in r.choice(scenarios)]
 
 
 def packet_case(r, t, index):
@@ -870,6 +1177,10 @@ def packet_case(r, t, index):
             # an oversized payload
             parts.append(b"$M0;3;" + str(SCRATCH).encode() + b";20480;"
                          + b"0" * (40 * 1024) + b"#|")
+        elif x < 0.013:
+            # oversized even with "binary"
+            parts.append(b"$X0;2;%d;%d;" % (SCRATCH, MAX_BINARY) + b"\x00" *
+                         (MAX_BINARY_PAYLOAD + r.choice([1, 4096])) + b"#|")
         elif x < 0.03:
             cmd = packet_command(r, t).encode("latin-1")
             pos = r.randrange(len(cmd) + 1)
@@ -888,13 +1199,23 @@ def packet_case(r, t, index):
 
 def packet_unsafe(data, t):
     """Whether @data may hold a write that could change the guest: a
-    memory write outside the scratch area that is all mapped, or a write
-    to a register the guest depends on.  Numbers are read leniently."""
-    for m in re.finditer(rb"M(\d+);(\d+);(\d+);(\d+)", data):
-        if not write_is_harmless(int(m.group(3)), int(m.group(4))):
+    memory write (M, X) outside the scratch area that is all mapped, or
+    a write (P, G) to a register the guest depends on.  Numbers are read
+    leniently."""
+    # memory writes, in hex (M) or binary data (X)
+    for m in re.finditer(rb"[MX](\d+);(\d+);(\d+);(\d+)", data):
+        addr, length = num(m.group(3)), num(m.group(4))
+        if addr is None or length is None or \
+           not write_is_harmless(addr, length):
             return True
     for m in re.finditer(rb"P(\d+);(\d+)", data):
-        if int(m.group(2)) not in t.safe_regs:
+        if num(m.group(2)) not in t.safe_regs:
+            return True
+    # register lists of G: the longest list QEMU could read
+    for m in re.finditer(rb"G(\d+);(\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)",
+                         data):
+        ids = id_list_ids(m.group(2).decode(), MAX_REG_LIST)
+        if ids is None or not t.safe_regs.issuperset(ids):
             return True
     return False
 
@@ -1429,6 +1750,7 @@ class Fuzzer:
 
     def packet_session(self):
         conn = Conn(self.qemu.port)
+        conn.watch = self.qemu.check_memory
         stream = PacketStream()
         return conn, stream
 
@@ -1511,9 +1833,17 @@ class Fuzzer:
 
     def connect(self, proto):
         conn = Conn(self.qemu.port)
+        conn.watch = self.qemu.check_memory
         return conn, PacketStream() if proto == "packet" else JsonStream()
 
+    def add_stats(self, stream):
+        """Count the replies of @stream, a connection that ends."""
+        for k, v in stream.stats.items():
+            self.stats[k] = self.stats.get(k, 0) + v
+        stream.stats = {}
+
     def run_protocol(self, proto):
+        self.stats = {}
         self.conn, self.stream = self.connect(proto)
         gen = None
         if proto == "json":
@@ -1530,10 +1860,11 @@ class Fuzzer:
                 self.cases += 1
             self.log(f"{proto}: {self.args.cases} cases in "
                      f"{time.monotonic() - start:.1f} s")
-            if self.args.verbose > 1:
+            if self.args.verbose:
+                self.add_stats(self.stream)
                 self.log("  replies: " + ", ".join(
                     f"{k!r}: {v}" for k, v in sorted(
-                        self.stream.stats.items(), key=lambda x: -x[1])))
+                        self.stats.items(), key=lambda x: -x[1])))
             index = "end"
             self.detach(proto, self.conn, self.stream)
         except Finding as f:
@@ -1551,14 +1882,20 @@ class Fuzzer:
     def run_case(self, proto, index, gen):
         """Send a case and probe.  Now and then the case is followed by
         an abrupt end of the connection (FIN or RST) and a new one, by a
-        packet client in between (JSON), or asks for much output and
-        is read only after a pause."""
+        packet client in between (JSON), asks for much output and is
+        read only after a pause, or writes memory and registers and
+        reads them back (packet)."""
         x = self.case_rng(proto, index, "special").random()
         special = "reconnect" if x < 0.004 else \
             "interlude" if x < 0.006 and proto == "json" else \
-            "slow" if x < 0.009 else None
+            "slow" if x < 0.009 else \
+            "roundtrip" if x < 0.02 and proto == "packet" else None
+        check = None
         if special == "slow":
             data = self.big_output_case(proto, index)
+            chunks = [data]
+        elif special == "roundtrip":
+            data, check = self.roundtrip_case(index)
             chunks = [data]
         else:
             data, chunks = self.make_case(proto, index, gen)
@@ -1570,6 +1907,8 @@ class Fuzzer:
         seen = self.stream.total
         self.conn.send(chunks, self.stream.feed)
         resync = True
+        if check:
+            check()
         if special == "slow":
             time.sleep(0.2)
         elif special in ("reconnect", "interlude"):
@@ -1577,6 +1916,7 @@ class Fuzzer:
             if special == "interlude":
                 self.packet_interlude()
             last_uid = getattr(self.stream, "last_uid", None)
+            self.add_stats(self.stream)
             self.conn, self.stream = self.connect(proto)
             if proto == "json":
                 # a JSON session outlives its connection
@@ -1592,11 +1932,83 @@ class Fuzzer:
         if self.args.verbose > 2:
             self.log(f"  <- {received_since(self.stream, seen)[:600]!r}")
 
+    def roundtrip_case(self, index):
+        """A binary write ('X') and its read ('x') of the same bytes, and
+        registers written with 'G' and read with 'g', in a session with
+        "errors": (the case, a function that checks the replies)."""
+        r = self.case_rng("packet", index, "roundtrip")
+        t = self.t
+        c = r.choice(t.cores())
+        mem = [s for s in t.packet_spaces if not s[2] & 1]
+        space = ([s[0] for s in mem if s[2] & 0x10] or [mem[-1][0]])[0]
+        n = r.choice([1, 2, 3, 16, 255, 4096, 65536, MAX_BINARY])
+        blob = binary_bytes(r, n)
+        addr = SCRATCH + r.randint(0, SCRATCH_END - SCRATCH - n)
+        regs, _, size = safe_reg_list(r, t, distinct=True)
+        value = r.randbytes(size)
+        reqs = ["I", "qprotocolerrors,regs,binary", f"i{c}", f"b0;{c}",
+                f"X{c};{space};{addr};{n};"
+                + escape_binary(blob).decode("latin-1"),
+                f"x{c};{space};{addr};{n}",
+                f"G{c};{regs};{value.hex()}", f"g{c};{regs}", f"C0;{c}"]
+        data = b"".join(b"$" + q.encode("latin-1") + b"#|" for q in reqs)
+        stream = self.stream
+
+        def check():
+            replies = []
+
+            def done():
+                # every command answers, with "errors"; notifications
+                # may come in between
+                while stream.events and len(replies) < len(reqs):
+                    kind, text = stream.events.pop(0)
+                    if kind == "$":
+                        replies.append(text)
+                return len(replies) == len(reqs)
+            self.conn.wait(stream.feed, done)
+            what = dict(zip(["I", "qprotocol", "i", "b", "X", "x", "G", "g",
+                             "C"], replies))
+            if not what["qprotocol"].startswith("version=") or \
+               "binary" not in what["qprotocol"]:
+                raise Finding(f"qprotocol with binary answered "
+                              f"{what['qprotocol'][:200]!r}")
+            if what["X"] != "success":
+                raise Finding(f"a binary write of {n} bytes at {addr:#x} "
+                              f"answered {what['X'][:200]!r}")
+            got = what["x"].encode("latin-1")
+            err = binary_error(got)
+            if err:
+                raise Finding(f"the binary read of {n} bytes at {addr:#x} "
+                              f"is badly escaped ({err}): {got[:200]!r}")
+            got = unescape_binary(got)
+            if got != blob:
+                off = next((i for i in range(min(len(got), n))
+                            if got[i] != blob[i]), min(len(got), n))
+                raise Finding(f"the binary read of {n} bytes at {addr:#x} "
+                              f"does not give what was written: "
+                              f"{len(got)} bytes, first difference at "
+                              f"{off}: {got[off:off + 16].hex()} instead "
+                              f"of {blob[off:off + 16].hex()}")
+            if what["G"] == "success" and what["g"] != value.hex():
+                raise Finding(f"g{c};{regs} after G{c};{regs};{value.hex()}"
+                              f" answered {what['g'][:200]!r}")
+            if what["b"] == "success" and what["G"] != "success":
+                raise Finding(f"G{c};{regs} on a stopped core answered "
+                              f"{what['G'][:200]!r}")
+        return data, check
+
     def big_output_case(self, proto, index):
         """Requests for much more output than QEMU buffers (64 KiB)."""
         r = self.case_rng(proto, index, "big")
         core = r.choice(self.t.cores())
         n = r.randint(6, 40)
+        if proto == "packet" and r.random() < 0.4:
+            # binary reads of 1 MiB each
+            space = [s[0] for s in self.t.packet_spaces if not s[2] & 1][-1]
+            return b"$I#|$qprotocolbinary#|$i%d#|" % core + b"".join(
+                b"$x%d;%d;%d;%d#|" % (core, space, SCRATCH + 4096 * k,
+                                      MAX_BINARY)
+                for k in range(r.randint(2, 6)))
         if proto == "packet":
             space = [s[0] for s in self.t.packet_spaces if not s[2] & 1][-1]
             return b"$I#|$i%d#|" % core + b"".join(
