@@ -17,10 +17,16 @@
 
 #define LM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* The largest reply payload accepted; the stub sends at most 33 KiB. */
+/* The largest reply copied into a buffer; the stub sends at most 33 KiB. */
 #define LM_MAX_REPLY (128 * 1024)
-/* Room for the largest command: a memory write of max_data bytes. */
+/* Room for the largest command but x/X: a memory write of max_data bytes. */
 #define LM_MAX_COMMAND (128 * 1024)
+/* The most bytes one x or X moves, whatever the stub offers. */
+#define LM_MAX_BINARY (1024 * 1024)
+/* The longest packet received: an x reply of LM_MAX_BINARY bytes, escaped. */
+#define LM_MAX_PACKET (2 * LM_MAX_BINARY + 4096)
+/* A stop notification and its state record, at most. */
+#define LM_NOTE_MAX 1024
 
 /*
  * Time limits, in milliseconds, by default; the configuration string
@@ -39,6 +45,14 @@
 /*
  * transport.c: one TCP connection to the stub and the packet framing
  * "$payload#|" (replies may also end gdb-style with "#xx").
+ *
+ * Requests may be pipelined: lm_conn_write() sends a packet without
+ * waiting, and lm_conn_reply() returns the replies in the order of the
+ * requests.  The stub acknowledges each packet with '+' and then answers
+ * it, so a packet that arrives before the '+' of a request is not its
+ * reply (a late one of an earlier request): it is skipped.
+ * Notifications ("%stop=<core>....") are handed to the note callback
+ * wherever they arrive.
  */
 
 typedef enum LmIoResult {
@@ -48,14 +62,32 @@ typedef enum LmIoResult {
     LM_IO_PROTOCOL = -3,    /* an oversized or malformed packet */
 } LmIoResult;
 
+/*
+ * A notification's payload without its '%' (not NUL-terminated), and
+ * the number of '+' received before it: requests acknowledged after
+ * that were acted on after the notification was sent.
+ */
+typedef void (*LmNoteFn)(void *opaque, const char *payload, size_t len,
+                         uint64_t acks);
+
 typedef struct LmConn {
     int fd;
     uint32_t connect_ms;    /* time limits */
     uint32_t reply_ms;
+    uint32_t rcvtimeo_ms;   /* SO_RCVTIMEO as set, 0 before */
     uint8_t *rx;            /* received bytes not consumed yet */
     size_t rx_pos;
     size_t rx_len;
     size_t rx_size;
+    char *tx;               /* the packet being built or sent last */
+    size_t tx_size;
+    size_t tx_len;          /* of the framed packet in tx */
+    uint32_t unacked;       /* packets sent whose '+' has not arrived */
+    uint32_t skip_acks;     /* of those, requests nobody waits for */
+    uint32_t replies;       /* requests acknowledged, reply not taken */
+    uint64_t acks;          /* every '+' received */
+    LmNoteFn note_fn;
+    void *note_opaque;
 } LmConn;
 
 void lm_conn_init(LmConn *c);
@@ -63,14 +95,36 @@ int lm_conn_open(LmConn *c, const char *host, uint32_t port, char *err,
                  size_t err_size);
 void lm_conn_close(LmConn *c);
 bool lm_conn_is_open(const LmConn *c);
+/* Room for a payload of @len bytes in the send buffer. */
+bool lm_conn_reserve(LmConn *c, size_t len);
+/* Where to build the payload of the next packet, and how much fits. */
+char *lm_conn_payload(LmConn *c, size_t *room);
 /* Send one packet and wait for its '+'. */
 LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len);
 /*
- * Receive the next packet into @buf (NUL-terminated, at most @size - 1
- * bytes), skipping notifications.
+ * Pipelining: forget the replies of earlier requests, then send the
+ * packet built in lm_conn_payload() (@len bytes) without waiting.
+ */
+void lm_conn_begin(LmConn *c);
+LmIoResult lm_conn_write(LmConn *c, size_t len);
+/* The number the '+' of the next packet sent will have. */
+uint64_t lm_conn_next_ack(const LmConn *c);
+/*
+ * The reply of the oldest request that has none yet.  *@data points
+ * into the receive buffer until the next call on @c.
+ */
+LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
+                         int timeout_ms);
+/*
+ * The next reply into @buf (NUL-terminated, at most @size - 1 bytes);
+ * LM_IO_PROTOCOL if it is longer.
  */
 LmIoResult lm_conn_recv(LmConn *c, char *buf, size_t size, size_t *len,
                         int timeout_ms);
+/* Hand on the notifications that arrived, without waiting for more. */
+LmIoResult lm_conn_poll(LmConn *c);
+/* Wait until a notification arrives, at most @timeout_ms. */
+LmIoResult lm_conn_wait_note(LmConn *c, int timeout_ms);
 const char *lm_io_strerror(LmIoResult r);
 
 /*
@@ -99,6 +153,14 @@ bool lm_list_has(const char *list, const char *name);
 void lm_hex_encode(const uint8_t *data, size_t len, char *out);
 /* Decode exactly @len bytes from @hex, which must be 2 * @len digits. */
 bool lm_hex_decode(const char *hex, size_t hex_len, uint8_t *out,
+                   size_t len);
+/*
+ * Binary data of x and X: '#', '$', '%' and '}' are sent as '}' and the
+ * byte XOR 0x20.  lm_bin_encode() writes at most 2 * @len bytes to @out
+ * and returns how many; lm_bin_decode() decodes exactly @len bytes.
+ */
+size_t lm_bin_encode(const uint8_t *data, size_t len, char *out);
+bool lm_bin_decode(const char *bin, size_t bin_len, uint8_t *out,
                    size_t len);
 /* Copy @src into @dst of @size bytes, truncated and NUL-terminated. */
 void lm_strlcpy(char *dst, const char *src, size_t size);
@@ -157,6 +219,16 @@ typedef struct LmCore {
     /* without stoprec, what the stub reports of it only once */
     char stop_str[MCD_INFO_STR_LEN];
     uint64_t stop_addr;
+    /* notify: the last stop notification, not reported yet */
+    bool note_valid;
+    char note[LM_NOTE_MAX];         /* its state record, "" without stoprec */
+    uint64_t run_seq;               /* the '+' of the command that let it run */
+    /* libmcd let the core run (run or step) and has seen no stop since */
+    bool started;
+    bool have_running;              /* the stub said so at running_ms: */
+    int64_t running_ms;
+    mcd_core_state_st running;
+    int64_t query_us;               /* of the last state query */
 } LmCore;
 
 typedef struct LmServer {
@@ -185,7 +257,14 @@ typedef struct LmServer {
     bool ext_resethalt;
     bool ext_stoprec;
     bool ext_txopt;                 /* m takes MCD access options */
+    bool ext_notify;                /* %stop notifications */
+    bool ext_lists;                 /* many list items per reply */
+    bool ext_regs;                  /* g and G */
+    bool ext_binary;                /* x and X */
+    uint32_t max_binary;            /* the most bytes of one x or X */
     char extensions[256];           /* as offered */
+    /* the register list of core 0 as the core type probe read it */
+    char *probe_regs;
     /* reset classes, read once */
     bool have_resets;
     uint32_t n_resets;
@@ -217,9 +296,26 @@ mcd_return_et lm_cmd_reply(LmServer *s, LmError *e, mcd_error_code_et code,
 /* The same with a ready-made command in s->cmd of @len bytes. */
 mcd_return_et lm_cmd_reply_raw(LmServer *s, LmError *e,
                                mcd_error_code_et code, size_t len);
+/* Record the failure in a reply (s->reply) to the command @name. */
+bool lm_reply_failed(LmServer *s, LmError *e, mcd_error_code_et code,
+                     const char *name);
+/* Record a transport failure of the command @name. */
+mcd_return_et lm_io_fail(LmServer *s, LmError *e, LmIoResult r,
+                         const char *name);
 /* A command whose reply must be "success". */
 mcd_return_et lm_cmd_success(LmServer *s, LmError *e, mcd_error_code_et code,
                              const char *fmt, ...) LM_PRINTF(4, 5);
+
+/*
+ * A paginated list, "q<list>f<core>" then "q<list>c<k>": @fn is called
+ * for each item (several per reply with the lists extension).
+ */
+typedef bool (*LmListItemFn)(void *ctx, const LmRecord *rec);
+mcd_return_et lm_fetch_list(LmServer *s, LmError *e, mcd_error_code_et code,
+                            const char *list, uint32_t core, LmListItemFn fn,
+                            void *ctx);
+int64_t lm_now_ms(void);
+int64_t lm_now_us(void);
 
 /* The cached lists of a core, read from the stub the first time. */
 mcd_return_et lm_core_spaces(LmCore *c);

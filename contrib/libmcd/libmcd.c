@@ -101,14 +101,20 @@ static const char *cmd_name(LmServer *s, char *buf, size_t size)
     return buf;
 }
 
+mcd_return_et lm_io_fail(LmServer *s, LmError *e, LmIoResult r,
+                         const char *name)
+{
+    (void)s;
+    return lm_fail(e, r == LM_IO_TIMEOUT ? MCD_ERR_TIMED_OUT
+                                         : MCD_ERR_CONNECTION,
+                   "%s (command '%s')", lm_io_strerror(r), name);
+}
+
 static mcd_return_et io_fail(LmServer *s, LmError *e, LmIoResult r)
 {
     char name[32];
 
-    return lm_fail(e, r == LM_IO_TIMEOUT ? MCD_ERR_TIMED_OUT
-                                         : MCD_ERR_CONNECTION,
-                   "%s (command '%s')", lm_io_strerror(r),
-                   cmd_name(s, name, sizeof(name)));
+    return lm_io_fail(s, e, r, cmd_name(s, name, sizeof(name)));
 }
 
 /* Send s->cmd, @len bytes, and wait for the ack and maybe the reply. */
@@ -143,14 +149,13 @@ static size_t format_cmd(LmServer *s, const char *fmt, va_list ap)
  * Is the reply a failure?  Then record it in @e: the code and text of
  * an error record, else @code.
  */
-static bool reply_failed(LmServer *s, LmError *e, mcd_error_code_et code)
+bool lm_reply_failed(LmServer *s, LmError *e, mcd_error_code_et code,
+                     const char *name)
 {
-    char name[32];
     LmRecord rec;
     uint32_t server_code;
     const char *text;
 
-    cmd_name(s, name, sizeof(name));
     if (s->reply[0] == '\0') {
         lm_fail(e, code, s->ext_errors
                 ? "the MCD stub does not support the command '%s'"
@@ -173,6 +178,13 @@ static bool reply_failed(LmServer *s, LmError *e, mcd_error_code_et code)
     lm_fail(e, server_code, "%s (command '%s')",
             text && *text ? text : "the MCD stub reported an error", name);
     return true;
+}
+
+static bool reply_failed(LmServer *s, LmError *e, mcd_error_code_et code)
+{
+    char name[32];
+
+    return lm_reply_failed(s, e, code, cmd_name(s, name, sizeof(name)));
 }
 
 mcd_return_et lm_cmd_done(LmServer *s, LmError *e, mcd_error_code_et code,
@@ -262,41 +274,92 @@ mcd_return_et lm_cmd_success(LmServer *s, LmError *e, mcd_error_code_et code,
 /*
  * Paginated lists: "q<list>f<core>" answers the first item,
  * "q<list>c<k>" item k; each reply starts with "<next>!", 0 after the
- * last item.
+ * last item.  With the lists extension a reply holds as many items as
+ * fit, their records separated by ';', and <next> is the first item not
+ * sent.
  */
-typedef bool (*ListItemFn)(void *ctx, const LmRecord *rec);
 
-static mcd_return_et fetch_list(LmServer *s, LmError *e,
+/* The items of one reply, the first of them item @index. */
+static mcd_return_et list_items(LmServer *s, LmError *e,
                                 mcd_error_code_et code, const char *list,
-                                uint32_t core, ListItemFn fn, void *ctx)
+                                uint32_t index, char *reply, LmListItemFn fn,
+                                void *ctx, uint32_t *next)
 {
-    uint32_t index = 0;
-    uint32_t items = 0;
-    mcd_return_et ret;
+    char *rest = NULL;
+    char *semi = s->ext_lists ? strchr(reply, ';') : NULL;
     LmRecord rec;
 
+    if (semi) {
+        *semi = '\0';
+        rest = semi + 1;
+    }
+    if (!lm_record_parse(reply, &rec) || !rec.paginated) {
+        return lm_fail(e, code, "malformed item %u of the %s list", index,
+                       list);
+    }
+    *next = rec.next;
+    if (rec.count > 0 && !fn(ctx, &rec)) {
+        return lm_fail(e, code, "item %u of the %s list lacks a field "
+                       "or is out of range", index, list);
+    }
+    while (rest) {
+        index++;
+        semi = strchr(rest, ';');
+        if (semi) {
+            *semi = '\0';
+        }
+        if (!lm_record_parse(rest, &rec) || rec.paginated || !rec.count) {
+            return lm_fail(e, code, "malformed item %u of the %s list",
+                           index, list);
+        }
+        if (!fn(ctx, &rec)) {
+            return lm_fail(e, code, "item %u of the %s list lacks a field "
+                           "or is out of range", index, list);
+        }
+        rest = semi ? semi + 1 : NULL;
+    }
+    return MCD_RET_ACT_NONE;
+}
+
+/*
+ * The list, from the stub; or, if @first is not NULL, from that first
+ * reply (the whole list) read before.
+ */
+static mcd_return_et fetch_list(LmServer *s, LmError *e,
+                                mcd_error_code_et code, const char *list,
+                                uint32_t core, LmListItemFn fn, void *ctx,
+                                char *first)
+{
+    uint32_t index = 0;
+    uint32_t queries = 0;
+    uint32_t next;
+    mcd_return_et ret = MCD_RET_ACT_NONE;
+
+    if (first) {
+        return list_items(s, e, code, list, 0, first, fn, ctx, &next);
+    }
     ret = lm_cmd_reply(s, e, code, "q%sf%u", list, core);
     for (;;) {
         if (ret != MCD_RET_ACT_NONE) {
             return ret;
         }
-        if (!lm_record_parse(s->reply, &rec) || !rec.paginated) {
-            return lm_fail(e, code, "malformed item %u of the %s list",
-                           index, list);
+        ret = list_items(s, e, code, list, index, s->reply, fn, ctx, &next);
+        if (ret != MCD_RET_ACT_NONE || next == 0) {
+            return ret;
         }
-        if (rec.count > 0 && !fn(ctx, &rec)) {
-            return lm_fail(e, code, "item %u of the %s list lacks a field "
-                           "or is out of range", index, list);
-        }
-        if (rec.next == 0) {
-            return MCD_RET_ACT_NONE;
-        }
-        if (rec.next <= index || ++items > MAX_LIST_ITEMS) {
+        if (next <= index || ++queries > MAX_LIST_ITEMS) {
             return lm_fail(e, code, "the %s list does not end", list);
         }
-        index = rec.next;
+        index = next;
         ret = lm_cmd_reply(s, e, code, "q%sc%u", list, index);
     }
+}
+
+mcd_return_et lm_fetch_list(LmServer *s, LmError *e, mcd_error_code_et code,
+                            const char *list, uint32_t core, LmListItemFn fn,
+                            void *ctx)
+{
+    return fetch_list(s, e, code, list, core, fn, ctx, NULL);
 }
 
 /* Make room for one more item in a growing array. */
@@ -419,7 +482,7 @@ mcd_return_et lm_core_spaces(LmCore *c)
     }
     c->n_spaces = 0;
     ret = fetch_list(c->srv, &c->err, MCD_ERR_NO_MEM_SPACES, "memory",
-                     c->index, memspace_item, c);
+                     c->index, memspace_item, c, NULL);
     c->have_spaces = ret == MCD_RET_ACT_NONE;
     return ret;
 }
@@ -433,7 +496,7 @@ static mcd_return_et core_groups(LmCore *c)
     }
     c->n_groups = 0;
     ret = fetch_list(c->srv, &c->err, MCD_ERR_NO_REG_GROUPS, "reggroup",
-                     c->index, reggroup_item, c);
+                     c->index, reggroup_item, c, NULL);
     c->have_groups = ret == MCD_RET_ACT_NONE;
     return ret;
 }
@@ -446,8 +509,13 @@ mcd_return_et lm_core_regs(LmCore *c)
         return MCD_RET_ACT_NONE;
     }
     c->n_regs = 0;
+    /* core 0's list may have come whole with the core type probe */
     ret = fetch_list(c->srv, &c->err, MCD_ERR_GENERAL, "reg", c->index,
-                     reg_item, c);
+                     reg_item, c, c->index == 0 ? c->srv->probe_regs : NULL);
+    if (c->index == 0 && c->srv->probe_regs) {
+        free(c->srv->probe_regs);
+        c->srv->probe_regs = NULL;
+    }
     c->have_regs = ret == MCD_RET_ACT_NONE;
     return ret;
 }
@@ -822,6 +890,7 @@ static void server_free(LmServer *s)
     }
     lm_conn_close(&s->conn);
     free(s->cores);
+    free(s->probe_regs);
     free(s->cmd);
     free(s->reply);
     free(s);
@@ -838,13 +907,14 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
 {
     static const char *const known[] = {
         "errors", "steps", "wplen", "resethalt", "stoprec", "txopt",
+        "notify", "lists", "regs", "binary",
     };
-    char want[128] = "";
+    char want[192] = "";
     char enabled[256] = "";
     const char *offered;
     const char *v;
     LmRecord rec;
-    uint32_t max_data;
+    uint32_t max_data, max_payload;
     size_t i;
     mcd_return_et ret;
 
@@ -884,6 +954,9 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
         max_data = (LM_MAX_COMMAND - 64) / 2;
     }
     s->max_data = max_data;
+    if (!lm_record_u32(&rec, "max_binary", &s->max_binary)) {
+        s->max_binary = 0;
+    }
     offered = lm_record_get(&rec, "extensions");
     lm_strlcpy(s->extensions, offered ? offered : "", sizeof(s->extensions));
     for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -914,6 +987,11 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
     if (lm_record_parse(s->reply, &rec)) {
         v = lm_record_get(&rec, "enabled");
         lm_strlcpy(enabled, v ? v : "", sizeof(enabled));
+        /* with binary the stub takes longer packets */
+        if (lm_record_u32(&rec, "max_payload", &max_payload) &&
+            max_payload > s->max_payload) {
+            s->max_payload = max_payload;
+        }
     }
     s->ext_errors = lm_list_has(enabled, "errors");
     s->ext_steps = lm_list_has(enabled, "steps");
@@ -921,7 +999,67 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
     s->ext_resethalt = lm_list_has(enabled, "resethalt");
     s->ext_stoprec = lm_list_has(enabled, "stoprec");
     s->ext_txopt = lm_list_has(enabled, "txopt");
+    s->ext_notify = lm_list_has(enabled, "notify");
+    s->ext_lists = lm_list_has(enabled, "lists");
+    s->ext_regs = lm_list_has(enabled, "regs");
+    s->ext_binary = lm_list_has(enabled, "binary");
+    if (s->ext_binary) {
+        /* the escaped data of an X of max_binary bytes must fit a packet */
+        if (s->max_binary == 0 || s->max_binary > LM_MAX_BINARY) {
+            s->max_binary = LM_MAX_BINARY;
+        }
+        if (s->max_binary > (s->max_payload - 256) / 2) {
+            s->max_binary = (s->max_payload - 256) / 2;
+        }
+        /* the send buffer is sized once, for the longest X */
+        if (s->max_binary < s->max_data ||
+            !lm_conn_reserve(&s->conn, 2 * (size_t)s->max_binary + 256)) {
+            s->ext_binary = false;
+        }
+    }
     return MCD_RET_ACT_NONE;
+}
+
+/*
+ * A notification "stop=<core>." and, with stoprec, the core's state
+ * record: kept for the core until its state is asked.  One that the stub
+ * sent before the command that last let the core run is old news.
+ */
+static void server_note(void *opaque, const char *payload, size_t len,
+                        uint64_t acks)
+{
+    LmServer *s = opaque;
+    uint64_t core = 0;
+    size_t i;
+    LmCore *c;
+
+    if (len < 7 || memcmp(payload, "stop=", 5) != 0) {
+        return;
+    }
+    for (i = 5; i < len && payload[i] >= '0' && payload[i] <= '9'; i++) {
+        core = core * 10 + (payload[i] - '0');
+        if (core > UINT32_MAX) {
+            return;
+        }
+    }
+    if (i == 5 || i == len || payload[i] != '.') {
+        return;
+    }
+    i++;
+    if (!s->cores || core >= s->nr_cores || !s->cores[core]) {
+        return;
+    }
+    c = s->cores[core];
+    if (acks < c->run_seq) {
+        return;
+    }
+    c->note_valid = true;
+    if (len - i < sizeof(c->note)) {
+        memcpy(c->note, payload + i, len - i);
+        c->note[len - i] = '\0';
+    } else {
+        c->note[0] = '\0';     /* too long: ask the stub */
+    }
 }
 
 /* Copy a name from a reply, truncated to the MCD length. */
@@ -945,11 +1083,20 @@ static uint32_t probe_core_type(LmServer *s)
         MCD_RET_ACT_NONE) {
         return 0;
     }
-    if (lm_cmd_reply(s, &e, MCD_ERR_GENERAL, "qregf0") == MCD_RET_ACT_NONE &&
-        lm_record_parse(s->reply, &rec)) {
-        name = lm_record_get(&rec, "name");
-        if (name) {
-            type = strcmp(name, "x0") == 0 ? EM_AARCH64_NUM : EM_ARM_NUM;
+    if (lm_cmd_reply(s, &e, MCD_ERR_GENERAL, "qregf0") == MCD_RET_ACT_NONE) {
+        if (s->ext_lists && strncmp(s->reply, "0!", 2) == 0) {
+            /* the whole list: kept for when core 0 is opened */
+            free(s->probe_regs);
+            s->probe_regs = strdup(s->reply);
+        }
+        if (s->ext_lists) {
+            s->reply[strcspn(s->reply, ";")] = '\0';
+        }
+        if (lm_record_parse(s->reply, &rec)) {
+            name = lm_record_get(&rec, "name");
+            if (name) {
+                type = strcmp(name, "x0") == 0 ? EM_AARCH64_NUM : EM_ARM_NUM;
+            }
         }
     }
     lm_cmd_done(s, &e, MCD_ERR_GENERAL, true, "d0");
@@ -971,6 +1118,8 @@ static mcd_return_et open_server(const char *system_key, const char *config,
         return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
     }
     lm_conn_init(&s->conn);
+    s->conn.note_fn = server_note;
+    s->conn.note_opaque = s;
     s->step_ms = LM_STEP_TIMEOUT;
     s->era1_wait_ms = LM_ERA1_ERROR_WAIT;
     s->cmd = malloc(LM_MAX_COMMAND);
@@ -1342,7 +1491,7 @@ mcd_qry_max_payload_size_f(const mcd_core_st *core, uint32_t *max_payload)
                                      "max_payload is NULL"));
     }
     /* transaction lists of any size are split into packets */
-    max = c->srv->max_data;
+    max = c->srv->ext_binary ? c->srv->max_binary : c->srv->max_data;
     *max_payload = max > MCD_GUARANTEED_MIN_PAYLOAD
                    ? max : MCD_GUARANTEED_MIN_PAYLOAD;
     return core_leave(c, MCD_RET_ACT_NONE);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libmcd records: the "key=value." items of the stub's replies, the
- * "<next>!" prefix of paginated lists, decimal numbers and hex data.
+ * "<next>!" prefix of paginated lists, decimal numbers, hex data and the
+ * binary data of x and X.
  *
  * libmcd is MIT licensed, so that proprietary debuggers may load it.
  */
@@ -195,4 +196,61 @@ bool lm_hex_decode(const char *hex, size_t hex_len, uint8_t *out,
         out[i] = (hi << 4) | lo;
     }
     return true;
+}
+
+/* The bytes binary data escapes: the framing's '#', '$', '%' and '}'. */
+#define BIN_ESCAPE '}'
+#define BIN_XOR 0x20
+
+static const uint8_t bin_escaped[256] = {
+    ['#'] = 1, ['$'] = 1, ['%'] = 1, [BIN_ESCAPE] = 1,
+};
+
+size_t lm_bin_encode(const uint8_t *data, size_t len, char *out)
+{
+    char *o = out;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (bin_escaped[data[i]]) {
+            *o++ = BIN_ESCAPE;
+            *o++ = data[i] ^ BIN_XOR;
+        } else {
+            *o++ = data[i];
+        }
+    }
+    return o - out;
+}
+
+bool lm_bin_decode(const char *bin, size_t bin_len, uint8_t *out,
+                   size_t len)
+{
+    const char *end = bin + bin_len;
+    const char *esc;
+    uint8_t *o = out;
+    size_t n;
+
+    /* fewer bytes than @len, or more than twice as many, cannot be it */
+    if (bin_len < len || bin_len > 2 * len) {
+        return false;
+    }
+    while (bin < end) {
+        esc = memchr(bin, BIN_ESCAPE, end - bin);
+        n = (esc ? esc : end) - bin;
+        if (n > len - (o - out)) {
+            return false;
+        }
+        memcpy(o, bin, n);
+        o += n;
+        bin += n;
+        if (!esc) {
+            break;
+        }
+        if (esc + 1 == end || o == out + len) {
+            return false;
+        }
+        *o++ = esc[1] ^ BIN_XOR;
+        bin = esc + 2;
+    }
+    return o == out + len;
 }

@@ -42,149 +42,6 @@ static int64_t now_ms(void)
 }
 
 /*
- * Memory
- */
-
-/*
- * Read @len bytes in packets of max_data bytes.  With @no_side_effects
- * (only with txopt) every packet asks for MCD_TX_OPT_NO_SIDE_EFFECTS:
- * the stub then refuses to read anything but RAM and ROM.
- */
-static mcd_return_et mem_read(LmCore *c, uint32_t space, uint64_t addr,
-                              uint8_t *buf, uint32_t len, uint32_t *done,
-                              bool no_side_effects)
-{
-    LmServer *s = c->srv;
-    uint32_t chunk;
-    mcd_return_et ret;
-
-    while (*done < len) {
-        chunk = len - *done < s->max_data ? len - *done : s->max_data;
-        if (no_side_effects) {
-            ret = lm_cmd_reply(s, &c->err, MCD_ERR_TXLIST_READ,
-                               "m%u;%u;%" PRIu64 ";%u;%u", c->index, space,
-                               addr + *done, chunk,
-                               (unsigned int)MCD_TX_OPT_NO_SIDE_EFFECTS);
-        } else {
-            ret = lm_cmd_reply(s, &c->err, MCD_ERR_TXLIST_READ,
-                               "m%u;%u;%" PRIu64 ";%u", c->index, space,
-                               addr + *done, chunk);
-        }
-        if (ret != MCD_RET_ACT_NONE) {
-            return ret;
-        }
-        if (!lm_hex_decode(s->reply, s->reply_len, buf + *done, chunk)) {
-            return lm_fail(&c->err, MCD_ERR_TXLIST_READ, "malformed data "
-                           "for %u bytes at 0x%" PRIx64, chunk,
-                           addr + *done);
-        }
-        *done += chunk;
-    }
-    return MCD_RET_ACT_NONE;
-}
-
-static mcd_return_et mem_write(LmCore *c, uint32_t space, uint64_t addr,
-                               const uint8_t *buf, uint32_t len,
-                               uint32_t *done)
-{
-    LmServer *s = c->srv;
-    uint32_t chunk;
-    int n;
-    mcd_return_et ret;
-
-    while (*done < len) {
-        chunk = len - *done < s->max_data ? len - *done : s->max_data;
-        n = snprintf(s->cmd, LM_MAX_COMMAND, "M%u;%u;%" PRIu64 ";%u;",
-                     c->index, space, addr + *done, chunk);
-        lm_hex_encode(buf + *done, chunk, s->cmd + n);
-        ret = lm_cmd_reply_raw(s, &c->err, MCD_ERR_TXLIST_WRITE,
-                               n + 2 * (size_t)chunk);
-        if (ret != MCD_RET_ACT_NONE) {
-            return ret;
-        }
-        if (strcmp(s->reply, "success") != 0) {
-            return lm_fail(&c->err, MCD_ERR_TXLIST_WRITE, "unexpected reply "
-                           "'%.40s' to a write at 0x%" PRIx64, s->reply,
-                           addr + *done);
-        }
-        *done += chunk;
-    }
-    return MCD_RET_ACT_NONE;
-}
-
-/*
- * A memory transaction.  MCD_TX_OPT_NO_SIDE_EFFECTS applies to its
- * reads (R, and the read of RW and WR): they need the txopt extension
- * and a memory space that supports the option, or the transaction fails
- * before anything is sent.  Writes take no options: what a write does
- * is its purpose, so a write goes to RAM and devices alike.  Other
- * options are ignored; MCD_TX_OPT_NO_SIDE_EFFECTS wins over
- * MCD_TX_OPT_SIDE_EFFECTS.
- */
-static mcd_return_et mem_tx(LmCore *c, const mcd_memspace_st *ms,
-                            uint32_t index, mcd_tx_st *tx)
-{
-    uint32_t space = tx->addr.mem_space_id;
-    uint64_t addr = tx->addr.address;
-    uint32_t len = tx->num_bytes;
-    uint32_t done = 0;
-    bool nse = tx->options & MCD_TX_OPT_NO_SIDE_EFFECTS;
-    uint8_t *old;
-    mcd_return_et ret;
-
-    if (nse && (tx->access_type == MCD_TX_AT_R ||
-                tx->access_type == MCD_TX_AT_RW ||
-                tx->access_type == MCD_TX_AT_WR) &&
-        !(ms->supported_access_options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
-        return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "transaction %u: %s",
-                       index, c->srv->ext_txopt
-                       ? "the memory space does not support reads without "
-                         "side effects"
-                       : "the MCD stub cannot read without side effects "
-                         "(no txopt extension)");
-    }
-    switch (tx->access_type) {
-    case MCD_TX_AT_R:
-        ret = mem_read(c, space, addr, tx->data, len, &tx->num_bytes_ok,
-                       nse);
-        break;
-    case MCD_TX_AT_W:
-        ret = mem_write(c, space, addr, tx->data, len, &tx->num_bytes_ok);
-        break;
-    case MCD_TX_AT_RW:
-        /* read the old data, write the new, return the old */
-        old = malloc(len);
-        if (!old) {
-            return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "out of memory");
-        }
-        ret = mem_read(c, space, addr, old, len, &done, nse);
-        done = 0;
-        if (ret == MCD_RET_ACT_NONE) {
-            ret = mem_write(c, space, addr, tx->data, len, &done);
-        }
-        if (ret == MCD_RET_ACT_NONE) {
-            memcpy(tx->data, old, len);
-            tx->num_bytes_ok = len;
-        }
-        free(old);
-        break;
-    case MCD_TX_AT_WR:
-        /* write, then read back what the target holds */
-        ret = mem_write(c, space, addr, tx->data, len, &done);
-        if (ret == MCD_RET_ACT_NONE) {
-            ret = mem_read(c, space, addr, tx->data, len, &tx->num_bytes_ok,
-                           nse);
-        }
-        break;
-    default:
-        ret = lm_fail(&c->err, MCD_ERR_TXLIST_TX, "unknown access type %u",
-                      tx->access_type);
-        break;
-    }
-    return ret;
-}
-
-/*
  * Registers: the address of a register in its register memory space is
  * its id.  A transaction of more bytes than the register continues with
  * the registers of the following ids; one of fewer bytes reads or
@@ -327,10 +184,875 @@ static const mcd_memspace_st *find_space(LmCore *c, uint32_t id)
     return NULL;
 }
 
+
+/*
+ * Transaction lists
+ *
+ * The packets of a transaction list go out back to back, and their
+ * replies are read afterwards, in order (at most PIPE_MAX_OPS packets
+ * and PIPE_MAX_BYTES bytes of data in flight; one at a time with era-1
+ * stubs).  Memory moves in packets of max_data bytes with m and M, or of
+ * max_binary bytes with x and X (binary extension).  Register reads
+ * and writes of whole registers that follow each other become one g or
+ * G (regs extension), else one p or P per register.  A g or G that
+ * fails is done again register by register, so that a register that
+ * cannot be read or written fails only its own transaction.  Other
+ * register transactions (partial writes, RW and WR) wait for the
+ * packets before them and go one packet at a time.
+ *
+ * When every transaction succeeds the target sees what it would see
+ * with one packet at a time: a write whose data a read before it in the
+ * list fills waits for that read, and no register write goes out while
+ * a g that may have to be done again is in flight (no register access
+ * at all while such a G is).  When a transaction fails, the list stops
+ * there (num_tx_ok counts the ones before it), but packets of later
+ * transactions that were in flight already have been executed.
+ */
+
+#define PIPE_MAX_OPS 64
+#define PIPE_MAX_BYTES (8 * 1024 * 1024)
+/* The most registers one g or G names. */
+#define MAX_REG_LIST 4096
+
+/* A register of a register transaction. */
+typedef struct RegSlot {
+    const mcd_register_info_st *r;
+    uint32_t tx;
+    uint32_t off;               /* of its bytes in the transaction's data */
+    uint32_t part;              /* how many of them */
+    uint32_t size;              /* of the register, in bytes */
+} RegSlot;
+
+typedef enum OpKind {
+    OP_MEM_READ,                /* m or x */
+    OP_MEM_WRITE,               /* M or X */
+    OP_REG_READ,                /* g, or p for one register */
+    OP_REG_WRITE,               /* G, or P for one register */
+} OpKind;
+
+/* A packet in flight, and what its reply completes. */
+typedef struct Op {
+    OpKind kind;
+    char letter;
+    uint32_t tx;
+    uint64_t seq;               /* in the order sent */
+    uint64_t addr;              /* memory: of this packet */
+    uint32_t len;               /* memory: bytes */
+    uint8_t *dst;               /* memory read: where the data goes */
+    int64_t done;               /* num_bytes_ok when done, -1: unchanged */
+    uint32_t fail_done;         /* num_bytes_ok if it fails */
+    uint8_t *old;               /* RW: the old data, returned when done */
+    uint32_t first, count;      /* registers: the slots */
+    uint32_t bytes;             /* registers: of their values */
+    size_t ids_len;             /* registers: of their id list */
+    size_t cost;                /* bytes of data in flight */
+    uintptr_t lo, hi;           /* client memory the reply fills */
+} Op;
+
+typedef struct Pipe {
+    LmCore *c;
+    LmServer *s;
+    mcd_txlist_st *txlist;
+    Op ops[PIPE_MAX_OPS];
+    uint32_t head, n, max_ops;
+    size_t bytes;
+    uint32_t in_g, in_G;        /* g and G in flight */
+    uint64_t seq;
+    RegSlot *slots;             /* of every register transaction so far */
+    uint32_t n_slots, slots_size;
+    Op open;                    /* register slots not sent yet */
+    bool have_open;
+    Op deferred[PIPE_MAX_OPS];  /* g and G to do again register by register */
+    uint32_t n_deferred;
+    uint8_t **olds;             /* RW buffers */
+    uint32_t n_olds, olds_size;
+    bool stop;                  /* a transaction failed: send no more */
+    bool dead;                  /* no more replies will come */
+    bool failed;
+    uint32_t fail_tx;
+    uint64_t fail_seq;
+    LmError err;
+} Pipe;
+
+/* A short name of the packet, for messages: "m0", "g0" */
+static const char *op_name(const Pipe *p, const Op *op, char *buf,
+                           size_t size)
+{
+    snprintf(buf, size, "%c%u", op->letter, p->c->index);
+    return buf;
+}
+
+/*
+ * Transaction @tx fails with @e; the first failure in the list counts.
+ * @done is how many of its bytes were moved before.
+ */
+static void pipe_fail(Pipe *p, uint32_t tx, uint64_t seq, uint32_t done,
+                      const LmError *e)
+{
+    p->stop = true;
+    if (p->failed && (tx > p->fail_tx || (tx == p->fail_tx &&
+                                           seq > p->fail_seq))) {
+        return;
+    }
+    p->failed = true;
+    p->fail_tx = tx;
+    p->fail_seq = seq;
+    p->err = *e;
+    p->txlist->tx[tx].num_bytes_ok = done;
+}
+
+/* Does a reply of (@tx, @seq) still count, after a failure? */
+static bool pipe_counts(const Pipe *p, uint32_t tx, uint64_t seq)
+{
+    return !p->failed || tx < p->fail_tx ||
+           (tx == p->fail_tx && seq < p->fail_seq);
+}
+
+static void set_done(mcd_tx_st *tx, uint32_t done)
+{
+    if (done > tx->num_bytes_ok) {
+        tx->num_bytes_ok = done;
+    }
+}
+
+/* The register ids of slots [@first, @first + @count) as "0-33,66". */
+static size_t format_ids(const Pipe *p, uint32_t first, uint32_t count,
+                         char *out, size_t size)
+{
+    size_t n = 0;
+    uint64_t lo, hi;
+    uint32_t i = first, end = first + count;
+    int k;
+
+    while (i < end && n < size) {
+        lo = hi = p->slots[i].r->addr.address;
+        for (i++; i < end && p->slots[i].r->addr.address == hi + 1; i++) {
+            hi++;
+        }
+        if (lo == hi) {
+            k = snprintf(out + n, size - n, "%s%" PRIu64, n ? "," : "", lo);
+        } else {
+            k = snprintf(out + n, size - n, "%s%" PRIu64 "-%" PRIu64,
+                         n ? "," : "", lo, hi);
+        }
+        n += k > 0 ? (size_t)k : 0;
+    }
+    return n < size ? n : size;
+}
+
+/* Build the packet of @op in the send buffer; its length, 0 if none. */
+static size_t build_op(Pipe *p, const Op *op)
+{
+    LmServer *s = p->s;
+    const mcd_tx_st *tx = &p->txlist->tx[op->tx];
+    const RegSlot *slot;
+    size_t room, n;
+    char *out = lm_conn_payload(&s->conn, &room);
+    uint32_t space = tx->addr.mem_space_id, i;
+    int k;
+
+    switch (op->letter) {
+    case 'm':
+    case 'x':
+        if (tx->options & MCD_TX_OPT_NO_SIDE_EFFECTS) {
+            k = snprintf(out, room, "%c%u;%u;%" PRIu64 ";%u;%u", op->letter,
+                         p->c->index, space, op->addr, op->len,
+                         (unsigned int)MCD_TX_OPT_NO_SIDE_EFFECTS);
+        } else {
+            k = snprintf(out, room, "%c%u;%u;%" PRIu64 ";%u", op->letter,
+                         p->c->index, space, op->addr, op->len);
+        }
+        return k > 0 && (size_t)k < room ? (size_t)k : 0;
+    case 'M':
+    case 'X':
+        k = snprintf(out, room, "%c%u;%u;%" PRIu64 ";%u;", op->letter,
+                     p->c->index, space, op->addr, op->len);
+        if (k <= 0 || (size_t)k + 2 * (size_t)op->len >= room) {
+            return 0;
+        }
+        if (op->letter == 'X') {
+            return k + lm_bin_encode(tx->data + (op->addr - tx->addr.address),
+                                     op->len, out + k);
+        }
+        lm_hex_encode(tx->data + (op->addr - tx->addr.address), op->len,
+                      out + k);
+        return k + 2 * (size_t)op->len;
+    case 'p':
+        slot = &p->slots[op->first];
+        k = snprintf(out, room, "p%u;%" PRIu64, p->c->index,
+                     slot->r->addr.address);
+        return k > 0 && (size_t)k < room ? (size_t)k : 0;
+    case 'P':
+        slot = &p->slots[op->first];
+        k = snprintf(out, room, "P%u;%" PRIu64 ";%u;", p->c->index,
+                     slot->r->addr.address, slot->size);
+        if (k <= 0 || (size_t)k + 2 * (size_t)slot->size >= room) {
+            return 0;
+        }
+        lm_hex_encode(p->txlist->tx[slot->tx].data + slot->off, slot->size,
+                      out + k);
+        return k + 2 * (size_t)slot->size;
+    case 'g':
+    case 'G':
+        k = snprintf(out, room, "%c%u;", op->letter, p->c->index);
+        if (k <= 0 || (size_t)k >= room) {
+            return 0;
+        }
+        n = k + format_ids(p, op->first, op->count, out + k, room - k);
+        if (op->letter == 'g') {
+            return n + 1 < room ? n : 0;
+        }
+        if (n + 1 + 2 * (size_t)op->bytes >= room) {
+            return 0;
+        }
+        out[n++] = ';';
+        for (i = op->first; i < op->first + op->count; i++) {
+            slot = &p->slots[i];
+            lm_hex_encode(p->txlist->tx[slot->tx].data + slot->off,
+                          slot->size, out + n);
+            n += 2 * (size_t)slot->size;
+        }
+        return n;
+    }
+    return 0;
+}
+
+/* The client memory @op reads before it is sent. */
+static void op_source(const Pipe *p, const Op *op, uintptr_t *lo,
+                      uintptr_t *hi)
+{
+    const mcd_tx_st *tx = &p->txlist->tx[op->tx];
+    uint32_t i;
+
+    *lo = *hi = 0;
+    if (op->kind == OP_MEM_WRITE) {
+        *lo = (uintptr_t)(tx->data + (op->addr - tx->addr.address));
+        *hi = *lo + op->len;
+    } else if (op->kind == OP_REG_WRITE) {
+        for (i = op->first; i < op->first + op->count; i++) {
+            uintptr_t a = (uintptr_t)(p->txlist->tx[p->slots[i].tx].data +
+                                      p->slots[i].off);
+
+            if (!*hi || a < *lo) {
+                *lo = a;
+            }
+            if (a + p->slots[i].size > *hi) {
+                *hi = a + p->slots[i].size;
+            }
+        }
+    }
+}
+
+/* Must @op wait for the packets in flight? */
+static bool op_blocked(const Pipe *p, const Op *op)
+{
+    uintptr_t lo, hi;
+    uint32_t i;
+    bool reg = op->kind == OP_REG_READ || op->kind == OP_REG_WRITE;
+
+    if (p->in_G && reg) {
+        return true;
+    }
+    if (p->in_g && op->kind == OP_REG_WRITE) {
+        return true;
+    }
+    op_source(p, op, &lo, &hi);
+    for (i = 0; hi && i < p->n; i++) {
+        const Op *o = &p->ops[(p->head + i) % PIPE_MAX_OPS];
+
+        if (o->hi && o->lo < hi && lo < o->hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Decode register values in hex for slots [@first, @first + @count). */
+static bool apply_regs(Pipe *p, const Op *op, const char *hex, size_t len)
+{
+    uint8_t val[MAX_REG_BYTES];
+    const RegSlot *slot;
+    mcd_tx_st *tx;
+    size_t pos = 0;
+    uint32_t i;
+
+    if (len != 2 * (size_t)op->bytes) {
+        return false;
+    }
+    for (i = op->first; i < op->first + op->count; i++) {
+        slot = &p->slots[i];
+        tx = &p->txlist->tx[slot->tx];
+        if (!lm_hex_decode(hex + pos, 2 * (size_t)slot->size, val,
+                           slot->size)) {
+            return false;
+        }
+        pos += 2 * (size_t)slot->size;
+        if (pipe_counts(p, slot->tx, op->seq)) {
+            memcpy(tx->data + slot->off, val, slot->part);
+            set_done(tx, slot->off + slot->part);
+        }
+    }
+    return true;
+}
+
+/* "error=<code>.text=<text>." exactly, as the errors extension sends. */
+static bool is_error_record(const char *d, size_t n)
+{
+    size_t i = 6;
+
+    if (n < 14 || memcmp(d, "error=", 6) != 0) {
+        return false;
+    }
+    while (i < n && d[i] >= '0' && d[i] <= '9') {
+        i++;
+    }
+    if (i == 6 || n - i < 7 || memcmp(d + i, ".text=", 6) != 0) {
+        return false;
+    }
+    return memchr(d + i + 6, '.', n - i - 6) == d + n - 1;
+}
+
+/* The reply in s->reply, for the error records and messages. */
+static void copy_reply(LmServer *s, const char *data, size_t len)
+{
+    if (len > LM_MAX_REPLY) {
+        len = LM_MAX_REPLY;
+    }
+    memcpy(s->reply, data, len);
+    s->reply[len] = '\0';
+    s->reply_len = len;
+}
+
+/* The reply of the oldest packet in flight. */
+static void pipe_complete(Pipe *p)
+{
+    LmServer *s = p->s;
+    Op op = p->ops[p->head];
+    mcd_tx_st *tx = &p->txlist->tx[op.tx];
+    mcd_error_code_et code;
+    const char *data = NULL;
+    bool counts, good;
+    char name[16];
+    size_t len = 0;
+    LmError e;
+    LmIoResult r;
+
+    p->head = (p->head + 1) % PIPE_MAX_OPS;
+    p->n--;
+    p->bytes -= op.cost;
+    p->in_g -= op.letter == 'g';
+    p->in_G -= op.letter == 'G';
+    if (p->dead) {
+        return;
+    }
+    op_name(p, &op, name, sizeof(name));
+    code = op.kind == OP_MEM_READ || op.kind == OP_REG_READ
+           ? MCD_ERR_TXLIST_READ : MCD_ERR_TXLIST_WRITE;
+    r = lm_conn_reply(&s->conn, &data, &len, s->conn.reply_ms);
+    if (r != LM_IO_OK) {
+        lm_io_fail(s, &e, r, name);
+        pipe_fail(p, op.tx, op.seq, op.fail_done, &e);
+        /* after a time-out or with the connection gone, stop waiting */
+        p->dead = r != LM_IO_PROTOCOL || !lm_conn_is_open(&s->conn);
+        return;
+    }
+    counts = pipe_counts(p, op.tx, op.seq);
+    switch (op.kind) {
+    case OP_MEM_READ:
+        if (op.letter == 'x') {
+            good = !(s->ext_errors && is_error_record(data, len)) &&
+                   lm_bin_decode(data, len, op.dst, op.len);
+        } else {
+            good = lm_hex_decode(data, len, op.dst, op.len);
+        }
+        if (good) {
+            if (counts && op.done >= 0) {
+                set_done(tx, op.done);
+            }
+            return;
+        }
+        copy_reply(s, data, len);
+        if (!lm_reply_failed(s, &e, code, name)) {
+            lm_fail(&e, code, "malformed data for %u bytes at 0x%" PRIx64,
+                    op.len, op.addr);
+        }
+        break;
+    case OP_MEM_WRITE:
+        if (len == 7 && memcmp(data, "success", 7) == 0) {
+            if (counts && op.old) {
+                /* RW: the old data, now that the new is written */
+                memcpy(tx->data, op.old, tx->num_bytes);
+            }
+            if (counts && op.done >= 0) {
+                set_done(tx, op.done);
+            }
+            return;
+        }
+        copy_reply(s, data, len);
+        if (!lm_reply_failed(s, &e, code, name)) {
+            lm_fail(&e, code, "unexpected reply '%.40s' to a write at 0x%"
+                    PRIx64, s->reply, op.addr);
+        }
+        break;
+    case OP_REG_READ:
+        if (apply_regs(p, &op, data, len)) {
+            return;
+        }
+        if (op.letter == 'g') {
+            if (len == 0) {
+                s->ext_regs = false;        /* the stub does not know g */
+            }
+            p->deferred[p->n_deferred++] = op;
+            return;
+        }
+        copy_reply(s, data, len);
+        if (!lm_reply_failed(s, &e, code, name)) {
+            lm_fail(&e, code, "malformed value of register %s",
+                    p->slots[op.first].r->regname);
+        }
+        break;
+    case OP_REG_WRITE:
+        if (len == 7 && memcmp(data, "success", 7) == 0) {
+            uint32_t i;
+
+            for (i = op.first; i < op.first + op.count; i++) {
+                if (pipe_counts(p, p->slots[i].tx, op.seq)) {
+                    set_done(&p->txlist->tx[p->slots[i].tx],
+                             p->slots[i].off + p->slots[i].part);
+                }
+            }
+            return;
+        }
+        if (op.letter == 'G') {
+            if (len == 0) {
+                s->ext_regs = false;
+            }
+            p->deferred[p->n_deferred++] = op;
+            return;
+        }
+        copy_reply(s, data, len);
+        if (!lm_reply_failed(s, &e, code, name)) {
+            lm_fail(&e, code, "unexpected reply '%.40s' to a write of "
+                    "register %s", s->reply, p->slots[op.first].r->regname);
+        }
+        break;
+    }
+    pipe_fail(p, op.tx, op.seq, op.fail_done, &e);
+}
+
+/*
+ * A g or G that failed, register by register: read (or write) each
+ * with p (or P) until one fails, which fails its transaction.
+ */
+static void pipe_redo(Pipe *p, const Op *op)
+{
+    LmCore *c = p->c;
+    uint8_t val[MAX_REG_BYTES];
+    const RegSlot *slot;
+    mcd_tx_st *tx;
+    mcd_return_et ret;
+    uint32_t i;
+
+    for (i = op->first; i < op->first + op->count; i++) {
+        slot = &p->slots[i];
+        tx = &p->txlist->tx[slot->tx];
+        if (!pipe_counts(p, slot->tx, op->seq)) {
+            return;
+        }
+        if (op->kind == OP_REG_READ) {
+            ret = reg_read(c, slot->r, val, slot->size);
+            if (ret == MCD_RET_ACT_NONE) {
+                memcpy(tx->data + slot->off, val, slot->part);
+            }
+        } else {
+            ret = reg_write(c, slot->r, tx->data + slot->off, slot->size);
+        }
+        if (ret != MCD_RET_ACT_NONE) {
+            pipe_fail(p, slot->tx, op->seq, slot->off, &c->err);
+            return;
+        }
+        set_done(tx, slot->off + slot->part);
+    }
+}
+
+/* Take every reply in flight, then do again what failed as a whole. */
+static void pipe_drain(Pipe *p)
+{
+    uint32_t i;
+
+    while (p->n > 0) {
+        pipe_complete(p);
+    }
+    for (i = 0; i < p->n_deferred && !p->dead; i++) {
+        pipe_redo(p, &p->deferred[i]);
+    }
+    p->n_deferred = 0;
+}
+
+/* Send @op once there is room and nothing it must wait for. */
+static void pipe_send(Pipe *p, Op *op)
+{
+    LmServer *s = p->s;
+    char name[16];
+    size_t len;
+    LmError e;
+    LmIoResult r;
+
+    for (;;) {
+        if (p->n_deferred) {
+            pipe_drain(p);
+        }
+        if (p->stop || p->dead) {
+            return;
+        }
+        if (p->n == 0 || (p->n < p->max_ops &&
+                          p->bytes + op->cost <= PIPE_MAX_BYTES &&
+                          !op_blocked(p, op))) {
+            break;
+        }
+        pipe_complete(p);
+    }
+    op->seq = p->seq++;
+    len = build_op(p, op);
+    if (len == 0) {
+        lm_fail(&e, MCD_ERR_TXLIST_TX, "the command '%s' does not fit in a "
+                "packet", op_name(p, op, name, sizeof(name)));
+        pipe_fail(p, op->tx, op->seq, op->fail_done, &e);
+        return;
+    }
+    if (p->n == 0) {
+        lm_conn_begin(&s->conn);
+    }
+    r = lm_conn_write(&s->conn, len);
+    if (r != LM_IO_OK) {
+        lm_io_fail(s, &e, r, op_name(p, op, name, sizeof(name)));
+        pipe_fail(p, op->tx, op->seq, op->fail_done, &e);
+        p->dead = true;
+        return;
+    }
+    p->ops[(p->head + p->n) % PIPE_MAX_OPS] = *op;
+    p->n++;
+    p->bytes += op->cost;
+    p->in_g += op->letter == 'g';
+    p->in_G += op->letter == 'G';
+}
+
+/* A transaction fails before anything of it is sent. */
+static void pipe_local_fail(Pipe *p, uint32_t tx, uint32_t done,
+                            mcd_error_code_et code, const char *fmt, ...)
+    LM_PRINTF(5, 6);
+
+static void pipe_flush(Pipe *p);
+
+static void pipe_local_fail(Pipe *p, uint32_t tx, uint32_t done,
+                            mcd_error_code_et code, const char *fmt, ...)
+{
+    LmError e;
+    va_list ap;
+
+    pipe_flush(p);
+    lm_clear(&e);
+    e.ret = MCD_RET_ACT_HANDLE_ERROR;
+    e.code = code;
+    va_start(ap, fmt);
+    vsnprintf(e.text, sizeof(e.text), fmt, ap);
+    va_end(ap);
+    pipe_fail(p, tx, p->seq++, done, &e);
+}
+
+static unsigned int digits(uint64_t v)
+{
+    unsigned int n = 1;
+
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* The id list of the slots of @o grown by @id: "0-33,66" */
+static size_t ids_len_with(const Pipe *p, const Op *o, uint64_t id)
+{
+    uint64_t last, start;
+    uint32_t i;
+
+    if (!o->count) {
+        return digits(id);
+    }
+    last = p->slots[o->first + o->count - 1].r->addr.address;
+    if (id != last + 1) {
+        return o->ids_len + 1 + digits(id);
+    }
+    /* the range that ends at @last goes on to @id */
+    i = o->first + o->count - 1;
+    while (i > o->first && p->slots[i - 1].r->addr.address + 1 ==
+                           p->slots[i].r->addr.address) {
+        i--;
+    }
+    start = p->slots[i].r->addr.address;
+    return o->ids_len - (start == last ? 0 : 1 + digits(last)) + 1 +
+           digits(id);
+}
+
+/* Send the register slots collected. */
+static void pipe_flush(Pipe *p)
+{
+    Op op;
+
+    if (p->have_open) {
+        p->have_open = false;
+        op = p->open;
+        pipe_send(p, &op);
+    }
+}
+
+/*
+ * Add a register of a transaction: to the g or G being collected, or as
+ * a p or P of its own.
+ */
+static bool pipe_add_reg(Pipe *p, bool write, const mcd_register_info_st *r,
+                         uint32_t tx, uint32_t off, uint32_t part)
+{
+    LmServer *s = p->s;
+    uint32_t size = (r->regsize + 7) / 8;
+    OpKind kind = write ? OP_REG_WRITE : OP_REG_READ;
+    const mcd_tx_st *t = &p->txlist->tx[tx];
+    uintptr_t dst = (uintptr_t)(t->data + off);
+    RegSlot *slots;
+    Op *o = &p->open;
+    bool batch = s->ext_regs && size <= s->max_data;
+    size_t ids_len;
+
+    if (p->n_slots == p->slots_size) {
+        uint32_t n = p->slots_size ? 2 * p->slots_size : 64;
+
+        slots = realloc(p->slots, n * sizeof(*slots));
+        if (!slots) {
+            return false;
+        }
+        p->slots = slots;
+        p->slots_size = n;
+    }
+    /*
+     * A g or G names at most MAX_REG_LIST registers of max_data bytes,
+     * and its packet, the ids and for G the values in hex, must fit.
+     */
+    ids_len = p->have_open ? ids_len_with(p, o, r->addr.address) : 0;
+    if (p->have_open && (!batch || o->kind != kind ||
+                         o->count == MAX_REG_LIST ||
+                         o->bytes + size > s->max_data ||
+                         ids_len + (write ? 2 * (size_t)(o->bytes + size)
+                                          : 0) + 64 > s->max_payload)) {
+        pipe_flush(p);
+    }
+    p->slots[p->n_slots] = (RegSlot){ r, tx, off, part, size };
+    if (!p->have_open) {
+        memset(o, 0, sizeof(*o));
+        o->kind = kind;
+        o->letter = batch ? (write ? 'G' : 'g') : (write ? 'P' : 'p');
+        o->tx = tx;
+        o->done = -1;
+        o->fail_done = off;
+        o->first = p->n_slots;
+        p->have_open = true;
+    }
+    o->ids_len = ids_len_with(p, o, r->addr.address);
+    o->count++;
+    o->bytes += size;
+    o->cost += 2 * (size_t)size + 24;
+    if (!write) {
+        if (!o->hi || dst < o->lo) {
+            o->lo = dst;
+        }
+        if (dst + part > o->hi) {
+            o->hi = dst + part;
+        }
+    }
+    p->n_slots++;
+    if (!batch) {
+        pipe_flush(p);
+    }
+    return true;
+}
+
+/* The packets of memory transaction @i. */
+static void pipe_mem(Pipe *p, uint32_t i, const mcd_memspace_st *ms)
+{
+    LmServer *s = p->s;
+    mcd_tx_st *tx = &p->txlist->tx[i];
+    uint32_t len = tx->num_bytes;
+    bool nse = tx->options & MCD_TX_OPT_NO_SIDE_EFFECTS;
+    bool binary = s->ext_binary;
+    uint32_t chunk = binary ? s->max_binary : s->max_data;
+    uint8_t *old = NULL, **olds;
+    uint32_t phase, off, n;
+    Op op;
+
+    if (nse && (tx->access_type == MCD_TX_AT_R ||
+                tx->access_type == MCD_TX_AT_RW ||
+                tx->access_type == MCD_TX_AT_WR) &&
+        !(ms->supported_access_options & MCD_TX_OPT_NO_SIDE_EFFECTS)) {
+        pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "transaction %u: %s", i,
+                        s->ext_txopt
+                        ? "the memory space does not support reads without "
+                          "side effects"
+                        : "the MCD stub cannot read without side effects "
+                          "(no txopt extension)");
+        return;
+    }
+    if (tx->access_type < MCD_TX_AT_R || tx->access_type > MCD_TX_AT_WR) {
+        pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "unknown access type %u",
+                        tx->access_type);
+        return;
+    }
+    if (tx->access_type == MCD_TX_AT_RW && len) {
+        /* read the old data, write the new, return the old */
+        if (p->n_olds == p->olds_size) {
+            olds = realloc(p->olds, (p->olds_size + 16) * sizeof(*olds));
+            if (!olds) {
+                pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "out of memory");
+                return;
+            }
+            p->olds = olds;
+            p->olds_size += 16;
+        }
+        old = malloc(len);
+        if (!old) {
+            pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "out of memory");
+            return;
+        }
+        p->olds[p->n_olds++] = old;
+    }
+    /* the phases: a read, a write, or both in the order of the type */
+    for (phase = 0; phase < 2; phase++) {
+        bool write;
+
+        switch (tx->access_type) {
+        case MCD_TX_AT_R:
+            if (phase) {
+                return;
+            }
+            write = false;
+            break;
+        case MCD_TX_AT_W:
+            if (phase) {
+                return;
+            }
+            write = true;
+            break;
+        case MCD_TX_AT_RW:
+            write = phase == 1;
+            break;
+        default:
+            write = phase == 0;
+            break;
+        }
+        for (off = 0; off < len && !p->stop; off += n) {
+            n = len - off < chunk ? len - off : chunk;
+            memset(&op, 0, sizeof(op));
+            op.kind = write ? OP_MEM_WRITE : OP_MEM_READ;
+            op.letter = write ? (binary ? 'X' : 'M') : (binary ? 'x' : 'm');
+            op.tx = i;
+            op.addr = tx->addr.address + off;
+            op.len = n;
+            op.cost = 2 * (size_t)n + 64;
+            op.done = -1;
+            op.fail_done = 0;
+            if (tx->access_type == MCD_TX_AT_RW) {
+                if (!write) {
+                    op.dst = old + off;
+                } else if (off + n == len) {
+                    /* the last write returns the old data */
+                    op.old = old;
+                    op.done = len;
+                    op.lo = (uintptr_t)tx->data;
+                    op.hi = op.lo + len;
+                }
+            } else if (!write) {
+                op.dst = tx->data + off;
+                op.done = off + n;
+                op.fail_done = off;
+                op.lo = (uintptr_t)op.dst;
+                op.hi = op.lo + n;
+            } else if (tx->access_type == MCD_TX_AT_W) {
+                op.done = off + n;
+                op.fail_done = off;
+            }
+            pipe_send(p, &op);
+        }
+    }
+}
+
+/* The packets of register transaction @i, or the transaction itself. */
+static void pipe_regs(Pipe *p, uint32_t i)
+{
+    LmCore *c = p->c;
+    mcd_tx_st *tx = &p->txlist->tx[i];
+    const mcd_register_info_st *r;
+    uint64_t id = tx->addr.address;
+    uint32_t done = 0, size, part;
+    bool whole = true;
+    mcd_return_et ret;
+
+    if (tx->access_type < MCD_TX_AT_R || tx->access_type > MCD_TX_AT_WR) {
+        pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "unknown access type %u",
+                        tx->access_type);
+        return;
+    }
+    if (tx->access_type == MCD_TX_AT_W) {
+        /* writes of whole registers only; the rest reads first */
+        for (done = 0; done < tx->num_bytes; done += size, id++) {
+            r = find_reg(c, tx->addr.mem_space_id, id);
+            if (!r) {
+                whole = false;
+                break;
+            }
+            size = (r->regsize + 7) / 8;
+            if (tx->num_bytes - done < size) {
+                whole = false;
+                break;
+            }
+        }
+        id = tx->addr.address;
+    }
+    if (tx->access_type != MCD_TX_AT_R && (tx->access_type != MCD_TX_AT_W ||
+                                            !whole)) {
+        /* one packet at a time, after everything before it */
+        pipe_flush(p);
+        pipe_drain(p);
+        if (p->stop || p->dead) {
+            return;
+        }
+        ret = reg_tx(c, tx);
+        if (ret != MCD_RET_ACT_NONE) {
+            pipe_fail(p, i, p->seq++, tx->num_bytes_ok, &c->err);
+        }
+        return;
+    }
+    for (done = 0; done < tx->num_bytes && !p->stop; done += part, id++) {
+        r = find_reg(c, tx->addr.mem_space_id, id);
+        if (!r) {
+            pipe_local_fail(p, i, done, MCD_ERR_TXLIST_TX, "memory space %u "
+                            "has no register %" PRIu64,
+                            tx->addr.mem_space_id, id);
+            return;
+        }
+        size = (r->regsize + 7) / 8;
+        part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
+        if (!pipe_add_reg(p, tx->access_type == MCD_TX_AT_W, r, i, done,
+                          part)) {
+            pipe_local_fail(p, i, done, MCD_ERR_TXLIST_TX, "out of memory");
+            return;
+        }
+    }
+}
+
 mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
 {
     const mcd_memspace_st *ms;
     mcd_tx_st *tx;
+    Pipe *p;
     uint32_t i;
     mcd_return_et ret;
 
@@ -342,33 +1064,70 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
     if (ret != MCD_RET_ACT_NONE) {
         return ret;
     }
-    for (i = 0; i < txlist->num_tx; i++) {
+    if (!lm_conn_is_open(&c->srv->conn)) {
+        return lm_fail(&c->err, MCD_ERR_CONNECTION, "not connected to the "
+                       "MCD stub at %s:%u", c->srv->host, c->srv->port);
+    }
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "out of memory");
+    }
+    p->c = c;
+    p->s = c->srv;
+    p->txlist = txlist;
+    /* an era-1 stub gets one packet at a time */
+    p->max_ops = c->srv->era1 ? 1 : PIPE_MAX_OPS;
+    for (i = 0; i < txlist->num_tx && !p->stop && !p->dead; i++) {
         tx = &txlist->tx[i];
         tx->num_bytes_ok = 0;
         if (tx->num_bytes && !tx->data) {
-            return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "transaction %u has "
-                           "no data buffer", i);
+            pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "transaction %u has "
+                            "no data buffer", i);
+            break;
         }
         ms = find_space(c, tx->addr.mem_space_id);
         if (!ms) {
-            return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "transaction %u: "
-                           "core %u has no memory space %u", i, c->index,
-                           tx->addr.mem_space_id);
+            pipe_local_fail(p, i, 0, MCD_ERR_TXLIST_TX, "transaction %u: "
+                            "core %u has no memory space %u", i, c->index,
+                            tx->addr.mem_space_id);
+            break;
         }
-        if (ms->mem_type & MCD_MEM_SPACE_IS_REGISTERS) {
-            ret = lm_core_regs(c);
-            if (ret == MCD_RET_ACT_NONE) {
-                ret = reg_tx(c, tx);
+        if (!(ms->mem_type & MCD_MEM_SPACE_IS_REGISTERS)) {
+            pipe_flush(p);
+            pipe_mem(p, i, ms);
+            continue;
+        }
+        if (!c->have_regs) {
+            /* the register list first, with nothing in flight */
+            pipe_flush(p);
+            pipe_drain(p);
+            if (p->stop || p->dead) {
+                break;
             }
-        } else {
-            ret = mem_tx(c, ms, i, tx);
+            if (lm_core_regs(c) != MCD_RET_ACT_NONE) {
+                pipe_fail(p, i, p->seq++, 0, &c->err);
+                break;
+            }
         }
-        if (ret != MCD_RET_ACT_NONE) {
-            return ret;
-        }
-        txlist->num_tx_ok++;
+        pipe_regs(p, i);
     }
-    return MCD_RET_ACT_NONE;
+    pipe_flush(p);
+    pipe_drain(p);
+    for (i = 0; i < p->n_olds; i++) {
+        free(p->olds[i]);
+    }
+    free(p->olds);
+    free(p->slots);
+    if (p->failed) {
+        c->err = p->err;
+        txlist->num_tx_ok = p->fail_tx;
+        ret = MCD_RET_ACT_HANDLE_ERROR;
+    } else {
+        txlist->num_tx_ok = txlist->num_tx;
+        ret = MCD_RET_ACT_NONE;
+    }
+    free(p);
+    return ret;
 }
 
 /*
@@ -735,6 +1494,66 @@ static mcd_return_et arm_triggers(LmCore *c)
     return MCD_RET_ACT_NONE;
 }
 
+/*
+ * With notify, QEMU tells when a core stops by itself (a trigger, the end
+ * of its steps, a reset that halts it), with the state record when
+ * stoprec is on too: the step waits for that notification rather than
+ * poll, and the record answers the next state query of the core.  The
+ * state of a core libmcd let run, of which no stop notification came, is
+ * served from the last real query for LM_STATE_REFRESH_MS: the monitor
+ * or gdb can stop the VM without a notification.
+ */
+
+/* How long a "running" from the stub holds for a core libmcd let run. */
+#define LM_STATE_REFRESH_MS 50
+/*
+ * A state query that follows the last one within LM_STATE_BUSY_US waits
+ * up to LM_STATE_BUSY_WAIT_MS for a notification before it answers
+ * "running": a debugger that asks as fast as it can then sleeps until
+ * the stop rather than spin, which would take the CPU from QEMU.
+ */
+#define LM_STATE_BUSY_US 1000
+#define LM_STATE_BUSY_WAIT_MS 2
+/* How long a step waits for its notification before it asks. */
+#define LM_NOTE_WAIT_MS 100
+
+/*
+ * The cores that @c and @global name are let run by the command whose
+ * '+' will be @seq: notifications sent before it are old news.
+ */
+static void let_run(LmCore *c, bool global, uint64_t seq)
+{
+    LmServer *s = c->srv;
+    uint32_t i;
+
+    for (i = 0; i < s->nr_cores; i++) {
+        LmCore *k = s->cores[i];
+
+        if (k && (global || k == c)) {
+            k->note_valid = false;
+            k->run_seq = seq;
+            k->started = false;
+            k->have_running = false;
+        }
+    }
+}
+
+/* After the command: they run (or stopped running) as libmcd knows. */
+static void set_started(LmCore *c, bool global, bool started)
+{
+    LmServer *s = c->srv;
+    uint32_t i;
+
+    for (i = 0; i < s->nr_cores; i++) {
+        LmCore *k = s->cores[i];
+
+        if (k && (global || k == c)) {
+            k->started = started;
+            k->have_running = false;
+        }
+    }
+}
+
 mcd_return_et lm_run(LmCore *c, bool global)
 {
     mcd_return_et ret = arm_triggers(c);
@@ -742,14 +1561,21 @@ mcd_return_et lm_run(LmCore *c, bool global)
     if (ret != MCD_RET_ACT_NONE) {
         return ret;
     }
-    return lm_cmd_done(c->srv, &c->err, MCD_ERR_GENERAL, false, "C%u;%u",
-                       global ? 1 : 0, global ? 0 : c->index);
+    let_run(c, global, lm_conn_next_ack(&c->srv->conn));
+    ret = lm_cmd_done(c->srv, &c->err, MCD_ERR_GENERAL, false, "C%u;%u",
+                      global ? 1 : 0, global ? 0 : c->index);
+    set_started(c, global, ret == MCD_RET_ACT_NONE);
+    return ret;
 }
 
 mcd_return_et lm_stop(LmCore *c, bool global)
 {
-    return lm_cmd_done(c->srv, &c->err, MCD_ERR_GENERAL, false, "b%u;%u",
-                       global ? 1 : 0, global ? 0 : c->index);
+    mcd_return_et ret;
+
+    ret = lm_cmd_done(c->srv, &c->err, MCD_ERR_GENERAL, false, "b%u;%u",
+                      global ? 1 : 0, global ? 0 : c->index);
+    set_started(c, global, false);
+    return ret;
 }
 
 typedef struct StateRecord {
@@ -763,23 +1589,19 @@ typedef struct StateRecord {
     uint32_t trig_id;           /* with stoprec */
 } StateRecord;
 
-static mcd_return_et read_state(LmCore *c, StateRecord *st)
+/* A state record in @text, parsed in place: @st points into it. */
+static mcd_return_et parse_state(LmCore *c, char *text, StateRecord *st)
 {
     LmServer *s = c->srv;
     LmRecord rec;
     LmTrigger *t;
     const char *state;
-    mcd_return_et ret;
 
-    ret = lm_cmd_reply(s, &c->err, MCD_ERR_GENERAL, "qstate%u", c->index);
-    if (ret != MCD_RET_ACT_NONE) {
-        return ret;
-    }
-    state = lm_record_parse(s->reply, &rec) ? lm_record_get(&rec, "state")
-                                            : NULL;
+    state = lm_record_parse(text, &rec) ? lm_record_get(&rec, "state")
+                                        : NULL;
     if (!state) {
         return lm_fail(&c->err, MCD_ERR_GENERAL, "malformed reply to "
-                       "qstate: '%.60s'", s->reply);
+                       "qstate: '%.60s'", text);
     }
     memset(st, 0, sizeof(*st));
     if (strcmp(state, "running") == 0) {
@@ -832,6 +1654,104 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st)
 }
 
 /*
+ * Ask the stub for the state.  A stop notification that arrives before
+ * the reply was the first record after the stop: with @keep_note its
+ * record stays for the next query, else the stop is reported now.
+ */
+static mcd_return_et read_state(LmCore *c, StateRecord *st, bool keep_note)
+{
+    LmServer *s = c->srv;
+    bool had_note = c->note_valid;
+    mcd_return_et ret;
+
+    ret = lm_cmd_reply(s, &c->err, MCD_ERR_GENERAL, "qstate%u", c->index);
+    if (ret != MCD_RET_ACT_NONE) {
+        return ret;
+    }
+    ret = parse_state(c, s->reply, st);
+    if (ret != MCD_RET_ACT_NONE || !c->note_valid || had_note ||
+        (keep_note && c->note[0] && st->state != MCD_CORE_STATE_RUNNING)) {
+        return ret;
+    }
+    c->note_valid = false;
+    if (c->note[0] && s->ext_stoprec &&
+        st->state != MCD_CORE_STATE_RUNNING) {
+        c->stop_pending = true;
+        c->stop_type = st->type;
+    }
+    return ret;
+}
+
+/* The trigger type in the core's stop notification, 0 if none. */
+static uint32_t note_type(LmCore *c)
+{
+    char text[LM_NOTE_MAX];
+    LmRecord rec;
+    uint32_t type = 0;
+
+    if (!c->note_valid || !c->note[0]) {
+        return 0;
+    }
+    memcpy(text, c->note, sizeof(text));
+    if (lm_record_parse(text, &rec)) {
+        lm_record_u32(&rec, "type", &type);
+    }
+    return type;
+}
+
+/*
+ * With notify: wait for the core's stop notification.  If none comes
+ * for a while, ask: a core that waits for an interrupt stops without.
+ */
+static mcd_return_et wait_note(LmCore *c, uint32_t n)
+{
+    LmServer *s = c->srv;
+    int64_t deadline = lm_now_ms() + s->step_ms + n / 1000;
+    int64_t left;
+    char name[16];
+    StateRecord st;
+    LmIoResult r;
+    mcd_return_et ret;
+
+    for (;;) {
+        r = LM_IO_TIMEOUT;
+        if (!c->note_valid) {
+            left = deadline - lm_now_ms();
+            r = lm_conn_wait_note(&s->conn, left < 1 ? 1
+                                  : left < LM_NOTE_WAIT_MS ? (int)left
+                                  : LM_NOTE_WAIT_MS);
+            if (r == LM_IO_CLOSED) {
+                snprintf(name, sizeof(name), "c%u", c->index);
+                return lm_io_fail(s, &c->err, r, name);
+            }
+        }
+        if (c->note_valid && c->note[0]) {
+            return MCD_RET_ACT_NONE;    /* the record waits for the query */
+        }
+        if (r == LM_IO_OK && !c->note_valid &&
+            lm_now_ms() <= deadline) {
+            continue;                   /* another core's notification */
+        }
+        /* no notification yet, or one without the record: ask */
+        c->note_valid = false;
+        ret = read_state(c, &st, true);
+        if (ret != MCD_RET_ACT_NONE) {
+            return ret;
+        }
+        if (c->note_valid && c->note[0]) {
+            return MCD_RET_ACT_NONE;
+        }
+        if (st.state != MCD_CORE_STATE_RUNNING) {
+            return MCD_RET_ACT_NONE;
+        }
+        if (lm_now_ms() > deadline) {
+            return lm_fail(&c->err, MCD_ERR_TIMED_OUT, "core %u did not "
+                           "stop after the step", c->index);
+        }
+    }
+}
+
+/*
  * Poll the state until the core no longer runs, after @n steps: allow
  * the step time limit plus a millisecond per thousand instructions.
  */
@@ -842,8 +1762,11 @@ static mcd_return_et wait_stopped(LmCore *c, uint32_t n)
     StateRecord st;
     mcd_return_et ret;
 
+    if (c->srv->ext_notify) {
+        return wait_note(c, n);
+    }
     for (;;) {
-        ret = read_state(c, &st);
+        ret = read_state(c, &st, false);
         if (ret != MCD_RET_ACT_NONE || st.state != MCD_CORE_STATE_RUNNING) {
             return ret;
         }
@@ -883,11 +1806,13 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
         return ret;
     }
     if (s->ext_steps) {
+        let_run(c, false, lm_conn_next_ack(&s->conn));
         ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u;%u",
                           g, core, n);
         return ret != MCD_RET_ACT_NONE ? ret : wait_stopped(c, n);
     }
     for (i = 0; i < n; i++) {
+        let_run(c, false, lm_conn_next_ack(&s->conn));
         ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u",
                           g, core);
         if (ret == MCD_RET_ACT_NONE) {
@@ -897,7 +1822,7 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
             return ret;
         }
         /* a trigger hit ends the steps */
-        if (c->stop_pending && c->stop_type != 0) {
+        if ((c->stop_pending && c->stop_type != 0) || note_type(c) != 0) {
             break;
         }
     }
@@ -906,23 +1831,50 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
 
 mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
 {
+    LmServer *s = c->srv;
     StateRecord st;
     LmTrigger *t;
+    bool from_note = false, busy;
+    int64_t now_us;
+    LmIoResult r;
     mcd_return_et ret;
 
     if (!state) {
         return lm_fail(&c->err, MCD_ERR_PARAM, "state is NULL");
     }
-    ret = read_state(c, &st);
-    if (ret != MCD_RET_ACT_NONE) {
-        return ret;
+    now_us = lm_now_us();
+    busy = now_us - c->query_us < LM_STATE_BUSY_US;
+    c->query_us = now_us;
+    if (s->ext_notify && c->started && c->have_running && !c->note_valid &&
+        lm_now_ms() - c->running_ms < LM_STATE_REFRESH_MS) {
+        /* a notification that came meanwhile, or comes soon if asked at once */
+        r = busy ? lm_conn_wait_note(&s->conn, LM_STATE_BUSY_WAIT_MS)
+                 : lm_conn_poll(&s->conn);
+        if (r != LM_IO_CLOSED && !c->note_valid) {
+            /* it runs, as the stub said a moment ago, and did not stop */
+            *state = c->running;
+            return MCD_RET_ACT_NONE;
+        }
+    }
+    if (c->note_valid && c->note[0]) {
+        /* the stop notification's record: the first after the stop */
+        c->note_valid = false;
+        from_note = parse_state(c, c->note, &st) == MCD_RET_ACT_NONE;
+        lm_clear(&c->err);
+    }
+    if (!from_note) {
+        c->note_valid = false;
+        ret = read_state(c, &st, false);
+        if (ret != MCD_RET_ACT_NONE) {
+            return ret;
+        }
     }
     memset(state, 0, sizeof(*state));
     state->state = st.state;
     state->event = st.event;
     state->hw_thread_id = st.thread;
     lm_strlcpy(state->info_str, st.info_str, sizeof(state->info_str));
-    if (c->srv->ext_stoprec) {
+    if (s->ext_stoprec) {
         /* the stop record as the stub keeps it */
         lm_strlcpy(state->stop_str, st.stop_str, sizeof(state->stop_str));
         state->trig_id = st.trig_id;
@@ -944,6 +1896,14 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
             }
         }
         c->stop_pending = false;
+    }
+    if (st.state != MCD_CORE_STATE_RUNNING) {
+        c->started = false;
+        c->have_running = false;
+    } else if (c->started && s->ext_notify && !from_note) {
+        c->running = *state;
+        c->have_running = true;
+        c->running_ms = lm_now_ms();
     }
     return MCD_RET_ACT_NONE;
 }
@@ -973,36 +1933,15 @@ static mcd_return_et read_resets(LmCore *c)
 {
     LmServer *s = c->srv;
     mcd_return_et ret;
-    LmRecord rec;
-    uint32_t index = 0;
-    unsigned int guard = 0;
 
     if (s->have_resets) {
         return MCD_RET_ACT_NONE;
     }
     s->n_resets = 0;
-    ret = lm_cmd_reply(s, &c->err, MCD_ERR_GENERAL, "qresetf%u", c->index);
-    for (;;) {
-        if (ret != MCD_RET_ACT_NONE) {
-            return ret;
-        }
-        if (!lm_record_parse(s->reply, &rec) || !rec.paginated ||
-            (rec.count && !reset_item(s, &rec))) {
-            return lm_fail(&c->err, MCD_ERR_GENERAL, "malformed reset "
-                           "class %u", index);
-        }
-        if (rec.next == 0) {
-            break;
-        }
-        if (rec.next <= index || ++guard > 32) {
-            return lm_fail(&c->err, MCD_ERR_GENERAL, "the list of reset "
-                           "classes does not end");
-        }
-        index = rec.next;
-        ret = lm_cmd_reply(s, &c->err, MCD_ERR_GENERAL, "qresetc%u", index);
-    }
-    s->have_resets = true;
-    return MCD_RET_ACT_NONE;
+    ret = lm_fetch_list(s, &c->err, MCD_ERR_GENERAL, "reset", c->index,
+                        reset_item, s);
+    s->have_resets = ret == MCD_RET_ACT_NONE;
+    return ret;
 }
 
 static uint32_t reset_vector(LmServer *s)
@@ -1070,6 +2009,8 @@ mcd_return_et lm_rst(LmCore *c, uint32_t vector, bool halt)
                        "but the classes are 0x%x", vector, reset_vector(s));
     }
     forget_stop(c);
+    /* a reset stops or restarts cores: what was known of them is old */
+    let_run(c, true, lm_conn_next_ack(&s->conn));
     if (!s->ext_resethalt) {
         /* an era-1 reset of a core resets the core of the last qresetf */
         ret = lm_cmd_reply(s, &c->err, MCD_ERR_GENERAL, "qresetf%u",

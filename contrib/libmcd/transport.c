@@ -11,7 +11,17 @@
  * a two digit checksum "#xx" if the stub chose that framing; a reply with
  * a wrong checksum is rejected with '-' so that the stub sends it again.
  * Packets that start with '%' (or whose payload does) are asynchronous
- * notifications, which libmcd does not use: they are skipped.
+ * notifications: they go to the note callback.
+ *
+ * Received bytes wait in one buffer, where packets are found with
+ * memchr() and handed on in place.  Packets are sent with one send()
+ * each.  Requests may be pipelined; the counts of acknowledgements and
+ * replies due tell a reply from a late one that nobody waits for, so
+ * nothing needs to be drained before a request.  The socket blocks
+ * with a receive time-out (SO_RCVTIMEO) of RECV_SLICE_MS, so that a
+ * reply costs one recv() and time limits hold to that slice; shorter
+ * waits poll() first.  While a packet waits to be sent, what the stub
+ * sends meanwhile is read, so that pipelined requests cannot dead-lock.
  */
 
 #include <errno.h>
@@ -30,19 +40,34 @@
 #include "libmcd-int.h"
 
 #define RX_CHUNK 65536
+/*
+ * The receive buffer grows to hold the longest packet, and the replies
+ * that arrive while a pipelined request waits to be sent.
+ */
+#define RX_MAX (4 * LM_MAX_PACKET + 8 * 1024 * 1024)
 /* How often a packet is sent again after a '-' before giving up. */
 #define MAX_RESENDS 5
+/* The longest a blocking recv() waits before the deadline is checked. */
+#define RECV_SLICE_MS 100
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0
 #endif
 
-static int64_t now_ms(void)
+int64_t lm_now_ms(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t lm_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void lm_conn_init(LmConn *c)
@@ -67,6 +92,11 @@ void lm_conn_close(LmConn *c)
     free(c->rx);
     c->rx = NULL;
     c->rx_pos = c->rx_len = c->rx_size = 0;
+    free(c->tx);
+    c->tx = NULL;
+    c->tx_size = c->tx_len = 0;
+    c->unacked = c->skip_acks = c->replies = 0;
+    c->rcvtimeo_ms = 0;
 }
 
 const char *lm_io_strerror(LmIoResult r)
@@ -84,7 +114,7 @@ const char *lm_io_strerror(LmIoResult r)
     return "unknown transport error";
 }
 
-/* Connect one address with a time limit; the socket stays non-blocking. */
+/* Connect one address with a time limit; the socket then blocks. */
 static int connect_addr(const struct addrinfo *ai, uint32_t timeout_ms,
                         int *err)
 {
@@ -128,6 +158,8 @@ static int connect_addr(const struct addrinfo *ai, uint32_t timeout_ms,
         }
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* recv() waits with SO_RCVTIMEO, send() uses MSG_DONTWAIT */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
 }
 
@@ -165,7 +197,9 @@ int lm_conn_open(LmConn *c, const char *host, uint32_t port, char *err,
     }
     c->rx_size = RX_CHUNK;
     c->rx = malloc(c->rx_size);
-    if (!c->rx) {
+    c->tx_size = LM_MAX_COMMAND + 8;
+    c->tx = malloc(c->tx_size);
+    if (!c->rx || !c->tx) {
         lm_conn_close(c);
         snprintf(err, err_size, "out of memory");
         return -1;
@@ -173,47 +207,118 @@ int lm_conn_open(LmConn *c, const char *host, uint32_t port, char *err,
     return 0;
 }
 
-/* Wait until the socket is readable (POLLIN) or writable, or the deadline. */
-static LmIoResult wait_fd(LmConn *c, short events, int64_t deadline)
+bool lm_conn_reserve(LmConn *c, size_t len)
 {
-    struct pollfd pfd = { .fd = c->fd, .events = events };
-    int64_t left;
-    int r;
+    char *tx;
 
-    for (;;) {
-        left = deadline - now_ms();
-        if (left < 0) {
-            left = 0;
-        }
-        r = poll(&pfd, 1, (int)left);
-        if (r > 0) {
-            return LM_IO_OK;
-        }
-        if (r == 0) {
-            return LM_IO_TIMEOUT;
-        }
-        if (errno != EINTR) {
-            return LM_IO_CLOSED;
-        }
+    if (len + 8 <= c->tx_size) {
+        return true;
+    }
+    tx = realloc(c->tx, len + 8);
+    if (!tx) {
+        return false;
+    }
+    c->tx = tx;
+    c->tx_size = len + 8;
+    return true;
+}
+
+char *lm_conn_payload(LmConn *c, size_t *room)
+{
+    /* "$" before, "#|" after */
+    *room = c->tx_size > 4 ? c->tx_size - 4 : 0;
+    return c->tx + 1;
+}
+
+uint64_t lm_conn_next_ack(const LmConn *c)
+{
+    return c->acks + c->unacked + 1;
+}
+
+/* Let a blocking recv() wait at most RECV_SLICE_MS, set once. */
+static void set_rcvtimeo(LmConn *c)
+{
+    struct timeval tv = { 0, RECV_SLICE_MS * 1000 };
+
+    if (c->rcvtimeo_ms != RECV_SLICE_MS &&
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0) {
+        c->rcvtimeo_ms = RECV_SLICE_MS;
     }
 }
 
-/* Read more bytes into the receive buffer. */
-static LmIoResult fill(LmConn *c, int64_t deadline)
+/* Room at the end of the receive buffer for @want more bytes, if it can. */
+static bool rx_room(LmConn *c, size_t want)
 {
-    LmIoResult r;
-    ssize_t n;
+    size_t size;
+    uint8_t *rx;
 
     if (c->rx_pos == c->rx_len) {
         c->rx_pos = c->rx_len = 0;
     }
-    if (c->rx_len == c->rx_size) {
+    if (c->rx_size - c->rx_len >= want) {
+        return true;
+    }
+    if (c->rx_pos > 0) {
         memmove(c->rx, c->rx + c->rx_pos, c->rx_len - c->rx_pos);
         c->rx_len -= c->rx_pos;
         c->rx_pos = 0;
+        if (c->rx_size - c->rx_len >= want) {
+            return true;
+        }
+    }
+    if (c->rx_size >= RX_MAX) {
+        return c->rx_len < c->rx_size;
+    }
+    size = c->rx_size * 2 < RX_MAX ? c->rx_size * 2 : RX_MAX;
+    rx = realloc(c->rx, size);
+    if (!rx) {
+        return c->rx_len < c->rx_size;
+    }
+    c->rx = rx;
+    c->rx_size = size;
+    return true;
+}
+
+/*
+ * Read more bytes into the receive buffer: what is there with @nowait,
+ * else wait until the deadline.  Bytes from rx_pos on are kept (their
+ * offset from rx_pos stays the same).  A wait of a slice or more is one
+ * blocking recv(); a shorter one polls first, as SO_RCVTIMEO counts in
+ * the kernel's ticks.
+ */
+static LmIoResult fill(LmConn *c, int64_t deadline, bool nowait)
+{
+    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+    bool wait;
+    int64_t left;
+    ssize_t n;
+    int r;
+
+    if (!rx_room(c, RX_CHUNK / 4)) {
+        return LM_IO_CLOSED;    /* no memory for what the stub sends */
     }
     for (;;) {
-        n = recv(c->fd, c->rx + c->rx_len, c->rx_size - c->rx_len, 0);
+        wait = !nowait;
+        if (wait) {
+            left = deadline - lm_now_ms();
+            if (left <= 0) {
+                return LM_IO_TIMEOUT;
+            }
+            if (left < RECV_SLICE_MS) {
+                r = poll(&pfd, 1, (int)left);
+                if (r < 0 && errno != EINTR) {
+                    return LM_IO_CLOSED;
+                }
+                if (r <= 0) {
+                    continue;
+                }
+                wait = false;
+            } else {
+                set_rcvtimeo(c);
+            }
+        }
+        n = recv(c->fd, c->rx + c->rx_len, c->rx_size - c->rx_len,
+                 wait ? 0 : MSG_DONTWAIT);
         if (n > 0) {
             c->rx_len += n;
             return LM_IO_OK;
@@ -227,35 +332,27 @@ static LmIoResult fill(LmConn *c, int64_t deadline)
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             return LM_IO_CLOSED;
         }
-        r = wait_fd(c, POLLIN, deadline);
-        if (r != LM_IO_OK) {
-            return r;
+        if (nowait) {
+            return LM_IO_TIMEOUT;
         }
     }
 }
 
-static LmIoResult get_byte(LmConn *c, int64_t deadline, uint8_t *byte)
-{
-    LmIoResult r;
-
-    if (c->rx_pos == c->rx_len) {
-        r = fill(c, deadline);
-        if (r != LM_IO_OK) {
-            return r;
-        }
-    }
-    *byte = c->rx[c->rx_pos++];
-    return LM_IO_OK;
-}
-
+/*
+ * Send @len bytes.  While the stub does not take them, take what it
+ * sends meanwhile (replies of pipelined requests), so that neither side
+ * waits for the other.
+ */
 static LmIoResult write_all(LmConn *c, const char *buf, size_t len)
 {
-    int64_t deadline = now_ms() + c->reply_ms;
-    LmIoResult r;
+    int64_t deadline = lm_now_ms() + c->reply_ms;
+    struct pollfd pfd = { .fd = c->fd };
+    int64_t left;
     ssize_t n;
+    int r;
 
     while (len > 0) {
-        n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             buf += n;
             len -= n;
@@ -264,14 +361,28 @@ static LmIoResult write_all(LmConn *c, const char *buf, size_t len)
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            r = wait_fd(c, POLLOUT, deadline);
-            if (r != LM_IO_OK) {
-                return r;
-            }
-            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            return LM_IO_CLOSED;
         }
-        return LM_IO_CLOSED;
+        pfd.events = POLLOUT | (rx_room(c, 1) ? POLLIN : 0);
+        left = deadline - lm_now_ms();
+        if (left <= 0) {
+            return LM_IO_TIMEOUT;
+        }
+        r = poll(&pfd, 1, (int)left);
+        if (r < 0 && errno != EINTR) {
+            return LM_IO_CLOSED;
+        }
+        if (r > 0 && (pfd.revents & POLLIN)) {
+            n = recv(c->fd, c->rx + c->rx_len, c->rx_size - c->rx_len,
+                     MSG_DONTWAIT);
+            if (n == 0) {
+                return LM_IO_CLOSED;
+            }
+            if (n > 0) {
+                c->rx_len += n;
+            }
+        }
     }
     return LM_IO_OK;
 }
@@ -294,70 +405,95 @@ typedef enum Item {
     ITEM_ACK,
     ITEM_NAK,
     ITEM_PACKET,
+    ITEM_NOTE,
 } Item;
 
 /*
- * The next item from the stub: an ack, a nak or a packet, whose payload
- * goes to @buf.  Notifications and packets with a bad checksum (which
- * get a '-') are skipped.
+ * The next item from the stub: an ack, a nak, a notification (handed to
+ * the note callback) or a packet, whose payload *@data points to in the
+ * receive buffer.  Packets with a bad checksum get a '-' and are
+ * skipped.  A packet longer than LM_MAX_PACKET is consumed and reported
+ * as LM_IO_PROTOCOL.  With @nowait only what can be read at once.
  */
-static LmIoResult next_item(LmConn *c, Item *item, char *buf, size_t size,
-                            size_t *len, int64_t deadline)
+static LmIoResult next_item(LmConn *c, Item *item, const char **data,
+                            size_t *len, int64_t deadline, bool nowait)
 {
-    uint8_t byte, start, sum;
-    bool oversized;
-    size_t n;
+    bool oversized = false;
+    size_t scan, hash, end, n, i;
+    uint8_t *p, *payload, sum;
     int hi, lo;
     LmIoResult r;
 
     for (;;) {
-        r = get_byte(c, deadline, &byte);
-        if (r != LM_IO_OK) {
-            return r;
-        }
-        if (byte == '+') {
-            *item = ITEM_ACK;
-            return LM_IO_OK;
-        }
-        if (byte == '-') {
-            *item = ITEM_NAK;
-            return LM_IO_OK;
-        }
-        if (byte != '$' && byte != '%') {
-            continue;           /* noise between packets */
-        }
-        start = byte;
-        n = 0;
-        sum = 0;
-        oversized = false;
-        for (;;) {
-            r = get_byte(c, deadline, &byte);
-            if (r != LM_IO_OK) {
-                return r;
-            }
-            if (byte == '#') {
+        /* bytes between packets are noise */
+        while (c->rx_pos < c->rx_len) {
+            uint8_t byte = c->rx[c->rx_pos];
+
+            if (byte == '$' || byte == '%') {
                 break;
             }
-            sum += byte;
-            if (n + 1 < size) {
-                buf[n++] = byte;
-            } else {
-                oversized = true;
+            c->rx_pos++;
+            if (byte == '+' || byte == '-') {
+                *item = byte == '+' ? ITEM_ACK : ITEM_NAK;
+                return LM_IO_OK;
             }
         }
-        buf[n] = '\0';
-        r = get_byte(c, deadline, &byte);
-        if (r != LM_IO_OK) {
-            return r;
-        }
-        if (byte != '|' && byte != '~') {
-            hi = hex_value(byte);
-            r = get_byte(c, deadline, &byte);
+        if (c->rx_pos == c->rx_len) {
+            r = fill(c, deadline, nowait);
             if (r != LM_IO_OK) {
                 return r;
             }
-            lo = hex_value(byte);
-            if (hi < 0 || lo < 0 || ((hi << 4) | lo) != sum) {
+            continue;
+        }
+        /* a packet from rx_pos: find its '#' and the framing after it */
+        scan = c->rx_pos + 1;
+        for (;;) {
+            p = memchr(c->rx + scan, '#', c->rx_len - scan);
+            if (p) {
+                hash = p - c->rx;
+                if (hash + 1 < c->rx_len &&
+                    (c->rx[hash + 1] == '|' || c->rx[hash + 1] == '~')) {
+                    end = hash + 2;
+                    break;
+                }
+                if (hash + 2 < c->rx_len && c->rx[hash + 1] != '|' &&
+                    c->rx[hash + 1] != '~') {
+                    end = hash + 3;
+                    break;
+                }
+                scan = hash;
+            } else {
+                scan = c->rx_len;
+            }
+            if (scan - c->rx_pos > LM_MAX_PACKET) {
+                /* too long: drop what there is, go on to its end */
+                oversized = true;
+                c->rx_pos = c->rx_len = 0;
+                c->rx[c->rx_len++] = '$';
+                scan = 1;
+            }
+            scan -= c->rx_pos;
+            r = fill(c, deadline, nowait);
+            scan += c->rx_pos;
+            if (r != LM_IO_OK) {
+                if (oversized) {
+                    c->rx_pos = c->rx_len;  /* resynchronize on noise */
+                }
+                return r;
+            }
+        }
+        payload = c->rx + c->rx_pos + 1;
+        n = hash - c->rx_pos - 1;
+        c->rx_pos = end;
+        if (end == hash + 3) {
+            /* the checksum is computed only when the framing has one */
+            hi = hex_value(c->rx[hash + 1]);
+            lo = hex_value(c->rx[hash + 2]);
+            sum = 0;
+            for (i = 0; i < n; i++) {
+                sum += payload[i];
+            }
+            if (!oversized && (hi < 0 || lo < 0 || ((hi << 4) | lo) != sum)) {
                 /* ask for it again */
                 r = write_all(c, "-", 1);
                 if (r != LM_IO_OK) {
@@ -366,36 +502,152 @@ static LmIoResult next_item(LmConn *c, Item *item, char *buf, size_t size,
                 continue;
             }
         }
-        if (start == '%' || buf[0] == '%') {
-            continue;           /* an asynchronous notification */
-        }
         if (oversized) {
             return LM_IO_PROTOCOL;
         }
+        if (payload[-1] == '%' || (n > 0 && payload[0] == '%')) {
+            /* an asynchronous notification */
+            if (payload[-1] != '%') {
+                payload++;
+                n--;
+            }
+            if (c->note_fn) {
+                c->note_fn(c->note_opaque, (const char *)payload, n, c->acks);
+            }
+            *item = ITEM_NOTE;
+            return LM_IO_OK;
+        }
         *item = ITEM_PACKET;
+        *data = (const char *)payload;
         *len = n;
         return LM_IO_OK;
     }
 }
 
-/* Forget whatever arrived before this request: stale replies. */
-static void drain(LmConn *c)
+/* Account for a '+': of a request nobody waits for, or the next one's. */
+static void got_ack(LmConn *c)
 {
-    uint8_t junk[4096];
-    ssize_t n;
+    if (c->unacked == 0) {
+        return;                 /* a stray '+' */
+    }
+    c->unacked--;
+    c->acks++;
+    if (c->skip_acks > 0) {
+        c->skip_acks--;
+    } else {
+        c->replies++;
+    }
+}
 
-    c->rx_pos = c->rx_len = 0;
-    do {
-        n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
-    } while (n > 0 || (n < 0 && errno == EINTR));
+/*
+ * A '-': the stub could not read the oldest packet not acknowledged.
+ * Only the last packet sent can go again, and only if it is that one.
+ */
+static LmIoResult got_nak(LmConn *c, int *resends)
+{
+    if (c->unacked == 0) {
+        return LM_IO_OK;        /* a stray '-' */
+    }
+    if (c->skip_acks > 0) {
+        c->unacked--;
+        c->skip_acks--;
+        return LM_IO_OK;
+    }
+    if (c->unacked != 1 || ++*resends > MAX_RESENDS) {
+        c->unacked--;           /* it will never be acknowledged */
+        return LM_IO_PROTOCOL;
+    }
+    return write_all(c, c->tx, c->tx_len);
+}
+
+static LmIoResult failed(LmConn *c, LmIoResult r)
+{
+    if (r == LM_IO_CLOSED) {
+        lm_conn_close(c);
+    }
+    return r;
+}
+
+void lm_conn_begin(LmConn *c)
+{
+    /* the replies of earlier requests are not waited for any more */
+    c->skip_acks = c->unacked;
+    c->replies = 0;
+}
+
+LmIoResult lm_conn_write(LmConn *c, size_t len)
+{
+    LmIoResult r;
+
+    if (c->fd < 0) {
+        return LM_IO_CLOSED;
+    }
+    if (len + 4 > c->tx_size) {
+        return LM_IO_PROTOCOL;
+    }
+    c->tx[0] = '$';
+    c->tx[len + 1] = '#';
+    c->tx[len + 2] = '|';
+    c->tx_len = len + 3;
+    r = write_all(c, c->tx, c->tx_len);
+    if (r != LM_IO_OK) {
+        /* a packet sent in part cannot be taken back */
+        lm_conn_close(c);
+        return r;
+    }
+    c->unacked++;
+    return LM_IO_OK;
 }
 
 LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
 {
-    char *frame;
-    char scratch[64];
-    size_t scratch_len;
     int64_t deadline;
+    int resends = 0;
+    const char *data;
+    size_t data_len;
+    Item item;
+    LmIoResult r;
+
+    if (c->fd < 0) {
+        return LM_IO_CLOSED;
+    }
+    if (len + 4 > c->tx_size) {
+        return LM_IO_PROTOCOL;
+    }
+    lm_conn_begin(c);
+    if (payload != c->tx + 1) {
+        memcpy(c->tx + 1, payload, len);
+    }
+    r = lm_conn_write(c, len);
+    deadline = lm_now_ms() + c->reply_ms;
+    while (r == LM_IO_OK && c->unacked > 0) {
+        r = next_item(c, &item, &data, &data_len, deadline, false);
+        if (r == LM_IO_PROTOCOL) {
+            r = LM_IO_OK;       /* a stray long packet: not our ack */
+            continue;
+        }
+        if (r != LM_IO_OK) {
+            break;
+        }
+        if (item == ITEM_ACK) {
+            got_ack(c);
+        } else if (item == ITEM_NAK) {
+            r = got_nak(c, &resends);
+        } else if (item == ITEM_PACKET && c->replies > 0) {
+            c->replies--;       /* a late reply of an earlier request */
+        }
+        /* a packet before the ack cannot be the reply: skip it */
+    }
+    if (r != LM_IO_OK && r != LM_IO_PROTOCOL) {
+        lm_conn_close(c);
+    }
+    return r;
+}
+
+LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
+                         int timeout_ms)
+{
+    int64_t deadline = lm_now_ms() + timeout_ms;
     int resends = 0;
     Item item;
     LmIoResult r;
@@ -403,57 +655,92 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
     if (c->fd < 0) {
         return LM_IO_CLOSED;
     }
-    frame = malloc(len + 4);
-    if (!frame) {
-        return LM_IO_PROTOCOL;
-    }
-    frame[0] = '$';
-    memcpy(frame + 1, payload, len);
-    memcpy(frame + 1 + len, "#|", 2);
-    drain(c);
-    r = write_all(c, frame, len + 3);
-    deadline = now_ms() + c->reply_ms;
-    while (r == LM_IO_OK) {
-        r = next_item(c, &item, scratch, sizeof(scratch), &scratch_len,
-                      deadline);
+    for (;;) {
+        r = next_item(c, &item, data, len, deadline, false);
+        if (r == LM_IO_PROTOCOL && c->replies == 0) {
+            continue;           /* a stray long packet */
+        }
         if (r == LM_IO_PROTOCOL) {
-            r = LM_IO_OK;       /* a stray long packet: not our ack */
-            continue;
+            c->replies--;       /* our reply, too long */
+            return r;
         }
-        if (r != LM_IO_OK || item == ITEM_ACK) {
-            break;
+        if (r != LM_IO_OK) {
+            return failed(c, r);
         }
-        if (item == ITEM_NAK) {
-            if (++resends > MAX_RESENDS) {
-                r = LM_IO_PROTOCOL;
-                break;
+        if (item == ITEM_ACK) {
+            got_ack(c);
+        } else if (item == ITEM_NAK) {
+            r = got_nak(c, &resends);
+            if (r != LM_IO_OK) {
+                /* a pipelined packet cannot go again: out of step */
+                lm_conn_close(c);
+                return r == LM_IO_CLOSED ? r : LM_IO_PROTOCOL;
             }
-            r = write_all(c, frame, len + 3);
+        } else if (item == ITEM_PACKET && c->replies > 0) {
+            c->replies--;
+            return LM_IO_OK;
         }
-        /* a packet before the ack cannot be the reply: skip it */
+        /* a packet before any '+' is a late reply: skip it */
     }
-    free(frame);
-    if (r != LM_IO_OK && r != LM_IO_PROTOCOL) {
-        lm_conn_close(c);
-    }
-    return r;
 }
 
 LmIoResult lm_conn_recv(LmConn *c, char *buf, size_t size, size_t *len,
                         int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    const char *data;
+    size_t n;
+    LmIoResult r;
+
+    r = lm_conn_reply(c, &data, &n, timeout_ms);
+    if (r == LM_IO_OK && n + 1 > size) {
+        r = LM_IO_PROTOCOL;
+    }
+    if (r != LM_IO_OK) {
+        return r;
+    }
+    memcpy(buf, data, n);
+    buf[n] = '\0';
+    *len = n;
+    return LM_IO_OK;
+}
+
+/* Take items until a notification arrived, or without waiting. */
+static LmIoResult take_notes(LmConn *c, int64_t deadline, bool nowait)
+{
+    const char *data;
+    size_t len;
     Item item;
     LmIoResult r;
 
     if (c->fd < 0) {
         return LM_IO_CLOSED;
     }
-    do {
-        r = next_item(c, &item, buf, size, len, deadline);
-    } while (r == LM_IO_OK && item != ITEM_PACKET);
-    if (r == LM_IO_CLOSED) {
-        lm_conn_close(c);
+    for (;;) {
+        r = next_item(c, &item, &data, &len, deadline, nowait);
+        if (r == LM_IO_PROTOCOL) {
+            continue;
+        }
+        if (r != LM_IO_OK) {
+            return failed(c, r);
+        }
+        if (item == ITEM_ACK) {
+            got_ack(c);
+        } else if (item == ITEM_PACKET && c->replies > 0) {
+            c->replies--;       /* a late reply nobody waits for */
+        } else if (item == ITEM_NOTE && !nowait) {
+            return LM_IO_OK;
+        }
     }
-    return r;
+}
+
+LmIoResult lm_conn_poll(LmConn *c)
+{
+    LmIoResult r = take_notes(c, 0, true);
+
+    return r == LM_IO_TIMEOUT ? LM_IO_OK : r;
+}
+
+LmIoResult lm_conn_wait_note(LmConn *c, int timeout_ms)
+{
+    return take_notes(c, lm_now_ms() + timeout_ms, false);
 }

@@ -15,7 +15,9 @@
  * The library path may also come from LIBMCD; the emulators from
  * QEMU_SYSTEM_ARM and QEMU_SYSTEM_AARCH64.  What the stub does not offer
  * yet (the steps, wplen, resethalt and stoprec extensions, steps and
- * resets themselves) is skipped; what it offers is checked strictly.
+ * resets themselves; lists, regs, binary and notify) is skipped; what it
+ * offers is checked strictly.  The checks of the fast paths watch the
+ * packets libmcd sends through a proxy between libmcd and QEMU.
  */
 
 #include <dlfcn.h>
@@ -30,8 +32,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -55,6 +59,10 @@
 #define UNMAPPED        0xffffff00ULL
 #define UART_DR         0x09000000ULL   /* the PL011's data register */
 #define FLASH_END       0x08000000ULL   /* the GIC distributor follows */
+#define BIN_ADDR        0x40400000ULL   /* every byte value, with x and X */
+#define BIN_SIZE        4096
+#define HUGE_ADDR       0x40500000ULL   /* more than 1 MiB at once */
+#define HUGE_SIZE       (3 * 1024 * 1024 + 4097)
 #define STOP_TIMEOUT_MS 10000
 
 /*
@@ -311,11 +319,14 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Start @binary with @machine and @cpu, the stub on @port. */
+/*
+ * Start @binary with @machine and @cpu, the stub on @port, and QMP on
+ * @qmp_port unless it is 0.
+ */
 static bool qemu_start(const char *binary, const char *machine,
-                       const char *cpu, int port)
+                       const char *cpu, int port, int qmp_port)
 {
-    char mcd[64];
+    char mcd[64], qmp[64];
     long long deadline;
     int status;
 
@@ -336,10 +347,12 @@ static bool qemu_start(const char *binary, const char *machine,
 #endif
         /* QEMU's stdout must not mix with the TAP output */
         dup2(2, 1);
+        snprintf(qmp, sizeof(qmp), "tcp:127.0.0.1:%d,server=on,wait=off",
+                 qmp_port);
         execl(binary, binary, "-M", machine, "-cpu", cpu, "-S",
               "-display", "none", "-monitor", "none", "-serial", "none",
               "-nic", "none",
-              "-mcd", mcd, (char *)NULL);
+              "-mcd", mcd, qmp_port ? "-qmp" : NULL, qmp, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", binary, strerror(errno));
         _exit(127);
     }
@@ -1322,7 +1335,7 @@ static void run_target(const Target *t, const char *limit)
 
     snprintf(s.name, sizeof(s.name), "%s%s%s", t->name, limit ? "/" : "",
              limit ? limit : "");
-    if (!ok(qemu_start(binary, t->machine, t->cpu, port),
+    if (!ok(qemu_start(binary, t->machine, t->cpu, port, 0),
             "%s: start %s -M %s -cpu %s -S -mcd tcp:127.0.0.1:%d", s.name,
             binary, t->machine, t->cpu, port)) {
         return;
@@ -1384,6 +1397,920 @@ out:
 }
 
 /*
+ * The fast paths: lists, regs, binary and notify
+ */
+
+/*
+ * A proxy between libmcd and QEMU that logs the packets libmcd sends,
+ * a line each (their first bytes, non-printable ones as '.'), and counts
+ * the notifications QEMU sends.  It serves one connection after another.
+ */
+typedef struct Proxy {
+    int listen_fd;
+    int port;
+    int target;                 /* QEMU's port */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char log[256 * 1024];
+    size_t log_len;
+    unsigned int notes;         /* "%stop=..." from QEMU */
+} Proxy;
+
+/* Where a direction of the stream is: between packets, in one, after it. */
+typedef struct ProxyParse {
+    int state;                  /* 0 between, 1 payload, 2 terminator */
+    bool note;
+    char line[128];
+    size_t len;
+} ProxyParse;
+
+static void proxy_parse(Proxy *px, ProxyParse *pp, const uint8_t *buf,
+                        size_t len, bool from_client)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        uint8_t b = buf[i];
+
+        switch (pp->state) {
+        case 0:
+            if (b == '$' || b == '%') {
+                pp->state = 1;
+                pp->note = b == '%';
+                pp->len = 0;
+            }
+            break;
+        case 1:
+            if (b == '#') {
+                pp->state = 2;
+                pthread_mutex_lock(&px->lock);
+                if (!from_client) {
+                    px->notes += pp->note ||
+                                 (pp->len && pp->line[0] == '%');
+                } else if (px->log_len + pp->len + 2 < sizeof(px->log)) {
+                    memcpy(px->log + px->log_len, pp->line, pp->len);
+                    px->log_len += pp->len;
+                    px->log[px->log_len++] = '\n';
+                    px->log[px->log_len] = '\0';
+                }
+                pthread_mutex_unlock(&px->lock);
+            } else if (pp->len < sizeof(pp->line) - 1) {
+                pp->line[pp->len++] = b >= 0x20 && b < 0x7f ? b : '.';
+            }
+            break;
+        default:
+            /* "|", or a checksum: libmcd and QEMU use "|" */
+            pp->state = 0;
+            break;
+        }
+    }
+}
+
+static void *proxy_thread(void *opaque)
+{
+    Proxy *px = opaque;
+    struct sockaddr_in sa = { 0 };
+    struct pollfd pfd[2];
+    ProxyParse pp[2];
+    uint8_t buf[65536];
+    ssize_t n, w, done;
+    int fd[2], i, k, one = 1;
+
+    for (;;) {
+        fd[0] = accept(px->listen_fd, NULL, NULL);
+        if (fd[0] < 0) {
+            return NULL;
+        }
+        fd[1] = socket(AF_INET, SOCK_STREAM, 0);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(px->target);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd[1] < 0 ||
+            connect(fd[1], (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            close(fd[0]);
+            if (fd[1] >= 0) {
+                close(fd[1]);
+            }
+            continue;
+        }
+        memset(pp, 0, sizeof(pp));
+        for (i = 0; i < 2; i++) {
+            /* small packets at once, as libmcd and QEMU send them */
+            setsockopt(fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        }
+        for (;;) {
+            for (i = 0; i < 2; i++) {
+                pfd[i].fd = fd[i];
+                pfd[i].events = POLLIN;
+            }
+            if (poll(pfd, 2, -1) < 0) {
+                break;
+            }
+            for (i = 0; i < 2; i++) {
+                if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                    continue;
+                }
+                n = read(fd[i], buf, sizeof(buf));
+                if (n <= 0) {
+                    goto next;
+                }
+                proxy_parse(px, &pp[i], buf, n, i == 0);
+                for (done = 0; done < n; done += w) {
+                    w = write(fd[1 - i], buf + done, n - done);
+                    if (w <= 0) {
+                        goto next;
+                    }
+                }
+            }
+        }
+next:
+        for (k = 0; k < 2; k++) {
+            close(fd[k]);
+        }
+    }
+}
+
+static bool proxy_start(Proxy *px, int target)
+{
+    struct sockaddr_in sa = { 0 };
+    socklen_t len = sizeof(sa);
+
+    memset(px, 0, sizeof(*px));
+    pthread_mutex_init(&px->lock, NULL);
+    px->target = target;
+    px->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (px->listen_fd < 0 ||
+        bind(px->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(px->listen_fd, 1) != 0 ||
+        getsockname(px->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
+        return false;
+    }
+    px->port = ntohs(sa.sin_port);
+    return pthread_create(&px->thread, NULL, proxy_thread, px) == 0;
+}
+
+static void proxy_stop(Proxy *px)
+{
+    shutdown(px->listen_fd, SHUT_RDWR);
+    close(px->listen_fd);
+    pthread_join(px->thread, NULL);
+}
+
+/* The end of the log so far, and the notifications so far. */
+static size_t proxy_mark(Proxy *px, unsigned int *notes)
+{
+    size_t len;
+
+    /* the packets libmcd sent have reached the proxy: it read them */
+    sleep_ms(5);
+    pthread_mutex_lock(&px->lock);
+    len = px->log_len;
+    if (notes) {
+        *notes = px->notes;
+    }
+    pthread_mutex_unlock(&px->lock);
+    return len;
+}
+
+/* How many packets since @from start with @prefix. */
+static unsigned int proxy_count(Proxy *px, size_t from, const char *prefix)
+{
+    unsigned int n = 0;
+    const char *p, *end;
+
+    sleep_ms(5);
+    pthread_mutex_lock(&px->lock);
+    for (p = px->log + from; p < px->log + px->log_len; p = end + 1) {
+        end = strchr(p, '\n');
+        if (!end) {
+            break;
+        }
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    }
+    pthread_mutex_unlock(&px->lock);
+    return n;
+}
+
+/* Is there a packet since @from that starts with @prefix and has @part? */
+static bool proxy_has(Proxy *px, size_t from, const char *prefix,
+                      const char *part)
+{
+    bool found = false;
+    const char *p, *end;
+
+    pthread_mutex_lock(&px->lock);
+    for (p = px->log + from; !found && p < px->log + px->log_len;
+         p = end + 1) {
+        end = strchr(p, '\n');
+        if (!end) {
+            break;
+        }
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            char line[128];
+            size_t n = end - p < 127 ? (size_t)(end - p) : 127;
+
+            memcpy(line, p, n);
+            line[n] = '\0';
+            found = !part || strstr(line, part);
+        }
+    }
+    pthread_mutex_unlock(&px->lock);
+    return found;
+}
+
+/* "stop" or "cont" through QMP, as the monitor would. */
+static bool qmp_command(int port, const char *command)
+{
+    struct sockaddr_in sa = { 0 };
+    struct timeval tv = { 5, 0 };
+    char buf[4096], cmd[128];
+    size_t len = 0;
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int step = 0;
+    bool good = false;
+
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        goto out;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    /* the greeting, the capabilities, the command: each answers a line */
+    while (step < 3) {
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0) {
+            goto out;
+        }
+        len += n;
+        buf[len] = '\0';
+        while (step < 3 && strchr(buf, '\n')) {
+            char *nl = strchr(buf, '\n');
+            bool answer = step == 0 ? strstr(buf, "QMP") != NULL
+                                    : strstr(buf, "\"return\"") != NULL;
+
+            if (step > 0 && strstr(buf, "\"error\"") &&
+                strstr(buf, "\"error\"") < nl) {
+                goto out;
+            }
+            memmove(buf, nl + 1, len - (nl + 1 - buf) + 1);
+            len -= nl + 1 - buf;
+            if (!answer) {
+                continue;       /* an event */
+            }
+            step++;
+            snprintf(cmd, sizeof(cmd), "{\"execute\": \"%s\"}\n",
+                     step == 1 ? "qmp_capabilities" : command);
+            if (step < 3 && write(fd, cmd, strlen(cmd)) < 0) {
+                goto out;
+            }
+        }
+    }
+    good = true;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    return good;
+}
+
+/* What a session sees of the target, to compare sessions. */
+typedef struct Snapshot {
+    uint32_t n_spaces;
+    mcd_memspace_st spaces[16];
+    uint32_t n_groups;
+    mcd_register_group_st groups[32];
+    uint32_t n_regs;
+    mcd_register_info_st *regs;
+    uint32_t reg_bytes;         /* the largest register */
+    uint8_t *values;            /* reg_bytes for each register */
+    uint32_t regs_ok;           /* registers read */
+    uint32_t resets;
+} Snapshot;
+
+static void snapshot_free(Snapshot *sn)
+{
+    free(sn->regs);
+    free(sn->values);
+    memset(sn, 0, sizeof(*sn));
+}
+
+/* A transaction list of all registers (@first, @n of them), reads. */
+static mcd_return_et read_regs(Session *s, Snapshot *sn, uint32_t first,
+                               uint32_t n, uint8_t *values, uint32_t *n_ok)
+{
+    mcd_tx_st *tx = calloc(n ? n : 1, sizeof(*tx));
+    mcd_txlist_st list = { tx, n, 0 };
+    mcd_return_et ret;
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        tx[i].addr = sn->regs[first + i].addr;
+        tx[i].access_type = MCD_TX_AT_R;
+        tx[i].data = values + (size_t)(first + i) * sn->reg_bytes;
+        tx[i].num_bytes = (sn->regs[first + i].regsize + 7) / 8;
+    }
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    *n_ok = list.num_tx_ok;
+    free(tx);
+    return ret;
+}
+
+/* The lists of core 0 and its registers: in one list, or one by one. */
+static bool take_snapshot(Session *s, Snapshot *sn, bool one_list)
+{
+    uint32_t i, n = 0;
+    mcd_return_et ret;
+
+    memset(sn, 0, sizeof(*sn));
+    sn->n_spaces = 16;
+    sn->n_groups = 32;
+    if (api.mcd_qry_mem_spaces_f(s->core, 0, &sn->n_spaces, sn->spaces) ||
+        api.mcd_qry_reg_groups_f(s->core, 0, &sn->n_groups, sn->groups) ||
+        api.mcd_qry_reg_map_f(s->core, 0, 0, &sn->n_regs, NULL) ||
+        api.mcd_qry_rst_classes_f(s->core, &sn->resets)) {
+        return false;
+    }
+    sn->regs = calloc(sn->n_regs, sizeof(*sn->regs));
+    if (api.mcd_qry_reg_map_f(s->core, 0, 0, &sn->n_regs, sn->regs)) {
+        return false;
+    }
+    for (i = 0; i < sn->n_regs; i++) {
+        if ((sn->regs[i].regsize + 7) / 8 > sn->reg_bytes) {
+            sn->reg_bytes = (sn->regs[i].regsize + 7) / 8;
+        }
+        if (strcmp(sn->regs[i].regname, "pc") == 0) {
+            s->pc = sn->regs[i];
+        } else if (strcmp(sn->regs[i].regname, s->t->r0) == 0) {
+            s->r0 = sn->regs[i];
+        } else if (strcmp(sn->regs[i].regname, s->t->r1) == 0) {
+            s->r1 = sn->regs[i];
+        }
+    }
+    for (i = 0; i < sn->n_spaces; i++) {
+        if (strcmp(sn->spaces[i].mem_space_name, "Non Secure") == 0) {
+            s->ns_space = sn->spaces[i].mem_space_id;
+        }
+    }
+    sn->values = calloc(sn->n_regs, sn->reg_bytes);
+    if (one_list) {
+        read_regs(s, sn, 0, sn->n_regs, sn->values, &sn->regs_ok);
+        return true;
+    }
+    for (i = 0; i < sn->n_regs; i++) {
+        ret = read_regs(s, sn, i, 1, sn->values, &n);
+        if (ret != MCD_RET_ACT_NONE) {
+            break;
+        }
+    }
+    sn->regs_ok = i;
+    return true;
+}
+
+/* Register @i that differs between @a and @b, or -1. */
+static int snapshot_diff(const Snapshot *a, const Snapshot *b)
+{
+    uint32_t i;
+
+    for (i = 0; i < a->n_regs && i < b->n_regs; i++) {
+        if (memcmp(a->values + (size_t)i * a->reg_bytes,
+                   b->values + (size_t)i * b->reg_bytes,
+                   (a->regs[i].regsize + 7) / 8) != 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* A session of libmcd with the extensions @limit, through the proxy. */
+static bool fast_open(Session *s, const Target *t, int port,
+                      const char *limit)
+{
+    mcd_api_version_st req = { 1, 1, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    mcd_core_con_info_st sel, core;
+    mcd_memspace_st spaces[16];
+    char config[64];
+    uint32_t n = 1, i;
+
+    memset(s, 0, sizeof(*s));
+    s->t = t;
+    snprintf(s->name, sizeof(s->name), "%s/fast%s%s", t->name,
+             limit ? "/" : "", limit ? "ref" : "");
+    if (limit) {
+        setenv("LIBMCD_EXTENSIONS", limit, 1);
+    } else {
+        unsetenv("LIBMCD_EXTENSIONS");
+    }
+    api.mcd_initialize_f(&req, &impl);
+    snprintf(config, sizeof(config), "127.0.0.1:%d", port);
+    memset(&sel, 0, sizeof(sel));
+    if (api.mcd_open_server_f("", config, &s->server) != MCD_RET_ACT_NONE ||
+        api.mcd_qry_cores_f(&sel, 0, &n, &core) != MCD_RET_ACT_NONE ||
+        api.mcd_open_core_f(&core, &s->core) != MCD_RET_ACT_NONE) {
+        diag("%s: %s", s->name, last_error(NULL).error_str);
+        api.mcd_exit_f();
+        return false;
+    }
+    s->cores[0] = s->core;
+    s->nr_cores = 1;
+    n = 16;
+    if (api.mcd_qry_mem_spaces_f(s->core, 0, &n, spaces) ==
+        MCD_RET_ACT_NONE) {
+        for (i = 0; i < n; i++) {
+            if (strcmp(spaces[i].mem_space_name, "Non Secure") == 0) {
+                s->ns_space = spaces[i].mem_space_id;
+            }
+        }
+    }
+    return true;
+}
+
+static void fast_close(Session *s)
+{
+    api.mcd_close_server_f(s->server);
+    api.mcd_exit_f();
+    unsetenv("LIBMCD_EXTENSIONS");
+}
+
+/* The bytes of the binary test: every value, the framing's in runs. */
+static void binary_pattern(uint8_t *buf, size_t len, unsigned int seed)
+{
+    static const uint8_t special[] = { '#', '$', '%', '}', 0, '|', '~',
+                                       '+', '-', 0x7f, 0x80, 0xff, ';' };
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (i < 256) {
+            buf[i] = i;
+        } else if (i < 512) {
+            buf[i] = special[(i / 3) % sizeof(special)];
+        } else {
+            buf[i] = (i * 167 + (i >> 9) + seed) ^ (i >> 3);
+        }
+    }
+}
+
+/* A transaction of @len bytes at @addr of type @type. */
+static void mem_tx(mcd_tx_st *tx, uint32_t space, uint64_t addr, void *buf,
+                   uint32_t len, mcd_tx_access_type_et type)
+{
+    memset(tx, 0, sizeof(*tx));
+    tx->addr.address = addr;
+    tx->addr.mem_space_id = space;
+    tx->access_type = type;
+    tx->data = buf;
+    tx->num_bytes = len;
+}
+
+/* Lists: as many items per query as fit, the same items as one by one. */
+static void check_fast_lists(Session *s, Proxy *px, size_t mark,
+                             const Snapshot *ref, const Snapshot *sn,
+                             bool lists)
+{
+    uint32_t i;
+    bool same;
+
+    if (!lists) {
+        skip("the stub does not offer lists", "%s: the lists in one "
+             "query each", s->name);
+        skip("the stub does not offer lists", "%s: ... the same items as "
+             "one per query", s->name);
+        return;
+    }
+    ok(proxy_count(px, mark, "qmemoryf0") == 1 &&
+       proxy_count(px, mark, "qmemoryc") == 0 &&
+       proxy_count(px, mark, "qreggroupf0") == 1 &&
+       proxy_count(px, mark, "qreggroupc") == 0 &&
+       proxy_count(px, mark, "qregf0") == 1 &&
+       proxy_count(px, mark, "qregc") == 0 &&
+       proxy_count(px, mark, "qresetf0") == 1 &&
+       proxy_count(px, mark, "qresetc") == 0,
+       "%s: %u memory spaces, %u groups, %u registers and 0x%x reset "
+       "classes in one query each (the registers with the core type "
+       "probe)", s->name, sn->n_spaces, sn->n_groups, sn->n_regs,
+       sn->resets);
+    same = sn->n_spaces == ref->n_spaces && sn->n_groups == ref->n_groups &&
+           sn->n_regs == ref->n_regs && sn->resets == ref->resets &&
+           memcmp(sn->spaces, ref->spaces,
+                  sn->n_spaces * sizeof(sn->spaces[0])) == 0 &&
+           memcmp(sn->groups, ref->groups,
+                  sn->n_groups * sizeof(sn->groups[0])) == 0;
+    for (i = 0; same && i < sn->n_regs; i++) {
+        same = memcmp(&sn->regs[i], &ref->regs[i], sizeof(sn->regs[i])) == 0;
+    }
+    ok(same && proxy_count(px, 0, "qregc") > 0,
+       "%s: ... the same items as one per query", s->name);
+}
+
+/* regs: a list of every register is one g, and what p reads one by one. */
+static void check_fast_regs(Session *s, Proxy *px, const Snapshot *ref,
+                            const Snapshot *sn, bool regs)
+{
+    Snapshot one = *sn;
+    uint8_t vals[4][8], back[8];
+    mcd_tx_st tx[4];
+    mcd_txlist_st list = { tx, 4, 0 };
+    size_t mark;
+    uint32_t i, n_ok = 0, n = s->t->reg_bytes, first = 0;
+    int diff;
+    mcd_return_et ret;
+
+    if (!regs) {
+        for (i = 0; i < 5; i++) {
+            skip("the stub does not offer regs", "%s: registers with g "
+                 "and G (%u)", s->name, i);
+        }
+        return;
+    }
+    diff = snapshot_diff(ref, sn);
+    ok(sn->regs_ok == sn->n_regs && ref->regs_ok == ref->n_regs &&
+       diff < 0 && proxy_count(px, 0, "g0;") >= 1 &&
+       proxy_count(px, 0, "g0;") <= 3,
+       "%s: a list of all %u registers is read with %u g and equals "
+       "what p reads one by one%s%s", s->name, sn->n_regs,
+       proxy_count(px, 0, "g0;"), diff >= 0 ? ": differs at " : "",
+       diff >= 0 ? sn->regs[diff].regname : "");
+    /* one list per register: a g of one register each */
+    one.values = calloc(one.n_regs, one.reg_bytes);
+    mark = proxy_mark(px, NULL);
+    for (i = 0; i < one.n_regs; i++) {
+        if (read_regs(s, &one, i, 1, one.values, &n_ok) !=
+            MCD_RET_ACT_NONE) {
+            break;
+        }
+    }
+    diff = snapshot_diff(sn, &one);
+    ok(i == one.n_regs && diff < 0 &&
+       proxy_count(px, mark, "g0;") == one.n_regs &&
+       proxy_count(px, mark, "p0;") == 0,
+       "%s: ... and what a g of each register reads", s->name);
+    free(one.values);
+
+    /* the core registers written back in one G */
+    for (i = 0; i < sn->n_regs; i++) {
+        if (sn->regs[i].addr.address == s->r0.addr.address) {
+            first = i;
+        }
+    }
+    memset(tx, 0, sizeof(tx));
+    for (i = 0; i < 4; i++) {
+        memset(vals[i], 0, sizeof(vals[i]));
+        vals[i][0] = 0x11 * (i + 1);
+        vals[i][n - 1] = 0x80 | i;
+        tx[i].addr = sn->regs[first + i].addr;
+        tx[i].access_type = MCD_TX_AT_W;
+        tx[i].data = vals[i];
+        tx[i].num_bytes = n;
+    }
+    mark = proxy_mark(px, NULL);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 4 &&
+       proxy_count(px, mark, "G0;") == 1 &&
+       proxy_count(px, mark, "P0;") == 0,
+       "%s: four registers written with one G", s->name);
+    for (i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        uint32_t k;
+
+        reg_access(s, &sn->regs[first + i], &v, false);
+        for (k = 0; k < n; k++) {
+            back[k] = v >> (8 * k);
+        }
+        if (memcmp(back, vals[i], n) != 0) {
+            break;
+        }
+    }
+    ok(i == 4, "%s: ... they read back one by one", s->name);
+    /* back as they were: the core registers in one G */
+    for (i = 0; i < 4; i++) {
+        memcpy(vals[i], sn->values + (size_t)(first + i) * sn->reg_bytes, n);
+    }
+    mark = proxy_mark(px, NULL);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && proxy_count(px, mark, "G0;") == 1,
+       "%s: ... and back with one G", s->name);
+}
+
+/* binary: every byte value through x and X, and more than 1 MiB at once. */
+static void check_fast_binary(Session *s, Proxy *px, bool binary)
+{
+    uint8_t *pat = malloc(BIN_SIZE), *back = malloc(BIN_SIZE);
+    uint8_t *huge = malloc(HUGE_SIZE), *huge_back = malloc(HUGE_SIZE);
+    uint8_t *huge2 = malloc(HUGE_SIZE);
+    mcd_tx_st tx[3];
+    mcd_txlist_st list = { tx, 2, 0 };
+    uint32_t max = 0, packets;
+    size_t mark;
+    mcd_return_et ret;
+
+    if (!binary) {
+        for (packets = 0; packets < 4; packets++) {
+            skip("the stub does not offer binary", "%s: memory with x and "
+                 "X (%u)", s->name, packets);
+        }
+        goto out;
+    }
+    api.mcd_qry_max_payload_size_f(s->core, &max);
+    binary_pattern(pat, BIN_SIZE, 0);
+    memset(back, 0xaa, BIN_SIZE);
+    mem_tx(&tx[0], s->ns_space, BIN_ADDR, pat, BIN_SIZE, MCD_TX_AT_W);
+    mem_tx(&tx[1], s->ns_space, BIN_ADDR, back, BIN_SIZE, MCD_TX_AT_R);
+    mark = proxy_mark(px, NULL);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 2 &&
+       memcmp(pat, back, BIN_SIZE) == 0 &&
+       proxy_count(px, mark, "X0;") == 1 &&
+       proxy_count(px, mark, "x0;") == 1 &&
+       proxy_count(px, mark, "M0;") == 0 &&
+       proxy_count(px, mark, "m0;") == 0,
+       "%s: every byte value, '#', '$', '%%', '}' and NUL among them, "
+       "written with X and read back with x at 0x%llx", s->name, BIN_ADDR);
+
+    /* more than 1 MiB each way, in packets of max_binary bytes */
+    binary_pattern(huge, HUGE_SIZE, 1);
+    memset(huge_back, 0, HUGE_SIZE);
+    mem_tx(&tx[0], s->ns_space, HUGE_ADDR, huge, HUGE_SIZE, MCD_TX_AT_W);
+    mem_tx(&tx[1], s->ns_space, HUGE_ADDR, huge_back, HUGE_SIZE,
+           MCD_TX_AT_R);
+    packets = (HUGE_SIZE + max - 1) / (max ? max : 1);
+    mark = proxy_mark(px, NULL);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && tx[0].num_bytes_ok == HUGE_SIZE &&
+       tx[1].num_bytes_ok == HUGE_SIZE &&
+       memcmp(huge, huge_back, HUGE_SIZE) == 0 && max == 1024 * 1024 &&
+       proxy_count(px, mark, "X0;") == packets &&
+       proxy_count(px, mark, "x0;") == packets,
+       "%s: %u bytes written and read back in one list, %u X and %u x of "
+       "at most %u bytes", s->name, HUGE_SIZE, packets, packets, max);
+
+    /* read the old data and write the new (RW), then read it (R) */
+    binary_pattern(huge2, HUGE_SIZE, 2);
+    memcpy(huge_back, huge2, HUGE_SIZE);
+    mem_tx(&tx[0], s->ns_space, HUGE_ADDR, huge_back, HUGE_SIZE,
+           MCD_TX_AT_RW);
+    mem_tx(&tx[1], s->ns_space, HUGE_ADDR + 1, back, BIN_SIZE, MCD_TX_AT_R);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && memcmp(huge_back, huge, HUGE_SIZE) == 0 &&
+       memcmp(back, huge2 + 1, BIN_SIZE) == 0,
+       "%s: a read/write of %u bytes returns the old data, a read after "
+       "it in the list sees the new", s->name, HUGE_SIZE);
+
+    /* the read fills the buffer that the write after it sends */
+    mem_tx(&tx[0], s->ns_space, BIN_ADDR, huge_back, BIN_SIZE, MCD_TX_AT_R);
+    mem_tx(&tx[1], s->ns_space, HUGE_ADDR, huge_back, BIN_SIZE, MCD_TX_AT_W);
+    mem_tx(&tx[2], s->ns_space, HUGE_ADDR, huge2, BIN_SIZE, MCD_TX_AT_R);
+    list.num_tx = 3;
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && memcmp(huge2, pat, BIN_SIZE) == 0,
+       "%s: a write sends what a read before it in the list read", s->name);
+out:
+    free(pat);
+    free(back);
+    free(huge);
+    free(huge_back);
+    free(huge2);
+}
+
+/* notify: a step ends with a notification, whose record is the state. */
+static void check_fast_step(Session *s, Proxy *px, bool notify)
+{
+    mcd_core_state_st st;
+    unsigned int notes0, notes1, asked, i;
+    long long start, took;
+    uint8_t guest[16];
+    uint64_t pc = GUEST_BASE;
+    size_t mark;
+    mcd_return_et ret;
+
+    if (!notify) {
+        skip("the stub does not offer notify", "%s: a step ends with a "
+             "notification", s->name);
+        skip("the stub does not offer notify", "%s: ... whose record is "
+             "the state", s->name);
+        return;
+    }
+    /* the guest: add; b .-4 */
+    for (i = 0; i < 4; i++) {
+        guest[4 * i] = s->t->guest[i];
+        guest[4 * i + 1] = s->t->guest[i] >> 8;
+        guest[4 * i + 2] = s->t->guest[i] >> 16;
+        guest[4 * i + 3] = s->t->guest[i] >> 24;
+    }
+    mem_access(s, s->ns_space, GUEST_BASE, guest, sizeof(guest), true);
+    reg_access(s, &s->pc, &pc, true);
+    mark = proxy_mark(px, &notes0);
+    start = now_ms();
+    ret = api.mcd_step_f(s->core, FALSE, MCD_CORE_STEP_TYPE_INSTR, 1);
+    took = now_ms() - start;
+    proxy_mark(px, &notes1);
+    /* libmcd asks only if no notification came for 100 ms */
+    ok(ret == MCD_RET_ACT_NONE && notes1 == notes0 + 1 &&
+       proxy_count(px, mark, "c0;") == 1 &&
+       proxy_count(px, mark, "qstate") <= took / 100,
+       "%s: a step waits for QEMU's notification, without polling (%lld "
+       "ms)", s->name, took);
+    asked = proxy_count(px, mark, "qstate");
+    memset(&st, 0, sizeof(st));
+    ret = api.mcd_qry_state_f(s->core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+       st.event == MCD_CORE_EVENT_STOPPED && strstr(st.stop_str, "step") &&
+       proxy_count(px, mark, "qstate") == asked,
+       "%s: ... whose record is the state: event 0x%x, '%s', no qstate",
+       s->name, st.event, st.stop_str);
+    ret = api.mcd_qry_state_f(s->core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+       st.event == 0 && proxy_count(px, mark, "qstate0") == asked + 1,
+       "%s: the next query asks QEMU: event 0x%x", s->name, st.event);
+}
+
+/*
+ * notify: the state of a core libmcd let run comes from the last query
+ * for a moment, but QEMU is asked again soon, so that a stop by the
+ * monitor shows.
+ */
+static void check_fast_running(Session *s, Proxy *px, int qmp_port,
+                               bool notify)
+{
+    mcd_core_state_st st;
+    uint8_t vals[2][8];
+    mcd_tx_st tx[2];
+    mcd_txlist_st list = { tx, 2, 0 };
+    uint64_t pc = GUEST_BASE;
+    unsigned int running = 0, asked, i;
+    long long start, took;
+    size_t mark;
+    mcd_return_et ret;
+
+    if (!notify) {
+        for (i = 0; i < 4; i++) {
+            skip("the stub does not offer notify", "%s: the state of a "
+                 "running core (%u)", s->name, i);
+        }
+        return;
+    }
+    reg_access(s, &s->pc, &pc, true);
+    ok_call(api.mcd_run_f(s->core, FALSE), s->core, "%s: run", s->name);
+    mark = proxy_mark(px, NULL);
+    start = now_ms();
+    for (i = 0; i < 200; i++) {
+        ret = api.mcd_qry_state_f(s->core, &st);
+        running += ret == MCD_RET_ACT_NONE &&
+                   st.state == MCD_CORE_STATE_RUNNING;
+    }
+    took = now_ms() - start;
+    asked = proxy_count(px, mark, "qstate0");
+    ok(running == 200 && asked >= 1 && asked <= took / 40 + 2,
+       "%s: 200 queries of a running core in %lld ms ask QEMU %u times",
+       s->name, took, asked);
+    sleep_ms(120);
+    mark = proxy_mark(px, NULL);
+    ret = api.mcd_qry_state_f(s->core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_RUNNING &&
+       proxy_count(px, mark, "qstate0") == 1,
+       "%s: ... and again after 120 ms", s->name);
+
+    /* registers of a running core cannot be written: G, then P fails */
+    memset(tx, 0, sizeof(tx));
+    for (i = 0; i < 2; i++) {
+        memset(vals[i], 0, sizeof(vals[i]));
+        tx[i].addr = i ? s->r1.addr : s->r0.addr;
+        tx[i].access_type = MCD_TX_AT_W;
+        tx[i].data = vals[i];
+        tx[i].num_bytes = s->t->reg_bytes;
+    }
+    if (s->r1.addr.address == s->r0.addr.address + 1) {
+        mark = proxy_mark(px, NULL);
+        ret = api.mcd_execute_txlist_f(s->core, &list);
+        ok(ret == MCD_RET_ACT_HANDLE_ERROR && list.num_tx_ok == 0 &&
+           proxy_count(px, mark, "G0;") == 1 &&
+           proxy_count(px, mark, "P0;") == 1,
+           "%s: a G that fails is done again with P: the first fails (%s)",
+           s->name, last_error(s->core).error_str);
+    } else {
+        skip("r0 and r1 are not neighbours", "%s: a G that fails", s->name);
+    }
+
+    /* the monitor stops the VM: libmcd tells within a moment */
+    if (!ok(qmp_command(qmp_port, "stop"), "%s: the monitor stops the VM",
+            s->name)) {
+        api.mcd_stop_f(s->core, TRUE);
+        return;
+    }
+    start = now_ms();
+    do {
+        ret = api.mcd_qry_state_f(s->core, &st);
+    } while (ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_RUNNING &&
+             now_ms() - start < 2000);
+    took = now_ms() - start;
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_HALTED &&
+       took < 500, "%s: ... the state says so after %lld ms: '%s'",
+       s->name, took, st.info_str);
+    api.mcd_stop_f(s->core, TRUE);
+}
+
+/*
+ * The fast paths on target @t: a session with the extensions of before
+ * (lists, regs, binary and notify off) reads what the target has one by
+ * one, a session with them reads it again and moves memory, steps and
+ * runs; what they send is checked through a proxy.
+ */
+static void run_fast(const Target *t)
+{
+    static const char *const older =
+        "errors,steps,wplen,resethalt,stoprec,txopt";
+    const char *binary = getenv(t->env) ? getenv(t->env) : t->binary;
+    char offered[256], name[32];
+    int port = free_port(), qmp_port = free_port();
+    bool lists, regs, bin, notify, good;
+    Snapshot ref, sn;
+    uint8_t *pat = malloc(BIN_SIZE), *back = malloc(BIN_SIZE);
+    size_t mark;
+    Session s;
+    Proxy px;
+
+    memset(&ref, 0, sizeof(ref));
+    memset(&sn, 0, sizeof(sn));
+    snprintf(name, sizeof(name), "%s/fast", t->name);
+    tap_prefix = name;
+    if (!ok(qemu_start(binary, t->machine, t->cpu, port, qmp_port),
+            "%s: start %s with QMP", name, binary)) {
+        goto out;
+    }
+    probe_extensions(port, offered, sizeof(offered));
+    lists = list_has(offered, "lists");
+    regs = list_has(offered, "regs");
+    bin = list_has(offered, "binary");
+    notify = list_has(offered, "notify") && list_has(offered, "stoprec") &&
+             list_has(offered, "steps");
+    if (!lists || !regs || !bin || !notify) {
+        diag("%s: the stub offers '%s': what it lacks is skipped", name,
+             offered);
+    }
+    if (!ok(proxy_start(&px, port), "%s: a proxy logs the packets", name)) {
+        goto out;
+    }
+
+    /* the reference: the extensions of before */
+    if (!ok(fast_open(&s, t, px.port, older), "%s: a session without "
+            "lists, regs, binary and notify", name)) {
+        goto stop;
+    }
+    good = take_snapshot(&s, &ref, true);
+    ok(good && ref.n_regs > 30 && proxy_count(&px, 0, "g0;") == 0 &&
+       proxy_count(&px, 0, "p0;") == ref.n_regs &&
+       proxy_count(&px, 0, "qregc") > 0,
+       "%s: it reads %u registers with p, the lists an item per query",
+       name, ref.n_regs);
+    fast_close(&s);
+
+    /* the same with every extension libmcd knows */
+    mark = proxy_mark(&px, NULL);
+    if (!ok(fast_open(&s, t, px.port, NULL), "%s: a session with every "
+            "extension", name)) {
+        goto stop;
+    }
+    ok(proxy_has(&px, mark, "qprotocol", lists ? "lists" : NULL) &&
+       proxy_has(&px, mark, "qprotocol", regs ? "regs" : NULL) &&
+       proxy_has(&px, mark, "qprotocol", bin ? "binary" : NULL) &&
+       proxy_has(&px, mark, "qprotocol", notify ? "notify" : NULL),
+       "%s: libmcd enables what the stub offers of lists, regs, binary "
+       "and notify", name);
+    if (take_snapshot(&s, &sn, true)) {
+        check_fast_lists(&s, &px, mark, &ref, &sn, lists);
+        check_fast_regs(&s, &px, &ref, &sn, regs);
+    }
+    check_fast_binary(&s, &px, bin);
+    check_fast_step(&s, &px, notify);
+    check_fast_running(&s, &px, qmp_port, notify);
+    fast_close(&s);
+
+    /* what x and X moved, as m reads it */
+    if (bin && fast_open(&s, t, px.port, older)) {
+        binary_pattern(pat, BIN_SIZE, 0);
+        ok(mem_access(&s, s.ns_space, BIN_ADDR, back, BIN_SIZE, false) ==
+           MCD_RET_ACT_NONE && memcmp(pat, back, BIN_SIZE) == 0,
+           "%s: m reads the bytes X wrote", name);
+        fast_close(&s);
+    } else {
+        skip("the stub does not offer binary", "%s: m reads the bytes X "
+             "wrote", name);
+    }
+stop:
+    proxy_stop(&px);
+out:
+    snapshot_free(&ref);
+    snapshot_free(&sn);
+    free(pat);
+    free(back);
+    qemu_kill();
+    tap_prefix = "";
+}
+
+/*
  * A scripted stub, for what QEMU does not show: an era-1 stub that does
  * not know qprotocol, an older errors-only stub with a small max_payload,
  * stops that name no trigger (no stoprec), checksum framing,
@@ -1395,6 +2322,7 @@ typedef struct Fake {
     int listen_fd;
     int port;
     bool errors;                /* the stub of the errors extension */
+    bool modern;                /* lists, regs, notify and stoprec too */
     int stops;                  /* state records since the run, -1 before */
     char log[16384];            /* the commands received, one per line */
     pthread_t thread;
@@ -1412,6 +2340,60 @@ static void frame_sum(char *out, size_t size, const char *payload)
     snprintf(out, size, "$%s#%02x", payload, sum & 0xff);
 }
 
+#define FAKE_EXTS "errors,stoprec,notify,lists,regs"
+#define FAKE_STOP "state=debug.event=%s.thread=0.type=1.address=0.stop_str=" \
+    "stopped at a breakpoint at 0x40200004.info_str=core 0 stopped by the " \
+    "debugger.trig_id=0.pc=1075838980.data_addr=0."
+
+/*
+ * The replies of a stub with lists, regs, notify and stoprec, where
+ * register r2 cannot be read and G is refused; false for the others.
+ */
+static bool fake_modern_reply(const char *cmd, char *out, size_t size)
+{
+#define REPLY(str) snprintf(out, size, "$%s#|", str)
+    if (strcmp(cmd, "qprotocol") == 0) {
+        REPLY("version=2.max_payload=33792.max_data=16384.extensions="
+              FAKE_EXTS ".enabled=.");
+    } else if (strcmp(cmd, "qprotocol" FAKE_EXTS) == 0) {
+        REPLY("version=2.max_payload=33792.max_data=16384.extensions="
+              FAKE_EXTS ".enabled=" FAKE_EXTS ".");
+    } else if (strcmp(cmd, "qcores") == 0) {
+        REPLY("device=fakeboard.core=fake-cpu.nr_cores=1.");
+    } else if (strcmp(cmd, "qregf0") == 0) {
+        REPLY("0!id=0.name=r0.size=32.reggroupid=1.memspaceid=2.;"
+              "id=1.name=r1.size=32.reggroupid=1.memspaceid=2.;"
+              "id=2.name=r2.size=32.reggroupid=1.memspaceid=2.;"
+              "id=3.name=r3.size=32.reggroupid=1.memspaceid=2.;"
+              "id=7.name=sp.size=32.reggroupid=2.memspaceid=2.");
+    } else if (strcmp(cmd, "qmemoryf0") == 0) {
+        REPLY("0!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=3.;"
+              "name=Regs.id=2.type=1.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
+    } else if (strcmp(cmd, "qreggroupf0") == 0) {
+        REPLY("0!id=1.name=Core.;id=2.name=Other.");
+    } else if (strcmp(cmd, "g0;0-3") == 0 || strcmp(cmd, "p0;2") == 0) {
+        REPLY("error=8448.text=r2 cannot be read.");
+    } else if (strcmp(cmd, "g0;0-1,7") == 0) {
+        REPLY("010000000200000008000000");
+    } else if (strncmp(cmd, "p0;", 3) == 0 && cmd[3] >= '0' &&
+               cmd[3] <= '3' && !cmd[4]) {
+        snprintf(out, size, "$0%c000000#|", cmd[3] + 1);
+    } else if (strncmp(cmd, "G0;", 3) == 0) {
+        REPLY("error=258.text=no G today.");
+    } else if (strncmp(cmd, "P0;", 3) == 0) {
+        REPLY("success");
+    } else if (strcmp(cmd, "C0;0") == 0) {
+        /* the core stops at once: the notification before the reply */
+        snprintf(out, size, "%%stop=0." FAKE_STOP "#|$success#|", "16");
+    } else if (strcmp(cmd, "qstate0") == 0) {
+        snprintf(out, size, "$" FAKE_STOP "#|", "0");
+    } else {
+        return false;
+    }
+    return true;
+#undef REPLY
+}
+
 /* The reply to @cmd, framed, after the '+'; "" for none. */
 static void fake_reply(Fake *f, const char *cmd, char *out, size_t size)
 {
@@ -1422,6 +2404,9 @@ static void fake_reply(Fake *f, const char *cmd, char *out, size_t size)
 
 #define REPLY(str) snprintf(out, size, "$%s#|", str)
     out[0] = '\0';
+    if (f->modern && fake_modern_reply(cmd, out, size)) {
+        return;
+    }
     if (strcmp(cmd, "I") == 0) {
         REPLY("shaking your hand");
     } else if (strcmp(cmd, "qprotocol") == 0) {
@@ -1754,6 +2739,137 @@ out:
     tap_prefix = "";
 }
 
+/* How many lines of the fake stub's log are @line. */
+static unsigned int fake_count(Fake *f, const char *line)
+{
+    unsigned int n = 0;
+    size_t len = strlen(line);
+    const char *p = f->log;
+
+    while ((p = strstr(p, line))) {
+        n += (p == f->log || p[-1] == '\n') && p[len] == '\n';
+        p += len;
+    }
+    return n;
+}
+
+/*
+ * A stub with lists, regs, notify and stoprec: several items per list
+ * reply, a g that fails done again with p until the register that
+ * fails, a G that fails done again with P, and a notification between
+ * a command and its reply.
+ */
+static void check_fake_modern(void)
+{
+    const char *name = "fake modern stub";
+    mcd_api_version_st req = { 1, 1, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    mcd_server_st *server = NULL;
+    mcd_core_con_info_st info;
+    mcd_core_st *core = NULL;
+    mcd_register_info_st regs[8];
+    mcd_memspace_st spaces[4];
+    mcd_core_state_st st;
+    uint32_t val[4], n, i;
+    mcd_tx_st tx[4];
+    mcd_txlist_st list = { tx, 4, 0 };
+    char config[64];
+    mcd_return_et ret;
+    Fake f;
+
+    tap_prefix = name;
+    if (!ok(fake_start(&f, true), "%s: listens", name)) {
+        return;
+    }
+    f.modern = true;
+    api.mcd_initialize_f(&req, &impl);
+    snprintf(config, sizeof(config), "localhost:%d", f.port);
+    ret = api.mcd_open_server_f("", config, &server);
+    memset(&info, 0, sizeof(info));
+    n = 1;
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = api.mcd_qry_cores_f(&info, 0, &n, &info);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = api.mcd_open_core_f(&info, &core);
+    }
+    if (!ok_call(ret, NULL, "%s: open the server and core 0, enable "
+                 FAKE_EXTS, name) ||
+        !ok(strstr(f.log, "\nqprotocol" FAKE_EXTS "\n") != NULL,
+            "%s: ... all of them", name)) {
+        goto out;
+    }
+    n = 4;
+    ret = api.mcd_qry_mem_spaces_f(core, 0, &n, spaces);
+    ok(ret == MCD_RET_ACT_NONE && n == 2 &&
+       spaces[1].mem_space_id == 2 && fake_count(&f, "qmemoryf0") == 1,
+       "%s: two memory spaces in one reply", name);
+    n = 8;
+    ret = api.mcd_qry_reg_map_f(core, 0, 0, &n, regs);
+    ok(ret == MCD_RET_ACT_NONE && n == 5 &&
+       strcmp(regs[4].regname, "sp") == 0 && regs[4].addr.address == 7 &&
+       fake_count(&f, "qregf0") == 1,
+       "%s: five registers in the reply to the core type probe", name);
+
+    /* r0 to r3: the g fails, p reads r0 and r1, and fails r2 */
+    memset(tx, 0, sizeof(tx));
+    memset(val, 0, sizeof(val));
+    for (i = 0; i < 4; i++) {
+        tx[i].addr = regs[i].addr;
+        tx[i].access_type = MCD_TX_AT_R;
+        tx[i].data = (uint8_t *)&val[i];
+        tx[i].num_bytes = 4;
+    }
+    ret = api.mcd_execute_txlist_f(core, &list);
+    expect_error(ret, core, 8448, "a list of four registers, the third "
+                 "unreadable");
+    ok(list.num_tx_ok == 2 && tx[2].num_bytes_ok == 0 && val[0] == 1 &&
+       val[1] == 2 && fake_count(&f, "g0;0-3") == 1 &&
+       fake_count(&f, "p0;1") == 1 && fake_count(&f, "p0;2") == 1 &&
+       fake_count(&f, "p0;3") == 0,
+       "%s: ... the g is done again with p up to that register", name);
+    /* r0, r1 and sp: one g */
+    tx[2].addr = regs[4].addr;
+    list.num_tx = 3;
+    ret = api.mcd_execute_txlist_f(core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 3 && val[0] == 1 &&
+       val[1] == 2 && val[2] == 8 && fake_count(&f, "g0;0-1,7") == 1 &&
+       fake_count(&f, "p0;0") == 1,
+       "%s: r0, r1 and sp read with one g", name);
+    /* a G refused as a whole: P writes them one by one */
+    for (i = 0; i < 2; i++) {
+        tx[i].access_type = MCD_TX_AT_W;
+    }
+    list.num_tx = 2;
+    ret = api.mcd_execute_txlist_f(core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 2 &&
+       fake_count(&f, "G0;0-1;0100000002000000") == 1 &&
+       fake_count(&f, "P0;0;4;01000000") == 1 &&
+       fake_count(&f, "P0;1;4;02000000") == 1,
+       "%s: a G refused is done again with P", name);
+
+    /* the notification between the '+' and the reply of C */
+    ret = api.mcd_run_f(core, FALSE);
+    memset(&st, 0, sizeof(st));
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = api.mcd_qry_state_f(core, &st);
+    }
+    ok(ret == MCD_RET_ACT_NONE && st.state == MCD_CORE_STATE_DEBUG &&
+       st.event == MCD_CORE_EVENT_STOPPED &&
+       strstr(st.stop_str, "breakpoint") && fake_count(&f, "qstate0") == 0,
+       "%s: a notification before the reply to C is the state: event "
+       "0x%x, '%s'", name, st.event, st.stop_str);
+    ret = api.mcd_qry_state_f(core, &st);
+    ok(ret == MCD_RET_ACT_NONE && st.event == 0 &&
+       fake_count(&f, "qstate0") == 1, "%s: the next query asks", name);
+    ok_call(api.mcd_close_server_f(server), NULL, "%s: close the server",
+            name);
+out:
+    api.mcd_exit_f();
+    fake_stop(&f);
+    tap_prefix = "";
+}
+
 /*
  * Without QEMU
  */
@@ -1908,11 +3024,15 @@ int main(int argc, char **argv)
         check_without_server();
         check_fake_stub(false);
         check_fake_stub(true);
+        check_fake_modern();
         /* the stub as it is, then as older stubs would be */
         run_target(&targets[0], NULL);
         run_target(&targets[1], NULL);
         run_target(&targets[0], "era1");
         run_target(&targets[1], "errors");
+        /* lists, regs, binary and notify, against what libmcd did before */
+        run_fast(&targets[0]);
+        run_fast(&targets[1]);
     }
     printf("1..%d\n", tap_count);
     return tap_failed ? 1 : 0;
