@@ -8,10 +8,12 @@
 #   make fuzz-wire  fuzz both wire protocols against a live QEMU
 #                (FUZZ_CASES cases per protocol, default 100000; FUZZ_SEED)
 #   make libmcd  build the MCD API client library and run its test
+#   make bench   time the MCD stub against gdbstub on one QEMU (bench/;
+#                BENCH_ARGS=--quick for a smoke run)
 # Use your own QEMU 10.0.x tree with QEMU_SRC=/path/to/qemu.
 
-.PHONY: all build demo check fuzz fuzz-wire libmcd assemble regen-patches \
-	clean
+.PHONY: all build demo check fuzz fuzz-wire libmcd bench assemble \
+	regen-patches clean
 
 all: build
 
@@ -32,6 +34,9 @@ fuzz-wire:
 
 libmcd:
 	buildsys/libmcd.sh test
+
+bench:
+	buildsys/bench.sh $(BENCH_ARGS)
 
 # Bring the working copy build/qemu up to date without building.
 assemble:
