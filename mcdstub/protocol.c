@@ -157,13 +157,18 @@ static void rec_str(GString *rec, const char *key, const char *value)
     g_string_append_c(rec, '.');
 }
 
-/* "key=<decimal>.", without the cost of a printf per number */
+/*
+ * "key=<decimal>.", without the cost of a printf per number: built from
+ * the end of a buffer and appended at once.  Keys are short.
+ */
 static void rec_number(GString *rec, const char *key, uint64_t value,
                        bool negative)
 {
-    char digits[24];
-    char *p = digits + sizeof(digits);
+    char buf[64];
+    char *p = buf + sizeof(buf);
+    size_t key_len = strlen(key);
 
+    g_assert(key_len <= sizeof(buf) - 23);
     *--p = '.';
     do {
         *--p = '0' + value % 10;
@@ -172,9 +177,10 @@ static void rec_number(GString *rec, const char *key, uint64_t value,
     if (negative) {
         *--p = '-';
     }
-    g_string_append(rec, key);
-    g_string_append_c(rec, '=');
-    g_string_append_len(rec, p, digits + sizeof(digits) - p);
+    *--p = '=';
+    p -= key_len;
+    memcpy(p, key, key_len);
+    g_string_append_len(rec, p, buf + sizeof(buf) - p);
 }
 
 static void rec_u64(GString *rec, const char *key, uint64_t value)
