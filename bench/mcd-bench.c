@@ -117,7 +117,7 @@ enum { GDB, RAW, LIB, NR_STUBS };
 
 enum {
     OP_RTT, OP_READ, OP_WRITE, OP_MAP, OP_MAP2, OP_REGS, OP_STEP,
-    OP_STEP_REGS, OP_BP, OP_ERA1, NR_OPS
+    OP_STEP_REGS, OP_BP, OP_BP_KEPT, OP_ERA1, NR_OPS
 };
 
 
@@ -2127,7 +2127,8 @@ static void lib_step(Lib *l)
     lib_wait_debug(l);
 }
 
-static void lib_bp(Lib *l)
+/* Set the breakpoint at BP_ADDR; returns its trigger id. */
+static uint32_t lib_set_bp(Lib *l)
 {
     mcd_trig_simple_core_st trig;
     uint32_t id = 0;
@@ -2140,8 +2141,20 @@ static void lib_bp(Lib *l)
     trig.addr_start.mem_space_id = l->ns_space;
     lib_check(mcd_create_trig_f(l->core, &trig, &id), l->core,
               "mcd_create_trig_f");
+    return id;
+}
+
+static void lib_run_to_bp(Lib *l)
+{
     lib_check(mcd_run_f(l->core, FALSE), l->core, "mcd_run_f");
     lib_wait_debug(l);
+}
+
+static void lib_bp(Lib *l)
+{
+    uint32_t id = lib_set_bp(l);
+
+    lib_run_to_bp(l);
     lib_check(mcd_remove_trig_f(l->core, id), l->core, "mcd_remove_trig_f");
 }
 
@@ -2627,6 +2640,13 @@ static void turn_gdb(Vm *q, int block)
         });
     }
     check_pc(gdb_get_pc(c), BP_ADDR, "gdb", "the breakpoint", block);
+    gdb_ok(c, "Z0", gdb_cmd(c, NULL, "Z0,%llx,4", BP_ADDR));
+    for (i = 0; i < reps.bp; i++) {
+        gdb_set_reg(c, GDB_PC, GUEST_BASE);
+        TIMED(OP_BP_KEPT, GDB, gdb_resume(c, "c"));
+    }
+    gdb_ok(c, "z0", gdb_cmd(c, NULL, "z0,%llx,4", BP_ADDR));
+    check_pc(gdb_get_pc(c), BP_ADDR, "gdb", "the kept breakpoint", block);
 
     /* x0..x30 for the MCD client to find */
     n = gdb_read_regs(c, regs, sizeof(regs));
@@ -2729,6 +2749,17 @@ static void turn_raw(Vm *q, int block)
         });
     }
     check_pc(raw_get_pc(c), BP_ADDR, "MCD raw", "the breakpoint", block);
+    mcd_ok(c, "t0;1;%llu;0", BP_ADDR);
+    for (i = 0; i < reps.bp; i++) {
+        raw_set_reg(c, raw_core.pc_id, GUEST_BASE);
+        TIMED(OP_BP_KEPT, RAW, {
+            stops = c->stops;
+            mcd_run(c, "C0;0");
+            raw_wait_stop(c, stops);
+        });
+    }
+    mcd_ok(c, "T0;1;%llu;0", BP_ADDR);
+    check_pc(raw_get_pc(c), BP_ADDR, "MCD raw", "the kept breakpoint", block);
 
     for (i = 0; i < 31; i++) {
         reg_expect[i] = reg_pattern(block, RAW, i);
@@ -2749,6 +2780,7 @@ static void turn_lib(Vm *q, int block)
 {
     uint8_t mine[NR_CMP_REGS * 8], gdbs[NR_CMP_REGS * 8];
     mcd_core_state_st st;
+    uint32_t bp_id;
     Lib l;
     int i;
 
@@ -2799,6 +2831,13 @@ static void turn_lib(Vm *q, int block)
         TIMED(OP_BP, LIB, lib_bp(&l));
     }
     check_pc(lib_get_pc(&l), BP_ADDR, "libmcd", "the breakpoint", block);
+    bp_id = lib_set_bp(&l);
+    for (i = 0; i < reps.bp; i++) {
+        lib_write_reg(&l, 32, GUEST_BASE);
+        TIMED(OP_BP_KEPT, LIB, lib_run_to_bp(&l));
+    }
+    lib_check(mcd_remove_trig_f(l.core, bp_id), l.core, "mcd_remove_trig_f");
+    check_pc(lib_get_pc(&l), BP_ADDR, "libmcd", "the kept breakpoint", block);
 
     for (i = 0; i < 31; i++) {
         reg_expect[i] = reg_pattern(block, LIB, i);
@@ -2834,6 +2873,7 @@ static const char *const op_names[NR_OPS] = {
     [OP_STEP] = "6. one step",
     [OP_STEP_REGS] = "7. step + core registers",
     [OP_BP] = "8. run to a breakpoint",
+    [OP_BP_KEPT] = "8b. ... that stays set",
     [OP_ERA1] = "9. era-1 step (gdb: 6.)",
 };
 
@@ -3214,6 +3254,14 @@ static void report(Vm *q, const char *load_start, double seconds,
          "before each run (not timed).  gdb Z0, c, stop reply, z0; MCD raw "
          "t, C0;0, %s, T; libmcd mcd_create_trig_f, mcd_run_f, "
          "mcd_qry_state_f until debug, mcd_remove_trig_f.", stop);
+    note("8b.", "The same breakpoint set once before the runs and removed "
+         "after them, as debuggers that keep breakpoints across runs do "
+         "(TRACE32; gdb with breakpoint always-inserted): gdb c and the stop "
+         "reply (gdbstub empties the translation cache at every breakpoint "
+         "hit); MCD raw C0;0 and %s; libmcd mcd_run_f and mcd_qry_state_f "
+         "until debug.  Setting a breakpoint empties QEMU's translation "
+         "cache (gdbstub: at each hit), which is what op 8 pays on every "
+         "run.", stop);
     note("9.", "A client that never sends qprotocol (packets padded to "
          "1024 bytes, as era 1 did): c0;0, then qstate0 until state=debug; "
          "polls per step: median %.0f (%.0f..%.0f).", median(&era1_polls),
