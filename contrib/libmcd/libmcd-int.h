@@ -82,6 +82,10 @@ typedef struct LmConn {
     char *tx;               /* the packet being built or sent last */
     size_t tx_size;
     size_t tx_len;          /* of the framed packet in tx */
+    bool batching;          /* lm_conn_write() collects packets in batch */
+    char *batch;            /* framed packets not sent yet */
+    size_t batch_len;
+    size_t batch_size;
     uint32_t unacked;       /* packets sent whose '+' has not arrived */
     uint32_t skip_acks;     /* of those, requests nobody waits for */
     uint32_t replies;       /* requests acknowledged, reply not taken */
@@ -107,6 +111,13 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len);
  */
 void lm_conn_begin(LmConn *c);
 LmIoResult lm_conn_write(LmConn *c, size_t len);
+/*
+ * Batching: after lm_conn_batch(), lm_conn_write() collects the packets
+ * until lm_conn_flush() sends them all with one send(); waiting for a
+ * reply flushes them too.
+ */
+void lm_conn_batch(LmConn *c);
+LmIoResult lm_conn_flush(LmConn *c);
 /* The number the '+' of the next packet sent will have. */
 uint64_t lm_conn_next_ack(const LmConn *c);
 /*
@@ -115,6 +126,14 @@ uint64_t lm_conn_next_ack(const LmConn *c);
  */
 LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
                          int timeout_ms);
+/*
+ * The same for a request that may get only its '+' (i and d of an
+ * era-1 session): it has no reply if the '+' of the request after it
+ * comes first, so it must not be the last request in flight.  *@got
+ * tells whether there was one.
+ */
+LmIoResult lm_conn_reply_opt(LmConn *c, const char **data, size_t *len,
+                             bool *got, int timeout_ms);
 /*
  * The next reply into @buf (NUL-terminated, at most @size - 1 bytes);
  * LM_IO_PROTOCOL if it is longer.
@@ -143,11 +162,24 @@ typedef struct LmRecord {
 
 /* Parse @text in place; false if it is malformed. */
 bool lm_record_parse(char *text, LmRecord *rec);
+/*
+ * The same for an item of a list reply, whose records are separated by
+ * ';': *@rest is set to the next one, or NULL after the last.
+ */
+bool lm_record_parse_item(char *text, LmRecord *rec, char **rest);
 const char *lm_record_get(const LmRecord *rec, const char *key);
 bool lm_record_u64(const LmRecord *rec, const char *key, uint64_t *value);
 bool lm_record_u32(const LmRecord *rec, const char *key, uint32_t *value);
+/*
+ * The values of @n @keys (NULL for those missing) in one go, quicker
+ * than one lm_record_get() each when they are in the record's order.
+ */
+void lm_record_find(const LmRecord *rec, const char *const *keys,
+                    unsigned int n, const char **values);
 /* A decimal number, optionally negative (two's complement). */
 bool lm_parse_u64(const char *text, uint64_t *value);
+/* An unsigned decimal number of 32 bits; false for NULL. */
+bool lm_parse_u32(const char *text, uint32_t *value);
 /* Is @name one of the comma separated items of @list? */
 bool lm_list_has(const char *list, const char *name);
 void lm_hex_encode(const uint8_t *data, size_t len, char *out);
@@ -221,6 +253,7 @@ typedef struct LmCore {
     uint64_t stop_addr;
     /* notify: the last stop notification, not reported yet */
     bool note_valid;
+    int64_t note_ms;                /* when it came */
     char note[LM_NOTE_MAX];         /* its state record, "" without stoprec */
     uint64_t run_seq;               /* the '+' of the command that let it run */
     /* libmcd let the core run (run or step) and has seen no stop since */
@@ -263,8 +296,16 @@ typedef struct LmServer {
     bool ext_binary;                /* x and X */
     uint32_t max_binary;            /* the most bytes of one x or X */
     char extensions[256];           /* as offered */
-    /* the register list of core 0 as the core type probe read it */
-    char *probe_regs;
+    /*
+     * core 0, open in the stub since the connection (and with the lists
+     * that came then) until mcd_open_core_f takes it
+     */
+    struct LmCore *spare;
+    /*
+     * the session let cores run, stopped, stepped or reset them or set
+     * triggers: its detach lets something go
+     */
+    bool touched;
     /* reset classes, read once */
     bool have_resets;
     uint32_t n_resets;

@@ -129,6 +129,10 @@ static mcd_return_et transact(LmServer *s, LmError *e, size_t len,
         return lm_fail(e, MCD_ERR_CONNECTION, "not connected to the MCD "
                        "stub at %s:%u", s->host, s->port);
     }
+    /* run control and triggers: something for the detach to let go */
+    if (len > 0 && strchr("Cbcrt", s->cmd[0])) {
+        s->touched = true;
+    }
     r = lm_conn_send(&s->conn, s->cmd, len);
     if (r == LM_IO_OK && reply) {
         r = lm_conn_recv(&s->conn, s->reply, LM_MAX_REPLY + 1,
@@ -286,14 +290,10 @@ static mcd_return_et list_items(LmServer *s, LmError *e,
                                 void *ctx, uint32_t *next)
 {
     char *rest = NULL;
-    char *semi = s->ext_lists ? strchr(reply, ';') : NULL;
     LmRecord rec;
 
-    if (semi) {
-        *semi = '\0';
-        rest = semi + 1;
-    }
-    if (!lm_record_parse(reply, &rec) || !rec.paginated) {
+    if (!(s->ext_lists ? lm_record_parse_item(reply, &rec, &rest)
+                       : lm_record_parse(reply, &rec)) || !rec.paginated) {
         return lm_fail(e, code, "malformed item %u of the %s list", index,
                        list);
     }
@@ -304,11 +304,8 @@ static mcd_return_et list_items(LmServer *s, LmError *e,
     }
     while (rest) {
         index++;
-        semi = strchr(rest, ';');
-        if (semi) {
-            *semi = '\0';
-        }
-        if (!lm_record_parse(rest, &rec) || rec.paginated || !rec.count) {
+        if (!lm_record_parse_item(rest, &rec, &rest) || rec.paginated ||
+            !rec.count) {
             return lm_fail(e, code, "malformed item %u of the %s list",
                            index, list);
         }
@@ -316,14 +313,14 @@ static mcd_return_et list_items(LmServer *s, LmError *e,
             return lm_fail(e, code, "item %u of the %s list lacks a field "
                            "or is out of range", index, list);
         }
-        rest = semi ? semi + 1 : NULL;
     }
     return MCD_RET_ACT_NONE;
 }
 
 /*
- * The list, from the stub; or, if @first is not NULL, from that first
- * reply (the whole list) read before.
+ * The list, from the stub; or, if @first is not NULL, from that reply to
+ * "q<list>f<core>" read before, and the rest of the list (if any) from
+ * the stub: the stub's last q...f query must have been of @core then.
  */
 static mcd_return_et fetch_list(LmServer *s, LmError *e,
                                 mcd_error_code_et code, const char *list,
@@ -335,15 +332,15 @@ static mcd_return_et fetch_list(LmServer *s, LmError *e,
     uint32_t next;
     mcd_return_et ret = MCD_RET_ACT_NONE;
 
-    if (first) {
-        return list_items(s, e, code, list, 0, first, fn, ctx, &next);
+    if (!first) {
+        ret = lm_cmd_reply(s, e, code, "q%sf%u", list, core);
+        first = s->reply;
     }
-    ret = lm_cmd_reply(s, e, code, "q%sf%u", list, core);
     for (;;) {
         if (ret != MCD_RET_ACT_NONE) {
             return ret;
         }
-        ret = list_items(s, e, code, list, index, s->reply, fn, ctx, &next);
+        ret = list_items(s, e, code, list, index, first, fn, ctx, &next);
         if (ret != MCD_RET_ACT_NONE || next == 0) {
             return ret;
         }
@@ -352,6 +349,7 @@ static mcd_return_et fetch_list(LmServer *s, LmError *e,
         }
         index = next;
         ret = lm_cmd_reply(s, e, code, "q%sc%u", list, index);
+        first = s->reply;
     }
 }
 
@@ -444,80 +442,124 @@ static bool reggroup_item(void *ctx, const LmRecord *rec)
 
 static bool reg_item(void *ctx, const LmRecord *rec)
 {
+    /* in the order of the stub's records */
+    static const char *const keys[] = {
+        "id", "name", "size", "reggroupid", "memspaceid", "type", "thread",
+    };
+    const char *v[sizeof(keys) / sizeof(keys[0])];
     LmCore *c = ctx;
     mcd_register_info_st *r;
-    const char *name = lm_record_get(rec, "name");
 
-    if (!name || !grow((void **)&c->regs, c->n_regs, sizeof(*r))) {
+    lm_record_find(rec, keys, sizeof(keys) / sizeof(keys[0]), v);
+    if (!v[1] || !grow((void **)&c->regs, c->n_regs, sizeof(*r))) {
         return false;
     }
     r = &c->regs[c->n_regs];
     memset(r, 0, sizeof(*r));
-    lm_strlcpy(r->regname, name, sizeof(r->regname));
+    lm_strlcpy(r->regname, v[1], sizeof(r->regname));
     /* the register's address in its register space is its id */
-    if (!lm_record_u64(rec, "id", &r->addr.address) ||
-        !lm_record_u32(rec, "size", &r->regsize) || r->regsize == 0 ||
-        r->regsize > 8 * 4096 ||
-        !lm_record_u32(rec, "reggroupid", &r->reg_group_id) ||
-        !lm_record_u32(rec, "memspaceid", &r->addr.mem_space_id)) {
+    if (!lm_parse_u64(v[0], &r->addr.address) ||
+        !lm_parse_u32(v[2], &r->regsize) || r->regsize == 0 ||
+        r->regsize > 8 * 4096 || !lm_parse_u32(v[3], &r->reg_group_id) ||
+        !lm_parse_u32(v[4], &r->addr.mem_space_id)) {
         return false;
     }
     r->addr.addr_space_type = MCD_NOTUSED_ID;
-    if (!lm_record_u32(rec, "type", &r->reg_type)) {
+    if (!lm_parse_u32(v[5], &r->reg_type)) {
         r->reg_type = MCD_REG_TYPE_SIMPLE;
     }
-    if (!lm_record_u32(rec, "thread", &r->hw_thread_id)) {
+    if (!lm_parse_u32(v[6], &r->hw_thread_id)) {
         r->hw_thread_id = 0;
     }
     c->n_regs++;
     return true;
 }
 
-mcd_return_et lm_core_spaces(LmCore *c)
+/* The lists of a core that libmcd reads, in the order it asks for them */
+enum {
+    LIST_SPACES,
+    LIST_GROUPS,
+    LIST_REGS,
+    NR_LISTS
+};
+
+static const struct {
+    const char *name;               /* q<name>f<core>, q<name>c<k> */
+    mcd_error_code_et code;         /* if it cannot be read */
+    LmListItemFn fn;
+} core_lists[NR_LISTS] = {
+    [LIST_SPACES] = { "memory", MCD_ERR_NO_MEM_SPACES, memspace_item },
+    [LIST_GROUPS] = { "reggroup", MCD_ERR_NO_REG_GROUPS, reggroup_item },
+    [LIST_REGS] = { "reg", MCD_ERR_GENERAL, reg_item },
+};
+
+/* Whether list @i of @c is read, and its count. */
+static bool *list_state(LmCore *c, int i, uint32_t **count)
 {
+    switch (i) {
+    case LIST_SPACES:
+        *count = &c->n_spaces;
+        return &c->have_spaces;
+    case LIST_GROUPS:
+        *count = &c->n_groups;
+        return &c->have_groups;
+    default:
+        *count = &c->n_regs;
+        return &c->have_regs;
+    }
+}
+
+/*
+ * List @i of core @c, read once: from the stub, or from @first, the
+ * reply to its q...f query that came with others (see fetch_list()).
+ */
+static mcd_return_et core_list(LmCore *c, int i, char *first)
+{
+    uint32_t *count;
+    bool *have = list_state(c, i, &count);
     mcd_return_et ret;
 
-    if (c->have_spaces) {
+    if (*have) {
         return MCD_RET_ACT_NONE;
     }
-    c->n_spaces = 0;
-    ret = fetch_list(c->srv, &c->err, MCD_ERR_NO_MEM_SPACES, "memory",
-                     c->index, memspace_item, c, NULL);
-    c->have_spaces = ret == MCD_RET_ACT_NONE;
+    *count = 0;
+    ret = fetch_list(c->srv, &c->err, core_lists[i].code, core_lists[i].name,
+                     c->index, core_lists[i].fn, c, first);
+    *have = ret == MCD_RET_ACT_NONE;
     return ret;
+}
+
+mcd_return_et lm_core_spaces(LmCore *c)
+{
+    return core_list(c, LIST_SPACES, NULL);
 }
 
 static mcd_return_et core_groups(LmCore *c)
 {
-    mcd_return_et ret;
-
-    if (c->have_groups) {
-        return MCD_RET_ACT_NONE;
-    }
-    c->n_groups = 0;
-    ret = fetch_list(c->srv, &c->err, MCD_ERR_NO_REG_GROUPS, "reggroup",
-                     c->index, reggroup_item, c, NULL);
-    c->have_groups = ret == MCD_RET_ACT_NONE;
-    return ret;
+    return core_list(c, LIST_GROUPS, NULL);
 }
 
 mcd_return_et lm_core_regs(LmCore *c)
 {
-    mcd_return_et ret;
+    return core_list(c, LIST_REGS, NULL);
+}
 
-    if (c->have_regs) {
-        return MCD_RET_ACT_NONE;
+/*
+ * Lists that came with other requests (@first[i], NULL for those that
+ * did not come or failed): taken while the stub's last q...f query is
+ * still of this core.  One that cannot be taken is asked for again when
+ * needed, and reports its error then.
+ */
+static void core_take_lists(LmCore *c, char **first)
+{
+    int i;
+
+    for (i = 0; i < NR_LISTS; i++) {
+        if (first[i] && lm_conn_is_open(&c->srv->conn)) {
+            core_list(c, i, first[i]);
+        }
     }
-    c->n_regs = 0;
-    /* core 0's list may have come whole with the core type probe */
-    ret = fetch_list(c->srv, &c->err, MCD_ERR_GENERAL, "reg", c->index,
-                     reg_item, c, c->index == 0 ? c->srv->probe_regs : NULL);
-    if (c->index == 0 && c->srv->probe_regs) {
-        free(c->srv->probe_regs);
-        c->srv->probe_regs = NULL;
-    }
-    c->have_regs = ret == MCD_RET_ACT_NONE;
-    return ret;
+    lm_clear(&c->err);
 }
 
 mcd_return_et lm_list_range(LmError *e, uint32_t total, uint32_t start,
@@ -878,66 +920,98 @@ static void server_free(LmServer *s)
 {
     LmError e;
     uint32_t i;
+    size_t room;
 
+    /* a notification read while D waits must find no freed core */
+    s->conn.note_fn = NULL;
     for (i = 0; s->cores && i < s->nr_cores; i++) {
         if (s->cores[i]) {
             core_free(s->cores[i]);
+            s->cores[i] = NULL;
         }
     }
-    if (lm_conn_is_open(&s->conn)) {
-        /* detach: the stub closes the cores and removes our triggers */
+    if (s->spare) {
+        core_free(s->spare);
+        s->spare = NULL;
+    }
+    if (lm_conn_is_open(&s->conn) && s->touched) {
+        /*
+         * detach: the stub closes the cores, removes our triggers and
+         * lets go of what we stopped, all done when the call returns
+         */
         lm_cmd_done(s, &e, MCD_ERR_CONNECTION, false, "D");
+    } else if (lm_conn_is_open(&s->conn)) {
+        /*
+         * D closes the cores, as the disconnect after it would: nothing
+         * waits for its answer
+         */
+        *lm_conn_payload(&s->conn, &room) = 'D';
+        lm_conn_write(&s->conn, 1);
     }
     lm_conn_close(&s->conn);
     free(s->cores);
-    free(s->probe_regs);
     free(s->cmd);
     free(s->reply);
     free(s);
 }
 
+/* The extensions libmcd knows, in the order it asks for them. */
+static const char *const known_extensions[] = {
+    "errors", "steps", "wplen", "resethalt", "stoprec", "txopt",
+    "notify", "lists", "regs", "binary",
+};
+
 /*
- * Ask for the protocol version and the extensions, and enable those
- * libmcd knows.  An era-1 stub answers the empty packet.  For tests and
- * for working around a stub, the environment variable LIBMCD_EXTENSIONS
- * limits the extensions enabled to those it lists (comma separated), or
- * with "era1" makes libmcd skip the negotiation and speak era 1.
+ * The extensions to ask for: those libmcd knows, of those @offered (if
+ * not NULL).  For tests and for working around a stub, the environment
+ * variable LIBMCD_EXTENSIONS limits them to those it lists (comma
+ * separated), or with "era1" makes libmcd skip the negotiation and speak
+ * era 1 (see connect_era1()).
  */
-static mcd_return_et negotiate(LmServer *s, LmError *e)
+static void wanted_extensions(const char *offered, char *want, size_t size)
 {
-    static const char *const known[] = {
-        "errors", "steps", "wplen", "resethalt", "stoprec", "txopt",
-        "notify", "lists", "regs", "binary",
-    };
-    char want[192] = "";
-    char enabled[256] = "";
-    const char *offered;
+    const char *limit = getenv("LIBMCD_EXTENSIONS");
+    const char *name;
+    size_t i, len = 0;
+
+    want[0] = '\0';
+    for (i = 0; i < sizeof(known_extensions) / sizeof(known_extensions[0]);
+         i++) {
+        name = known_extensions[i];
+        if ((!offered || lm_list_has(offered, name)) &&
+            (!limit || lm_list_has(limit, name)) &&
+            len + strlen(name) + 2 <= size) {
+            len += snprintf(want + len, size - len, "%s%s", len ? "," : "",
+                            name);
+        }
+    }
+}
+
+static void set_era1(LmServer *s)
+{
+    s->era1 = true;
+    s->version = 1;
+    s->max_payload = ERA1_MAX_PAYLOAD;
+    s->max_data = ERA1_MAX_DATA;
+}
+
+/*
+ * Take a reply to qprotocol: the version, the limits, the extensions
+ * offered and those enabled.  False if it is none (the empty packet of
+ * an era-1 stub, a failure).
+ */
+static bool take_protocol(LmServer *s, char *reply)
+{
+    char enabled[256];
     const char *v;
     LmRecord rec;
-    uint32_t max_data, max_payload;
-    size_t i;
-    mcd_return_et ret;
+    uint32_t max_data;
 
-    const char *limit = getenv("LIBMCD_EXTENSIONS");
-
-    if (limit && strcmp(limit, "era1") == 0) {
-        /* behave as the era-1 client: no negotiation */
-        ret = MCD_RET_ACT_HANDLE_ERROR;
-    } else {
-        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocol");
-    }
-    if (ret != MCD_RET_ACT_NONE && !lm_conn_is_open(&s->conn)) {
-        return ret;
-    }
-    if (ret != MCD_RET_ACT_NONE || !lm_record_parse(s->reply, &rec) ||
+    if (!lm_record_parse(reply, &rec) ||
         !lm_record_u32(&rec, "version", &s->version)) {
-        s->era1 = true;
-        s->version = 1;
-        s->max_payload = ERA1_MAX_PAYLOAD;
-        s->max_data = ERA1_MAX_DATA;
-        lm_clear(e);
-        return MCD_RET_ACT_NONE;
+        return false;
     }
+    /* with binary enabled, the stub takes longer packets */
     if (!lm_record_u32(&rec, "max_payload", &s->max_payload) ||
         s->max_payload < 128) {
         s->max_payload = ERA1_MAX_PAYLOAD;
@@ -957,42 +1031,10 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
     if (!lm_record_u32(&rec, "max_binary", &s->max_binary)) {
         s->max_binary = 0;
     }
-    offered = lm_record_get(&rec, "extensions");
-    lm_strlcpy(s->extensions, offered ? offered : "", sizeof(s->extensions));
-    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        if (lm_list_has(s->extensions, known[i]) &&
-            (!limit || lm_list_has(limit, known[i]))) {
-            if (want[0]) {
-                strcat(want, ",");
-            }
-            strcat(want, known[i]);
-        }
-    }
-    if (!want[0]) {
-        return MCD_RET_ACT_NONE;
-    }
-    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocol%s", want);
-    if (ret != MCD_RET_ACT_NONE && lm_conn_is_open(&s->conn) &&
-        strcmp(want, "errors") != 0 && lm_list_has(want, "errors")) {
-        /* an extension the stub offers but refuses: errors alone */
-        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocolerrors");
-    }
-    if (ret != MCD_RET_ACT_NONE) {
-        if (!lm_conn_is_open(&s->conn)) {
-            return ret;
-        }
-        lm_clear(e);
-        return MCD_RET_ACT_NONE;       /* nothing enabled */
-    }
-    if (lm_record_parse(s->reply, &rec)) {
-        v = lm_record_get(&rec, "enabled");
-        lm_strlcpy(enabled, v ? v : "", sizeof(enabled));
-        /* with binary the stub takes longer packets */
-        if (lm_record_u32(&rec, "max_payload", &max_payload) &&
-            max_payload > s->max_payload) {
-            s->max_payload = max_payload;
-        }
-    }
+    v = lm_record_get(&rec, "extensions");
+    lm_strlcpy(s->extensions, v ? v : "", sizeof(s->extensions));
+    v = lm_record_get(&rec, "enabled");
+    lm_strlcpy(enabled, v ? v : "", sizeof(enabled));
     s->ext_errors = lm_list_has(enabled, "errors");
     s->ext_steps = lm_list_has(enabled, "steps");
     s->ext_wplen = lm_list_has(enabled, "wplen");
@@ -1008,7 +1050,9 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
         if (s->max_binary == 0 || s->max_binary > LM_MAX_BINARY) {
             s->max_binary = LM_MAX_BINARY;
         }
-        if (s->max_binary > (s->max_payload - 256) / 2) {
+        if (s->max_payload <= 256 + 2 * s->max_data) {
+            s->max_binary = 0;
+        } else if (s->max_binary > (s->max_payload - 256) / 2) {
             s->max_binary = (s->max_payload - 256) / 2;
         }
         /* the send buffer is sized once, for the longest X */
@@ -1017,6 +1061,44 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
             s->ext_binary = false;
         }
     }
+    return true;
+}
+
+/*
+ * For a stub that refused the extensions asked for at once: ask what it
+ * offers and enable those libmcd knows; if it refuses them too, errors
+ * alone.  An era-1 stub answers qprotocol with the empty packet.
+ */
+static mcd_return_et negotiate(LmServer *s, LmError *e)
+{
+    char want[192];
+    mcd_return_et ret;
+
+    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocol");
+    if (ret != MCD_RET_ACT_NONE && !lm_conn_is_open(&s->conn)) {
+        return ret;
+    }
+    if (ret != MCD_RET_ACT_NONE || !take_protocol(s, s->reply)) {
+        set_era1(s);
+        lm_clear(e);
+        return MCD_RET_ACT_NONE;
+    }
+    wanted_extensions(s->extensions, want, sizeof(want));
+    if (!want[0]) {
+        return MCD_RET_ACT_NONE;
+    }
+    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocol%s", want);
+    if (ret != MCD_RET_ACT_NONE && lm_conn_is_open(&s->conn) &&
+        strcmp(want, "errors") != 0 && lm_list_has(want, "errors")) {
+        /* an extension the stub offers but refuses: errors alone */
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qprotocolerrors");
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        take_protocol(s, s->reply);
+    } else if (!lm_conn_is_open(&s->conn)) {
+        return ret;
+    }
+    lm_clear(e);
     return MCD_RET_ACT_NONE;
 }
 
@@ -1053,7 +1135,14 @@ static void server_note(void *opaque, const char *payload, size_t len,
     if (acks < c->run_seq) {
         return;
     }
+    /* a stop stops the whole system: no core's "running" holds now */
+    for (i = 0; i < s->nr_cores; i++) {
+        if (s->cores[i]) {
+            s->cores[i]->have_running = false;
+        }
+    }
     c->note_valid = true;
+    c->note_ms = lm_now_ms();
     if (len - i < sizeof(c->note)) {
         memcpy(c->note, payload + i, len - i);
         c->note[len - i] = '\0';
@@ -1069,48 +1158,302 @@ static void copy_name(char *dst, const char *src, size_t size)
 }
 
 /*
- * The ELF machine of the cores: AArch64 register lists start with x0.
- * Finding out needs core 0 open for a moment.
+ * The ELF machine of the cores, from (the first item of) a register list:
+ * AArch64 register lists start with x0.
  */
-static uint32_t probe_core_type(LmServer *s)
+static uint32_t core_type_of(const char *regs)
 {
-    LmError e;
-    LmRecord rec;
+    char first[512];
     const char *name;
-    uint32_t type = 0;
+    LmRecord rec;
 
-    if (lm_cmd_done(s, &e, MCD_ERR_GENERAL, true, "i0") !=
-        MCD_RET_ACT_NONE) {
+    lm_strlcpy(first, regs, sizeof(first));
+    first[strcspn(first, ";")] = '\0';
+    if (!lm_record_parse(first, &rec)) {
         return 0;
     }
-    if (lm_cmd_reply(s, &e, MCD_ERR_GENERAL, "qregf0") == MCD_RET_ACT_NONE) {
-        if (s->ext_lists && strncmp(s->reply, "0!", 2) == 0) {
-            /* the whole list: kept for when core 0 is opened */
-            free(s->probe_regs);
-            s->probe_regs = strdup(s->reply);
+    name = lm_record_get(&rec, "name");
+    if (!name) {
+        return 0;
+    }
+    return strcmp(name, "x0") == 0 ? EM_AARCH64_NUM : EM_ARM_NUM;
+}
+
+/* The reply to I in s->reply. */
+static mcd_return_et take_handshake(LmServer *s, LmError *e)
+{
+    if (strcmp(s->reply, REPLY_HANDSHAKE) != 0) {
+        return lm_fail(e, MCD_ERR_CONNECTION, "%s:%u is not an MCD stub: it "
+                       "answered '%.40s' to the handshake", s->host, s->port,
+                       s->reply);
+    }
+    return MCD_RET_ACT_NONE;
+}
+
+/* The reply to qcores in s->reply: the device, the core model, the cores. */
+static mcd_return_et take_cores(LmServer *s, LmError *e)
+{
+    LmRecord rec;
+    uint32_t nr;
+
+    if (!lm_record_parse(s->reply, &rec) ||
+        !lm_record_u32(&rec, "nr_cores", &nr) || nr == 0 || nr > MAX_CORES) {
+        return lm_fail(e, MCD_ERR_CONNECTION, "malformed reply to qcores: "
+                       "'%.60s'", s->reply);
+    }
+    copy_name(s->device, lm_record_get(&rec, "device"), sizeof(s->device));
+    copy_name(s->core_model, lm_record_get(&rec, "core"),
+              sizeof(s->core_model));
+    s->nr_cores = nr;
+    s->cores = calloc(nr, sizeof(*s->cores));
+    if (!s->cores) {
+        return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
+    }
+    return MCD_RET_ACT_NONE;
+}
+
+/*
+ * LIBMCD_EXTENSIONS=era1: as the era-1 client, one packet at a time and
+ * no negotiation: I, qsystem, qcores, then i0, qregf0 and d0 for the core
+ * type.
+ */
+static mcd_return_et connect_era1(LmServer *s, LmError *e)
+{
+    LmError e0;
+    mcd_return_et ret;
+
+    set_era1(s);
+    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "I");
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = take_handshake(s, e);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qsystem");
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        copy_name(s->system, s->reply, sizeof(s->system));
+        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qcores");
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = take_cores(s, e);
+    }
+    if (ret != MCD_RET_ACT_NONE ||
+        lm_cmd_done(s, &e0, MCD_ERR_GENERAL, true, "i0") !=
+        MCD_RET_ACT_NONE) {
+        return ret;
+    }
+    if (lm_cmd_reply(s, &e0, MCD_ERR_GENERAL, "qregf0") ==
+        MCD_RET_ACT_NONE) {
+        s->core_type = core_type_of(s->reply);
+    }
+    lm_cmd_done(s, &e0, MCD_ERR_GENERAL, true, "d0");
+    return MCD_RET_ACT_NONE;
+}
+
+/* Add a packet to the batch of requests being built. */
+static LmIoResult queue(LmServer *s, const char *fmt, ...) LM_PRINTF(2, 3);
+
+static LmIoResult queue(LmServer *s, const char *fmt, ...)
+{
+    size_t room;
+    char *out = lm_conn_payload(&s->conn, &room);
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(out, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= room) {
+        return LM_IO_PROTOCOL;
+    }
+    return lm_conn_write(&s->conn, n);
+}
+
+/*
+ * The reply to the next request of a batch, into s->reply; with @got,
+ * of a request that may get only its '+' ("" then).
+ */
+static LmIoResult take_reply(LmServer *s, bool *got)
+{
+    const char *data;
+    size_t len;
+    LmIoResult r;
+
+    s->reply[0] = '\0';
+    s->reply_len = 0;
+    r = got ? lm_conn_reply_opt(&s->conn, &data, &len, got,
+                                s->conn.reply_ms)
+            : lm_conn_reply(&s->conn, &data, &len, s->conn.reply_ms);
+    if (r != LM_IO_OK || (got && !*got)) {
+        return r;
+    }
+    if (len > LM_MAX_REPLY) {
+        return LM_IO_PROTOCOL;
+    }
+    memcpy(s->reply, data, len);
+    s->reply[len] = '\0';
+    s->reply_len = len;
+    return LM_IO_OK;
+}
+
+/*
+ * Queue the first queries of the lists @want (bits 1 << LIST_...) of
+ * core @core.
+ */
+static LmIoResult queue_lists(LmServer *s, uint32_t core, unsigned int want)
+{
+    LmIoResult r = LM_IO_OK;
+    int i;
+
+    for (i = 0; r == LM_IO_OK && i < NR_LISTS; i++) {
+        if (want & (1u << i)) {
+            r = queue(s, "q%sf%u", core_lists[i].name, core);
         }
-        if (s->ext_lists) {
-            s->reply[strcspn(s->reply, ";")] = '\0';
-        }
-        if (lm_record_parse(s->reply, &rec)) {
-            name = lm_record_get(&rec, "name");
-            if (name) {
-                type = strcmp(name, "x0") == 0 ? EM_AARCH64_NUM : EM_ARM_NUM;
+    }
+    return r;
+}
+
+/*
+ * Take the replies to queue_lists(): copies in @lists, or NULL for those
+ * that failed (a list item starts with a digit).
+ */
+static LmIoResult take_lists(LmServer *s, uint32_t core, unsigned int want,
+                             char **lists, char *name, size_t name_size)
+{
+    const char *data;
+    size_t len;
+    LmIoResult r = LM_IO_OK;
+    int i;
+
+    for (i = 0; r == LM_IO_OK && i < NR_LISTS; i++) {
+        if (want & (1u << i)) {
+            snprintf(name, name_size, "q%sf%u", core_lists[i].name, core);
+            r = lm_conn_reply(&s->conn, &data, &len, s->conn.reply_ms);
+            if (r == LM_IO_OK && len > 0 && len <= LM_MAX_REPLY &&
+                isdigit((unsigned char)data[0])) {
+                lists[i] = malloc(len + 1);
+            }
+            if (lists[i]) {
+                memcpy(lists[i], data, len);
+                lists[i][len] = '\0';
             }
         }
     }
-    lm_cmd_done(s, &e, MCD_ERR_GENERAL, true, "d0");
-    return type;
+    return r;
+}
+
+static void free_lists(char **lists)
+{
+    int i;
+
+    for (i = 0; i < NR_LISTS; i++) {
+        free(lists[i]);
+        lists[i] = NULL;
+    }
+}
+
+/*
+ * Connect in one round trip: I, qprotocol with the extensions libmcd
+ * wants, qsystem, qcores, i0, and core 0's lists (its first register,
+ * for the core type, if lists is not wanted) go out back to back.  The
+ * stub answers them in order, and if it enables the extensions, every
+ * command answers and each list comes whole.  If it does not (it lacks
+ * one of them, or is an era-1 stub) nothing is enabled: the packets
+ * after qprotocol ran as for an era-1 client, i0 answering only a
+ * failure and a list query its first item, and libmcd asks what the
+ * stub offers then (negotiate()).  Core 0 stays open for
+ * mcd_open_core_f, with the lists that came (with the lists extension).
+ */
+static mcd_return_et connect_stub(LmServer *s, LmError *e)
+{
+    char *lists[NR_LISTS] = { NULL };
+    char want[192], name[32] = "I";
+    unsigned int lists_want;
+    bool took = false, got = false, open0 = false;
+    mcd_return_et ret = MCD_RET_ACT_NONE;
+    LmIoResult r;
+
+    wanted_extensions(NULL, want, sizeof(want));
+    lists_want = lm_list_has(want, "lists") ? (1u << NR_LISTS) - 1
+                                            : 1u << LIST_REGS;
+    lm_conn_begin(&s->conn);
+    lm_conn_batch(&s->conn);
+    r = queue(s, "I");
+    if (r == LM_IO_OK) {
+        r = queue(s, "qprotocol%s", want);
+    }
+    if (r == LM_IO_OK) {
+        r = queue(s, "qsystem");
+    }
+    if (r == LM_IO_OK) {
+        r = queue(s, "qcores");
+    }
+    if (r == LM_IO_OK) {
+        r = queue(s, "i0");
+    }
+    if (r == LM_IO_OK) {
+        r = queue_lists(s, 0, lists_want);
+    }
+    if (r == LM_IO_OK) {
+        r = take_reply(s, NULL);
+    }
+    if (r == LM_IO_OK) {
+        ret = take_handshake(s, e);
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        snprintf(name, sizeof(name), "qprotocol");
+        r = take_reply(s, NULL);
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        took = take_protocol(s, s->reply);
+        snprintf(name, sizeof(name), "qsystem");
+        r = take_reply(s, NULL);
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        copy_name(s->system, s->reply, sizeof(s->system));
+        snprintf(name, sizeof(name), "qcores");
+        r = take_reply(s, NULL);
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        ret = take_cores(s, e);
+        snprintf(name, sizeof(name), "i0");
+        r = take_reply(s, &got);
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        /* without errors, i0 answers only a failure */
+        open0 = !got || strcmp(s->reply, REPLY_SUCCESS) == 0;
+        r = take_lists(s, 0, lists_want, lists, name, sizeof(name));
+    }
+    if (r != LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        ret = lm_io_fail(s, e, r, name);
+    }
+    if (ret == MCD_RET_ACT_NONE && !took) {
+        ret = negotiate(s, e);
+    }
+    if (ret == MCD_RET_ACT_NONE && lists[LIST_REGS]) {
+        s->core_type = core_type_of(lists[LIST_REGS]);
+    }
+    if (ret == MCD_RET_ACT_NONE && open0) {
+        /* core 0 is open: for mcd_open_core_f */
+        s->spare = calloc(1, sizeof(*s->spare));
+        if (s->spare) {
+            s->spare->srv = s;
+            if (s->ext_lists) {
+                core_take_lists(s->spare, lists);
+            }
+        }
+    }
+    free_lists(lists);
+    return ret;
 }
 
 static mcd_return_et open_server(const char *system_key, const char *config,
                                  LmServer **out)
 {
     LmError *e = &lm.err;
+    const char *limit;
     LmServer *s;
-    LmRecord rec;
     char err[256];
-    uint32_t nr;
     mcd_return_et ret;
 
     s = calloc(1, sizeof(*s));
@@ -1147,46 +1490,17 @@ static mcd_return_et open_server(const char *system_key, const char *config,
         return lm_fail(e, MCD_ERR_CONNECTION, "%s", err);
     }
 
-    /* the handshake, the protocol, the system and its cores */
-    ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "I");
-    if (ret == MCD_RET_ACT_NONE && strcmp(s->reply, REPLY_HANDSHAKE) != 0) {
-        ret = lm_fail(e, MCD_ERR_CONNECTION, "%s:%u is not an MCD stub: it "
-                      "answered '%.40s' to the handshake", s->host, s->port,
-                      s->reply);
-    }
-    if (ret == MCD_RET_ACT_NONE) {
-        ret = negotiate(s, e);
-    }
-    if (ret == MCD_RET_ACT_NONE) {
-        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qsystem");
-    }
-    if (ret == MCD_RET_ACT_NONE) {
-        copy_name(s->system, s->reply, sizeof(s->system));
-        ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "qcores");
-    }
-    if (ret == MCD_RET_ACT_NONE) {
-        if (!lm_record_parse(s->reply, &rec) ||
-            !lm_record_u32(&rec, "nr_cores", &nr) || nr == 0 ||
-            nr > MAX_CORES) {
-            ret = lm_fail(e, MCD_ERR_CONNECTION, "malformed reply to "
-                          "qcores: '%.60s'", s->reply);
-        } else {
-            copy_name(s->device, lm_record_get(&rec, "device"),
-                      sizeof(s->device));
-            copy_name(s->core_model, lm_record_get(&rec, "core"),
-                      sizeof(s->core_model));
-            s->nr_cores = nr;
-            s->cores = calloc(nr, sizeof(*s->cores));
-            if (!s->cores) {
-                ret = lm_fail(e, MCD_ERR_GENERAL, "out of memory");
-            }
-        }
+    /* the handshake, the protocol, the system, its cores, core 0 */
+    limit = getenv("LIBMCD_EXTENSIONS");
+    if (limit && strcmp(limit, "era1") == 0) {
+        ret = connect_era1(s, e);
+    } else {
+        ret = connect_stub(s, e);
     }
     if (ret != MCD_RET_ACT_NONE) {
         server_free(s);
         return ret;
     }
-    s->core_type = probe_core_type(s);
     s->pub.instance = s;
     s->pub.host = s->host;
     s->pub.config_string = s->config;
@@ -1408,6 +1722,55 @@ mcd_qry_cores_f(const mcd_core_con_info_st *connection_info,
  * Core connection
  */
 
+/*
+ * i<core>.  With errors and lists, the core's memory spaces, register
+ * groups and registers come in the same round trip: i<core>,
+ * qmemoryf<core>, qreggroupf<core> and qregf<core> go out back to back
+ * (if the core does not open, the queries fail too).
+ */
+static mcd_return_et open_core(LmServer *s, LmCore *c, LmError *e)
+{
+    char *lists[NR_LISTS] = { NULL };
+    unsigned int all = (1u << NR_LISTS) - 1;
+    char name[32];
+    mcd_return_et ret = MCD_RET_ACT_NONE;
+    LmIoResult r;
+
+    if (!s->ext_errors || !s->ext_lists || !lm_conn_is_open(&s->conn)) {
+        return lm_cmd_done(s, e, MCD_ERR_PARAM, true, "i%u", c->index);
+    }
+    snprintf(s->cmd, LM_MAX_COMMAND, "i%u", c->index);
+    lm_strlcpy(name, s->cmd, sizeof(name));
+    lm_conn_begin(&s->conn);
+    lm_conn_batch(&s->conn);
+    r = queue(s, "%s", name);
+    if (r == LM_IO_OK) {
+        r = queue_lists(s, c->index, all);
+    }
+    if (r == LM_IO_OK) {
+        r = take_reply(s, NULL);
+    }
+    if (r != LM_IO_OK) {
+        return lm_io_fail(s, e, r, name);
+    }
+    if (strcmp(s->reply, REPLY_SUCCESS) != 0) {
+        if (!lm_reply_failed(s, e, MCD_ERR_PARAM, name)) {
+            lm_fail(e, MCD_ERR_PARAM, "unexpected reply '%.40s' to '%s'",
+                    s->reply, name);
+        }
+        ret = MCD_RET_ACT_HANDLE_ERROR;
+    }
+    r = take_lists(s, c->index, all, lists, name, sizeof(name));
+    if (r != LM_IO_OK && ret == MCD_RET_ACT_NONE) {
+        ret = lm_io_fail(s, e, r, name);
+    }
+    if (ret == MCD_RET_ACT_NONE) {
+        core_take_lists(c, lists);
+    }
+    free_lists(lists);
+    return ret;
+}
+
 MCD_API mcd_return_et MCD_API_CALL
 mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
                 mcd_core_st **core)
@@ -1434,18 +1797,24 @@ mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
         return server_leave(lm_fail(&lm.err, MCD_ERR_DEVICE_LOCKED, "core "
                                     "%u is open already", id));
     }
-    c = calloc(1, sizeof(*c));
-    if (!c) {
-        return server_leave(lm_fail(&lm.err, MCD_ERR_GENERAL,
-                                    "out of memory"));
+    if (id == 0 && s->spare) {
+        /* open since the connection, with the lists that came then */
+        c = s->spare;
+        s->spare = NULL;
+    } else {
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+            return server_leave(lm_fail(&lm.err, MCD_ERR_GENERAL,
+                                        "out of memory"));
+        }
+        c->srv = s;
+        c->index = id;
+        ret = open_core(s, c, &lm.err);
+        if (ret != MCD_RET_ACT_NONE) {
+            core_free(c);
+            return server_leave(ret);
+        }
     }
-    ret = lm_cmd_done(s, &lm.err, MCD_ERR_PARAM, true, "i%u", id);
-    if (ret != MCD_RET_ACT_NONE) {
-        free(c);
-        return server_leave(ret);
-    }
-    c->srv = s;
-    c->index = id;
     fill_core_info(s, id, &c->con);
     c->pub.instance = c;
     c->pub.core_con_info = &c->con;

@@ -43,6 +43,27 @@ static bool parse_digits(const char *text, size_t len, uint64_t *value)
     return true;
 }
 
+/* The same up to the end of @text, in one pass. */
+static bool parse_number(const char *text, uint64_t *value)
+{
+    uint64_t v = 0;
+    const char *p;
+
+    if (!*text) {
+        return false;
+    }
+    for (p = text; *p; p++) {
+        unsigned int d = (unsigned char)*p - '0';
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    *value = v;
+    return true;
+}
+
 bool lm_parse_u64(const char *text, uint64_t *value)
 {
     uint64_t v;
@@ -51,43 +72,56 @@ bool lm_parse_u64(const char *text, uint64_t *value)
         return false;
     }
     if (text[0] == '-') {
-        if (!parse_digits(text + 1, strlen(text + 1), &v) ||
-            v > (uint64_t)INT64_MAX + 1) {
+        if (!parse_number(text + 1, &v) || v > (uint64_t)INT64_MAX + 1) {
             return false;
         }
         *value = -v;
         return true;
     }
-    return parse_digits(text, strlen(text), value);
+    return parse_number(text, value);
 }
 
-bool lm_record_parse(char *text, LmRecord *rec)
+/*
+ * Records are parsed byte by byte: their keys and values are a few bytes
+ * each, and a register list has thousands of them.  With @rest, a ';'
+ * where an item would start ends the record, and *@rest is set to what
+ * follows it, or NULL at the end of @text.
+ */
+static bool parse_record(char *text, LmRecord *rec, char **rest)
 {
     char *p = text;
-    char *bang = strchr(text, '!');
     char *eq, *dot;
     uint64_t next;
 
-    memset(rec, 0, sizeof(*rec));
+    rec->paginated = false;
+    rec->next = 0;
+    rec->count = 0;
+    for (eq = text; *eq && *eq != '=' && *eq != '!'; eq++) {
+        continue;
+    }
     /* "<next>!" before the first '=' starts a list item */
-    if (bang && (!strchr(text, '=') || bang < strchr(text, '='))) {
-        if (!parse_digits(text, bang - text, &next) || next > UINT32_MAX) {
+    if (*eq == '!') {
+        if (!parse_digits(text, eq - text, &next) || next > UINT32_MAX) {
             return false;
         }
         rec->paginated = true;
         rec->next = next;
-        p = bang + 1;
+        p = eq + 1;
     }
-    while (*p) {
+    while (*p && !(rest && *p == ';')) {
         if (rec->count == LM_RECORD_MAX_ITEMS) {
             return false;
         }
-        eq = strchr(p, '=');
-        if (!eq || eq == p) {
+        for (eq = p; *eq && *eq != '='; eq++) {
+            continue;
+        }
+        if (!*eq || eq == p) {
             return false;
         }
-        dot = strchr(eq + 1, '.');
-        if (!dot) {
+        for (dot = eq + 1; *dot && *dot != '.'; dot++) {
+            continue;
+        }
+        if (!*dot) {
             return false;
         }
         *eq = '\0';
@@ -97,7 +131,30 @@ bool lm_record_parse(char *text, LmRecord *rec)
         rec->count++;
         p = dot + 1;
     }
+    if (rest) {
+        *rest = *p ? p + 1 : NULL;
+        *p = '\0';
+    }
     return true;
+}
+
+bool lm_record_parse(char *text, LmRecord *rec)
+{
+    return parse_record(text, rec, NULL);
+}
+
+bool lm_record_parse_item(char *text, LmRecord *rec, char **rest)
+{
+    return parse_record(text, rec, rest);
+}
+
+static bool same_key(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
 }
 
 const char *lm_record_get(const LmRecord *rec, const char *key)
@@ -105,11 +162,32 @@ const char *lm_record_get(const LmRecord *rec, const char *key)
     unsigned int i;
 
     for (i = 0; i < rec->count; i++) {
-        if (strcmp(rec->key[i], key) == 0) {
+        if (same_key(rec->key[i], key)) {
             return rec->value[i];
         }
     }
     return NULL;
+}
+
+void lm_record_find(const LmRecord *rec, const char *const *keys,
+                    unsigned int n, const char **values)
+{
+    unsigned int i, j, k, at = 0;
+
+    for (j = 0; j < n; j++) {
+        values[j] = NULL;
+        /* from where the key before was: records keep their order */
+        for (k = 0, i = at; k < rec->count; k++, i++) {
+            if (i == rec->count) {
+                i = 0;
+            }
+            if (same_key(rec->key[i], keys[j])) {
+                values[j] = rec->value[i];
+                at = i + 1;
+                break;
+            }
+        }
+    }
 }
 
 bool lm_record_u64(const LmRecord *rec, const char *key, uint64_t *value)
@@ -119,7 +197,11 @@ bool lm_record_u64(const LmRecord *rec, const char *key, uint64_t *value)
 
 bool lm_record_u32(const LmRecord *rec, const char *key, uint32_t *value)
 {
-    const char *text = lm_record_get(rec, key);
+    return lm_parse_u32(lm_record_get(rec, key), value);
+}
+
+bool lm_parse_u32(const char *text, uint32_t *value)
+{
     uint64_t v;
 
     if (!text || text[0] == '-' || !lm_parse_u64(text, &v) ||

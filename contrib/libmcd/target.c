@@ -560,7 +560,9 @@ static void pipe_complete(Pipe *p)
     switch (op.kind) {
     case OP_MEM_READ:
         if (op.letter == 'x') {
-            good = !(s->ext_errors && is_error_record(data, len)) &&
+            /* without errors, a failed x answers "error" */
+            good = !(s->ext_errors ? is_error_record(data, len)
+                                   : len == 5 && !memcmp(data, "error", 5)) &&
                    lm_bin_decode(data, len, op.dst, op.len);
         } else {
             good = lm_hex_decode(data, len, op.dst, op.len);
@@ -947,6 +949,14 @@ static void pipe_mem(Pipe *p, uint32_t i, const mcd_memspace_st *ms)
         default:
             write = phase == 0;
             break;
+        }
+        if (phase) {
+            /*
+             * The second half of RW or WR only once the first half
+             * succeeded: a refused read (a device with no side effects
+             * asked for) must not be followed by the write.
+             */
+            pipe_drain(p);
         }
         for (off = 0; off < len && !p->stop; off += n) {
             n = len - off < chunk ? len - off : chunk;
@@ -1857,9 +1867,18 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
         }
     }
     if (c->note_valid && c->note[0]) {
-        /* the stop notification's record: the first after the stop */
+        /*
+         * The stop notification's record: the first after the stop.  An
+         * old one holds only if the core is still stopped (the monitor
+         * or gdb may have let it run since).
+         */
+        bool fresh = lm_now_ms() - c->note_ms < LM_STATE_REFRESH_MS;
+
         c->note_valid = false;
-        from_note = parse_state(c, c->note, &st) == MCD_RET_ACT_NONE;
+        if (fresh || (read_state(c, &st, false) == MCD_RET_ACT_NONE &&
+                      st.state == MCD_CORE_STATE_DEBUG)) {
+            from_note = parse_state(c, c->note, &st) == MCD_RET_ACT_NONE;
+        }
         lm_clear(&c->err);
     }
     if (!from_note) {

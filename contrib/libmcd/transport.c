@@ -15,13 +15,14 @@
  *
  * Received bytes wait in one buffer, where packets are found with
  * memchr() and handed on in place.  Packets are sent with one send()
- * each.  Requests may be pipelined; the counts of acknowledgements and
- * replies due tell a reply from a late one that nobody waits for, so
- * nothing needs to be drained before a request.  The socket blocks
- * with a receive time-out (SO_RCVTIMEO) of RECV_SLICE_MS, so that a
- * reply costs one recv() and time limits hold to that slice; shorter
- * waits poll() first.  While a packet waits to be sent, what the stub
- * sends meanwhile is read, so that pipelined requests cannot dead-lock.
+ * each, or a batch of them with one send().  Requests may be pipelined;
+ * the counts of acknowledgements and replies due tell a reply from a
+ * late one that nobody waits for, so nothing needs to be drained before
+ * a request.  The socket blocks with a receive time-out (SO_RCVTIMEO) of
+ * RECV_SLICE_MS, so that a reply costs one recv() and time limits hold
+ * to that slice; shorter waits poll() first.  While a packet waits to be
+ * sent, what the stub sends meanwhile is read, so that pipelined
+ * requests cannot dead-lock.
  */
 
 #include <errno.h>
@@ -95,6 +96,10 @@ void lm_conn_close(LmConn *c)
     free(c->tx);
     c->tx = NULL;
     c->tx_size = c->tx_len = 0;
+    free(c->batch);
+    c->batch = NULL;
+    c->batch_len = c->batch_size = 0;
+    c->batching = false;
     c->unacked = c->skip_acks = c->replies = 0;
     c->rcvtimeo_ms = 0;
 }
@@ -575,6 +580,48 @@ void lm_conn_begin(LmConn *c)
     c->replies = 0;
 }
 
+void lm_conn_batch(LmConn *c)
+{
+    c->batching = true;
+}
+
+LmIoResult lm_conn_flush(LmConn *c)
+{
+    LmIoResult r = LM_IO_OK;
+
+    c->batching = false;
+    if (c->batch_len > 0) {
+        r = c->fd < 0 ? LM_IO_CLOSED : write_all(c, c->batch, c->batch_len);
+        c->batch_len = 0;
+        if (r != LM_IO_OK) {
+            lm_conn_close(c);
+        }
+    }
+    return r;
+}
+
+/* Add the packet in tx to the batch; false if there is no room. */
+static bool batch_add(LmConn *c)
+{
+    size_t size = c->batch_size ? c->batch_size : 4096;
+    char *batch;
+
+    while (size - c->batch_len < c->tx_len) {
+        size *= 2;
+    }
+    if (size != c->batch_size) {
+        batch = realloc(c->batch, size);
+        if (!batch) {
+            return false;
+        }
+        c->batch = batch;
+        c->batch_size = size;
+    }
+    memcpy(c->batch + c->batch_len, c->tx, c->tx_len);
+    c->batch_len += c->tx_len;
+    return true;
+}
+
 LmIoResult lm_conn_write(LmConn *c, size_t len)
 {
     LmIoResult r;
@@ -589,6 +636,15 @@ LmIoResult lm_conn_write(LmConn *c, size_t len)
     c->tx[len + 1] = '#';
     c->tx[len + 2] = '|';
     c->tx_len = len + 3;
+    if (c->batching && batch_add(c)) {
+        c->unacked++;
+        return LM_IO_OK;
+    }
+    /* without room for it in the batch: the batch, then the packet */
+    r = lm_conn_flush(c);
+    if (r != LM_IO_OK) {
+        return r;
+    }
     r = write_all(c, c->tx, c->tx_len);
     if (r != LM_IO_OK) {
         /* a packet sent in part cannot be taken back */
@@ -613,6 +669,10 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
     }
     if (len + 4 > c->tx_size) {
         return LM_IO_PROTOCOL;
+    }
+    r = lm_conn_flush(c);
+    if (r != LM_IO_OK) {
+        return r;
     }
     lm_conn_begin(c);
     if (payload != c->tx + 1) {
@@ -644,8 +704,12 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
     return r;
 }
 
-LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
-                         int timeout_ms)
+/*
+ * The reply of the oldest request; with @got, none if the '+' of the
+ * request after it comes first.
+ */
+static LmIoResult reply_of(LmConn *c, const char **data, size_t *len,
+                           bool *got, int timeout_ms)
 {
     int64_t deadline = lm_now_ms() + timeout_ms;
     int resends = 0;
@@ -655,7 +719,17 @@ LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
     if (c->fd < 0) {
         return LM_IO_CLOSED;
     }
+    r = lm_conn_flush(c);
+    if (r != LM_IO_OK) {
+        return r;
+    }
     for (;;) {
+        if (got && c->replies > 1) {
+            /* the next request was acknowledged: this one had only '+' */
+            c->replies--;
+            *got = false;
+            return LM_IO_OK;
+        }
         r = next_item(c, &item, data, len, deadline, false);
         if (r == LM_IO_PROTOCOL && c->replies == 0) {
             continue;           /* a stray long packet */
@@ -678,10 +752,26 @@ LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
             }
         } else if (item == ITEM_PACKET && c->replies > 0) {
             c->replies--;
+            if (got) {
+                *got = true;
+            }
             return LM_IO_OK;
         }
         /* a packet before any '+' is a late reply: skip it */
     }
+}
+
+LmIoResult lm_conn_reply(LmConn *c, const char **data, size_t *len,
+                         int timeout_ms)
+{
+    return reply_of(c, data, len, NULL, timeout_ms);
+}
+
+LmIoResult lm_conn_reply_opt(LmConn *c, const char **data, size_t *len,
+                             bool *got, int timeout_ms)
+{
+    *got = false;
+    return reply_of(c, data, len, got, timeout_ms);
 }
 
 LmIoResult lm_conn_recv(LmConn *c, char *buf, size_t size, size_t *len,
@@ -714,6 +804,10 @@ static LmIoResult take_notes(LmConn *c, int64_t deadline, bool nowait)
 
     if (c->fd < 0) {
         return LM_IO_CLOSED;
+    }
+    r = lm_conn_flush(c);
+    if (r != LM_IO_OK) {
+        return r;
     }
     for (;;) {
         r = next_item(c, &item, &data, &len, deadline, nowait);

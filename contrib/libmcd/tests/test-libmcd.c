@@ -1414,6 +1414,14 @@ typedef struct Proxy {
     char log[256 * 1024];
     size_t log_len;
     unsigned int notes;         /* "%stop=..." from QEMU */
+    /*
+     * round trips: the times libmcd sent something after QEMU did (or
+     * first on a connection)
+     */
+    unsigned int turns;
+    /* connections libmcd closed, the last one after QEMU's last bytes */
+    unsigned int ends;
+    bool end_after_answer;
 } Proxy;
 
 /* Where a direction of the stream is: between packets, in one, after it. */
@@ -1475,6 +1483,7 @@ static void *proxy_thread(void *opaque)
     uint8_t buf[65536];
     ssize_t n, w, done;
     int fd[2], i, k, one = 1;
+    bool server_last;
 
     for (;;) {
         fd[0] = accept(px->listen_fd, NULL, NULL);
@@ -1494,6 +1503,7 @@ static void *proxy_thread(void *opaque)
             continue;
         }
         memset(pp, 0, sizeof(pp));
+        server_last = true;
         for (i = 0; i < 2; i++) {
             /* small packets at once, as libmcd and QEMU send them */
             setsockopt(fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1511,10 +1521,22 @@ static void *proxy_thread(void *opaque)
                     continue;
                 }
                 n = read(fd[i], buf, sizeof(buf));
+                if (n <= 0 && i == 0) {
+                    pthread_mutex_lock(&px->lock);
+                    px->ends++;
+                    px->end_after_answer = server_last;
+                    pthread_mutex_unlock(&px->lock);
+                }
                 if (n <= 0) {
                     goto next;
                 }
                 proxy_parse(px, &pp[i], buf, n, i == 0);
+                if (i == 0 && server_last) {
+                    pthread_mutex_lock(&px->lock);
+                    px->turns++;
+                    pthread_mutex_unlock(&px->lock);
+                }
+                server_last = i == 1;
                 for (done = 0; done < n; done += w) {
                     w = write(fd[1 - i], buf + done, n - done);
                     if (w <= 0) {
@@ -1574,6 +1596,37 @@ static size_t proxy_mark(Proxy *px, unsigned int *notes)
     return len;
 }
 
+/*
+ * Wait until libmcd has closed @ends connections in all; did it close
+ * the last one after the last bytes QEMU sent?
+ */
+static bool proxy_end_after_answer(Proxy *px, unsigned int ends)
+{
+    long long deadline = now_ms() + 2000;
+    bool after = false, ended = false;
+
+    while (!ended && now_ms() < deadline) {
+        sleep_ms(1);
+        pthread_mutex_lock(&px->lock);
+        ended = px->ends >= ends;
+        after = px->end_after_answer;
+        pthread_mutex_unlock(&px->lock);
+    }
+    return ended && after;
+}
+
+/* The round trips so far. */
+static unsigned int proxy_turns(Proxy *px)
+{
+    unsigned int turns;
+
+    sleep_ms(5);
+    pthread_mutex_lock(&px->lock);
+    turns = px->turns;
+    pthread_mutex_unlock(&px->lock);
+    return turns;
+}
+
 /* How many packets since @from start with @prefix. */
 static unsigned int proxy_count(Proxy *px, size_t from, const char *prefix)
 {
@@ -1620,8 +1673,9 @@ static bool proxy_has(Proxy *px, size_t from, const char *prefix,
     return found;
 }
 
-/* "stop" or "cont" through QMP, as the monitor would. */
-static bool qmp_command(int port, const char *command)
+/* A QMP command, as the monitor would send it; its answer in @out. */
+static bool qmp_command(int port, const char *command, char *out,
+                        size_t size)
 {
     struct sockaddr_in sa = { 0 };
     struct timeval tv = { 5, 0 };
@@ -1655,6 +1709,9 @@ static bool qmp_command(int port, const char *command)
             if (step > 0 && strstr(buf, "\"error\"") &&
                 strstr(buf, "\"error\"") < nl) {
                 goto out;
+            }
+            if (answer && step == 2 && out) {
+                snprintf(out, size, "%.*s", (int)(nl - buf), buf);
             }
             memmove(buf, nl + 1, len - (nl + 1 - buf) + 1);
             len -= nl + 1 - buf;
@@ -2195,7 +2252,8 @@ static void check_fast_running(Session *s, Proxy *px, int qmp_port,
     }
 
     /* the monitor stops the VM: libmcd tells within a moment */
-    if (!ok(qmp_command(qmp_port, "stop"), "%s: the monitor stops the VM",
+    if (!ok(qmp_command(qmp_port, "stop", NULL, 0), "%s: the monitor stops "
+            "the VM",
             s->name)) {
         api.mcd_stop_f(s->core, TRUE);
         return;
@@ -2210,6 +2268,172 @@ static void check_fast_running(Session *s, Proxy *px, int qmp_port,
        took < 500, "%s: ... the state says so after %lld ms: '%s'",
        s->name, took, st.info_str);
     api.mcd_stop_f(s->core, TRUE);
+}
+
+/*
+ * What a debugger does first: open the server, find the cores, open
+ * core 0 and read its memory spaces, register groups and registers.
+ * With the extensions of the stub (errors and lists), that is one round
+ * trip of 8 packets after the connect: I, qprotocol, qsystem, qcores,
+ * i0, qmemoryf0, qreggroupf0, qregf0.  A core opened again gets its
+ * lists in one round trip of 4 packets.
+ */
+static void check_fast_connect(Proxy *px, bool lists)
+{
+    mcd_api_version_st req = { 1, 1, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    mcd_core_con_info_st sel, sys, dev, core;
+    mcd_memspace_st spaces[16];
+    mcd_register_group_st groups[32];
+    mcd_register_info_st *regs = NULL, *again = NULL;
+    mcd_server_st *server = NULL;
+    mcd_core_st *c = NULL;
+    uint32_t n, nspaces = 16, ngroups = 32, nregs = 0, nregs2 = 0;
+    unsigned int turns, packets;
+    char config[64];
+    size_t mark;
+    bool good;
+    const char *name = tap_prefix;
+
+    unsetenv("LIBMCD_EXTENSIONS");
+    api.mcd_initialize_f(&req, &impl);
+    snprintf(config, sizeof(config), "127.0.0.1:%d", px->port);
+    memset(&sel, 0, sizeof(sel));
+    mark = proxy_mark(px, NULL);
+    turns = proxy_turns(px);
+    n = 1;
+    good = api.mcd_open_server_f("", config, &server) == MCD_RET_ACT_NONE &&
+           api.mcd_qry_systems_f(0, &n, &sys) == MCD_RET_ACT_NONE &&
+           api.mcd_qry_devices_f(&sys, 0, &n, &dev) == MCD_RET_ACT_NONE &&
+           api.mcd_qry_cores_f(&dev, 0, &n, &core) == MCD_RET_ACT_NONE &&
+           api.mcd_open_core_f(&core, &c) == MCD_RET_ACT_NONE &&
+           api.mcd_qry_mem_spaces_f(c, 0, &nspaces, spaces) ==
+           MCD_RET_ACT_NONE &&
+           api.mcd_qry_reg_groups_f(c, 0, &ngroups, groups) ==
+           MCD_RET_ACT_NONE &&
+           api.mcd_qry_reg_map_f(c, 0, 0, &nregs, NULL) == MCD_RET_ACT_NONE;
+    if (good) {
+        regs = calloc(nregs, sizeof(*regs));
+        good = regs && api.mcd_qry_reg_map_f(c, 0, 0, &nregs, regs) ==
+                       MCD_RET_ACT_NONE;
+    }
+    if (!ok(good, "%s: open the server and core 0, %u memory spaces, %u "
+            "register groups, %u registers", name, nspaces, ngroups,
+            nregs)) {
+        diag("%s: %s", name, last_error(c).error_str);
+        goto out;
+    }
+    packets = proxy_count(px, mark, "");
+    turns = proxy_turns(px) - turns;
+    if (lists) {
+        ok(packets == 8 && turns == 1 &&
+           proxy_count(px, mark, "qregf0") == 1 &&
+           proxy_count(px, mark, "i0") == 1,
+           "%s: ... %u packets in %u round trip(s) after the connect",
+           name, packets, turns);
+    } else {
+        skip("the stub does not offer lists", "%s: ... in one round trip",
+             name);
+    }
+
+    /* opened again: i0 and its lists in one round trip */
+    mark = proxy_mark(px, NULL);
+    turns = proxy_turns(px);
+    good = api.mcd_close_core_f(c) == MCD_RET_ACT_NONE;
+    c = NULL;
+    nspaces = 16;
+    ngroups = 32;
+    good = good && api.mcd_open_core_f(&core, &c) == MCD_RET_ACT_NONE &&
+           api.mcd_qry_mem_spaces_f(c, 0, &nspaces, spaces) ==
+           MCD_RET_ACT_NONE &&
+           api.mcd_qry_reg_groups_f(c, 0, &ngroups, groups) ==
+           MCD_RET_ACT_NONE &&
+           api.mcd_qry_reg_map_f(c, 0, 0, &nregs2, NULL) ==
+           MCD_RET_ACT_NONE && nregs2 == nregs;
+    if (good) {
+        again = calloc(nregs, sizeof(*again));
+        good = again && api.mcd_qry_reg_map_f(c, 0, 0, &nregs2, again) ==
+                        MCD_RET_ACT_NONE &&
+               memcmp(regs, again, nregs * sizeof(*regs)) == 0;
+    }
+    packets = proxy_count(px, mark, "");
+    turns = proxy_turns(px) - turns;
+    ok(good && (!lists || (packets == 5 && turns == 2 &&
+                           proxy_count(px, mark, "d0") == 1)),
+       "%s: core 0 closed and opened again: the same %u registers, %u "
+       "packets in %u round trips with d0", name, nregs2, packets, turns);
+out:
+    free(regs);
+    free(again);
+    if (server) {
+        api.mcd_close_server_f(server);
+    }
+    api.mcd_exit_f();
+}
+
+/* The state of the VM, as QMP's query-status says it. */
+static bool qmp_status(int port, char *status, size_t size)
+{
+    char answer[512];
+    const char *p, *end;
+
+    if (!qmp_command(port, "query-status", answer, sizeof(answer))) {
+        return false;
+    }
+    p = strstr(answer, "\"status\": \"");
+    if (!p) {
+        return false;
+    }
+    p += strlen("\"status\": \"");
+    end = strchr(p, '"');
+    if (!end) {
+        return false;
+    }
+    snprintf(status, size, "%.*s", (int)(end - p), p);
+    return true;
+}
+
+/*
+ * The close of a session that stopped the VM returns when the stub has
+ * let it run again: libmcd waits for the answer to D then (only then: a
+ * session that did not touch run control or triggers does not wait).
+ * Leaves the VM running.
+ */
+static void check_fast_detach(const Target *t, Proxy *px, int qmp_port)
+{
+    char status[64] = "";
+    unsigned int ends, detached;
+    size_t mark;
+    bool after;
+    Session s;
+
+    if (!fast_open(&s, t, px->port, NULL)) {
+        ok(false, "%s: a session that stops the VM", t->name);
+        return;
+    }
+    /* the proxy serves this connection: it has counted the one before */
+    pthread_mutex_lock(&px->lock);
+    ends = px->ends + 1;
+    pthread_mutex_unlock(&px->lock);
+    mark = proxy_mark(px, NULL);
+    ok(api.mcd_run_f(s.core, TRUE) == MCD_RET_ACT_NONE &&
+       api.mcd_stop_f(s.core, TRUE) == MCD_RET_ACT_NONE &&
+       qmp_status(qmp_port, status, sizeof(status)) &&
+       strcmp(status, "debug") == 0,
+       "%s: a session lets the VM run and stops it: %s", s.name, status);
+    fast_close(&s);
+    after = proxy_end_after_answer(px, ends);
+    detached = proxy_count(px, mark, "D");
+    if (!qmp_status(qmp_port, status, sizeof(status))) {
+        snprintf(status, sizeof(status), "no QMP status");
+    }
+    ok(after && detached == 1 && strcmp(status, "running") == 0,
+       "%s: ... its close waits for the answer to D, which let it run: %s",
+       s.name, status);
+    if (!after || detached != 1) {
+        diag("%s: %u D sent, the connection closed %s", s.name, detached,
+             after ? "after the answer" : "before the answer, or not");
+    }
 }
 
 /*
@@ -2253,6 +2477,7 @@ static void run_fast(const Target *t)
     if (!ok(proxy_start(&px, port), "%s: a proxy logs the packets", name)) {
         goto out;
     }
+    check_fast_connect(&px, lists && list_has(offered, "errors"));
 
     /* the reference: the extensions of before */
     if (!ok(fast_open(&s, t, px.port, older), "%s: a session without "
@@ -2299,6 +2524,7 @@ static void run_fast(const Target *t)
         skip("the stub does not offer binary", "%s: m reads the bytes X "
              "wrote", name);
     }
+    check_fast_detach(t, &px, qmp_port);
 stop:
     proxy_stop(&px);
 out:
@@ -2341,6 +2567,9 @@ static void frame_sum(char *out, size_t size, const char *payload)
 }
 
 #define FAKE_EXTS "errors,stoprec,notify,lists,regs"
+/* What libmcd asks for first: every extension it knows */
+#define ALL_EXTS "errors,steps,wplen,resethalt,stoprec,txopt,notify,lists," \
+    "regs,binary"
 #define FAKE_STOP "state=debug.event=%s.thread=0.type=1.address=0.stop_str=" \
     "stopped at a breakpoint at 0x40200004.info_str=core 0 stopped by the " \
     "debugger.trig_id=0.pc=1075838980.data_addr=0."
@@ -2563,6 +2792,20 @@ static void fake_stop(Fake *f)
     close(f->listen_fd);
 }
 
+/* How many lines of the fake stub's log are @line. */
+static unsigned int fake_count(Fake *f, const char *line)
+{
+    unsigned int n = 0;
+    size_t len = strlen(line);
+    const char *p = f->log;
+
+    while ((p = strstr(p, line))) {
+        n += (p == f->log || p[-1] == '\n') && p[len] == '\n';
+        p += len;
+    }
+    return n;
+}
+
 /*
  * A stub without stoprec names no trigger: libmcd finds the one that
  * stopped the core from the type and the address in the stop text.
@@ -2620,7 +2863,7 @@ static void check_fake_stub(bool errors)
     uint8_t buf[2000];
     char config[64];
     uint32_t n, vector, i, chunk = errors ? 992 : 256;
-    bool good;
+    bool good, closed = false;
     mcd_return_et ret;
     Fake f;
 
@@ -2726,31 +2969,27 @@ static void check_fake_stub(bool errors)
     expect_error(ret, core, MCD_ERR_GENERAL, "a malformed trigger record");
     ret = api.mcd_qry_rst_classes_f(core, &vector);
     expect_error(ret, core, MCD_ERR_GENERAL, "a list that goes backwards");
-    ok(strstr(f.log, errors ? "qprotocolerrors\n" : "qprotocol\nqsystem\n")
-       != NULL && strstr(f.log, "qprotocolerrors,") == NULL,
-       "%s: %s", name, errors ? "only the known extension is enabled"
-                              : "nothing is negotiated");
+    ok(strncmp(f.log, "I\nqprotocol" ALL_EXTS "\nqsystem\nqcores\ni0\n"
+               "qmemoryf0\nqreggroupf0\nqregf0\nqprotocol\n",
+               strlen("I\nqprotocol" ALL_EXTS "\nqsystem\nqcores\ni0\n"
+                      "qmemoryf0\nqreggroupf0\nqregf0\nqprotocol\n")) == 0 &&
+       fake_count(&f, "qprotocol") == 1 &&
+       fake_count(&f, "qprotocolerrors") == (errors ? 1u : 0u) &&
+       fake_count(&f, "i0") == 1,
+       "%s: one round trip asks for every extension and opens core 0, "
+       "then %s", name, errors ? "only the known extension is enabled"
+                               : "nothing is negotiated");
     ok_call(api.mcd_close_server_f(server), NULL, "%s: close the server",
             name);
-    ok(strstr(f.log, "\nD\n") != NULL, "%s: detach with D", name);
+    closed = true;
 out:
     api.mcd_exit_f();
     fake_stop(&f);
-    tap_prefix = "";
-}
-
-/* How many lines of the fake stub's log are @line. */
-static unsigned int fake_count(Fake *f, const char *line)
-{
-    unsigned int n = 0;
-    size_t len = strlen(line);
-    const char *p = f->log;
-
-    while ((p = strstr(p, line))) {
-        n += (p == f->log || p[-1] == '\n') && p[len] == '\n';
-        p += len;
+    if (closed) {
+        /* D is not waited for: the stub has it once it has ended */
+        ok(strstr(f.log, "\nD\n") != NULL, "%s: detach with D", name);
     }
-    return n;
+    tap_prefix = "";
 }
 
 /*
