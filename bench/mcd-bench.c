@@ -992,6 +992,35 @@ static void mcd_sendv(Conn *c, const char *fmt, va_list ap)
     write_all(c->fd, c->out, len, c->name);
 }
 
+/*
+ * Packets to send back to back: mcd_queue() adds one to the buffer,
+ * mcd_flush() sends them with one write.
+ */
+static void mcd_queue(Conn *c, size_t *queued, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void mcd_queue(Conn *c, size_t *queued, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    conn_room(c, *queued + 1024);
+    va_start(ap, fmt);
+    n = vsnprintf(c->out + *queued + 1, 1000, fmt, ap);
+    va_end(ap);
+    c->out[*queued] = '$';
+    memcpy(c->out + *queued + 1 + n, "#|", 2);
+    *queued += n + 3;
+    c->acks++;
+    c->sent++;
+}
+
+static void mcd_flush(Conn *c, size_t *queued)
+{
+    write_all(c->fd, c->out, *queued, c->name);
+    *queued = 0;
+}
+
 enum { EV_ACK, EV_PACKET, EV_NOTIFY };
 
 /*
@@ -1131,19 +1160,19 @@ static void mcd_run(Conn *c, const char *fmt, ...)
 }
 
 /*
- * A list: q<list>f<core>, then q<list>c<k> until the reply starts with
- * "0!"; with lists, several records per reply, separated by ';'.
- * @fn gets each record; returns the number of records.
+ * A list from @r, the reply to q<list>f<core>, then q<list>c<k> until the
+ * reply starts with "0!"; with lists, several records per reply,
+ * separated by ';'.  @fn gets each record; returns the number of records.
  */
 typedef void RecFn(void *opaque, const char *rec);
 
-static int mcd_list(Conn *c, const char *list, RecFn *fn, void *opaque)
+static int mcd_list_from(Conn *c, const char *list, char *r, RecFn *fn,
+                         void *opaque)
 {
     unsigned long next;
-    char *r, *rec, *semi, *bang;
+    char *rec, *semi, *bang;
     int n = 0, queries = 0;
 
-    r = mcd_cmd(c, NULL, "q%sf0", list);
     for (;;) {
         bang = strchr(r, '!');
         if (!bang || !isdigit((unsigned char)r[0])) {
@@ -1175,6 +1204,13 @@ static int mcd_list(Conn *c, const char *list, RecFn *fn, void *opaque)
     }
 }
 
+/* The same from its first query. */
+static int mcd_list(Conn *c, const char *list, RecFn *fn, void *opaque)
+{
+    return mcd_list_from(c, list, mcd_cmd(c, NULL, "q%sf0", list), fn,
+                         opaque);
+}
+
 /* What the stub offers, from the first qprotocol. */
 static char mcd_offered[256];
 static char mcd_enabled[256];
@@ -1183,52 +1219,32 @@ static unsigned long mcd_version = 1;
 static unsigned long mcd_max_data = 256;
 static unsigned long mcd_max_binary;
 
-/* I, then (unless era-1) qprotocol and the extensions the bench uses. */
-static void mcd_handshake(Conn *c, bool negotiate)
+/*
+ * The extensions the bench uses, limited by --extensions, of those
+ * @offered (if not NULL).
+ */
+static void mcd_wanted(const char *offered, char *want, size_t size)
 {
     static const char *const wanted[] = {
         "errors", "notify", "lists", "regs", "binary",
     };
-    char want[128] = "", v[256];
-    char *r;
-    size_t i;
+    size_t i, len = 0;
 
-    r = mcd_cmd(c, NULL, "I");
-    if (strcmp(r, "shaking your hand") != 0) {
-        die("%s: I answered '%.60s'", c->name, r);
-    }
-    if (!negotiate) {
-        return;
-    }
-    r = mcd_cmd(c, NULL, "qprotocol");
-    if (!r[0]) {
-        mcd_era1_stub = true;
-        return;
-    }
-    mcd_version = rec_num(r, "version");
-    if (rec_num(r, "max_data")) {
-        mcd_max_data = rec_num(r, "max_data");
-    }
-    mcd_max_binary = rec_num(r, "max_binary");
-    if (!rec_get(r, "extensions", mcd_offered, sizeof(mcd_offered))) {
-        mcd_offered[0] = '\0';
-    }
+    want[0] = '\0';
     for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-        if (list_has(mcd_offered, wanted[i]) &&
+        if ((!offered || list_has(offered, wanted[i])) &&
             (!opt_extensions || list_has(opt_extensions, wanted[i]))) {
-            if (want[0]) {
-                strcat(want, ",");
-            }
-            strcat(want, wanted[i]);
+            len += snprintf(want + len, size - len, "%s%s", len ? "," : "",
+                            wanted[i]);
         }
     }
-    if (!want[0]) {
-        return;
-    }
-    r = mcd_cmd(c, NULL, "qprotocol%s", want);
-    if (!strstr(r, "version=") && list_has(want, "errors")) {
-        r = mcd_cmd(c, NULL, "qprotocolerrors");
-    }
+}
+
+/* What a reply to qprotocol<ext> enabled. */
+static void mcd_enabled_by(Conn *c, const char *r)
+{
+    char v[256];
+
     if (!rec_get(r, "enabled", v, sizeof(v))) {
         v[0] = '\0';
     }
@@ -1238,6 +1254,52 @@ static void mcd_handshake(Conn *c, bool negotiate)
     c->lists = list_has(v, "lists");
     c->regs = list_has(v, "regs");
     c->binary = list_has(v, "binary") && mcd_max_binary > 0;
+}
+
+/* The stub's limits and offer, from a reply to qprotocol; false: none. */
+static bool mcd_offer(const char *r)
+{
+    if (!strstr(r, "version=")) {
+        return false;
+    }
+    mcd_version = rec_num(r, "version");
+    if (rec_num(r, "max_data")) {
+        mcd_max_data = rec_num(r, "max_data");
+    }
+    mcd_max_binary = rec_num(r, "max_binary");
+    if (!rec_get(r, "extensions", mcd_offered, sizeof(mcd_offered))) {
+        mcd_offered[0] = '\0';
+    }
+    return true;
+}
+
+/* I, then (unless era-1) qprotocol and the extensions the bench uses. */
+static void mcd_handshake(Conn *c, bool negotiate)
+{
+    char want[128];
+    char *r;
+
+    r = mcd_cmd(c, NULL, "I");
+    if (strcmp(r, "shaking your hand") != 0) {
+        die("%s: I answered '%.60s'", c->name, r);
+    }
+    if (!negotiate) {
+        return;
+    }
+    r = mcd_cmd(c, NULL, "qprotocol");
+    if (!mcd_offer(r)) {
+        mcd_era1_stub = true;
+        return;
+    }
+    mcd_wanted(mcd_offered, want, sizeof(want));
+    if (!want[0]) {
+        return;
+    }
+    r = mcd_cmd(c, NULL, "qprotocol%s", want);
+    if (!strstr(r, "version=") && list_has(want, "errors")) {
+        r = mcd_cmd(c, NULL, "qprotocolerrors");
+    }
+    mcd_enabled_by(c, r);
 }
 
 /* A register of the MCD stub's list. */
@@ -2415,7 +2477,10 @@ typedef struct MapInfo {
 
 static MapInfo map_info[2];     /* the main CPU, the second QEMU's */
 
-/* gdb: connect, qSupported, qXfer:features:read of every XML file. */
+/*
+ * gdb: connect, qSupported, qXfer:features:read of every XML file.  The
+ * connection stays open: closing it is not timed (see map_reps()).
+ */
 static void gdb_map(Conn *c, int port, MapInfo *mi)
 {
     char names[32][64];
@@ -2462,42 +2527,88 @@ static void gdb_map(Conn *c, int port, MapInfo *mi)
         }
     }
     mi->gdb_packets = c->sent;
-    conn_close(c);
     mi->xml_files = n_names;
     mi->xml_bytes = total;
     mi->gdb_regs = regs;
     free(doc);
 }
 
-/* MCD raw: the packets that libmcd's calls of the map op send. */
+/*
+ * MCD raw: the packets that libmcd's calls of the map op send, as it
+ * sends them: I, qprotocol with the extensions the bench uses, qsystem,
+ * qcores, i0 and the lists of core 0, with one write.  If the stub
+ * enables the extensions, each list comes whole and the map is one round
+ * trip; if not, i0 answers only a failure, a list query one item, and
+ * the lists go on one item per query.  The session stays open: its D is
+ * not timed (see map_reps()).
+ */
+static char raw_map_asked[128];     /* the extensions of its qprotocol */
+static bool raw_map_refused;
+
 static void raw_map(Conn *c, int port, MapInfo *mi)
 {
-    char *r;
+    static const char *const lists[] = { "memory", "reggroup", "reg" };
+    char *first[3], *want = raw_map_asked, *r;
+    size_t queued = 0;
+    int i, n[3];
 
     conn_connect(c, port);
-    mcd_handshake(c, true);
-    r = mcd_cmd(c, NULL, "qsystem");
-    r = mcd_cmd(c, NULL, "qcores");
+    mcd_wanted(NULL, want, sizeof(raw_map_asked));
+    mcd_queue(c, &queued, "I");
+    mcd_queue(c, &queued, "qprotocol%s", want);
+    mcd_queue(c, &queued, "qsystem");
+    mcd_queue(c, &queued, "qcores");
+    mcd_queue(c, &queued, "i0");
+    for (i = 0; i < 3; i++) {
+        mcd_queue(c, &queued, "q%sf0", lists[i]);
+    }
+    mcd_flush(c, &queued);
+    r = mcd_reply(c, NULL);
+    if (strcmp(r, "shaking your hand") != 0) {
+        die("%s: I answered '%.60s'", c->name, r);
+    }
+    /* refused: nothing is enabled */
+    r = mcd_reply(c, NULL);
+    raw_map_refused = !strstr(r, "version=");
+    c->errors = c->notify = c->lists = c->regs = c->binary = false;
+    if (!raw_map_refused) {
+        mcd_offer(r);
+        mcd_enabled_by(c, r);
+    }
+    mcd_reply(c, NULL);
+    r = mcd_reply(c, NULL);
     if (rec_num(r, "nr_cores") < 1) {
         die("MCD: qcores answered '%.60s'", r);
     }
-    mcd_run(c, "i0");
-    mi->raw_groups = mcd_list(c, "reggroup", NULL, NULL);
-    mi->raw_regs = mcd_list(c, "reg", NULL, NULL);
-    mcd_run(c, "d0");
-    mcd_run(c, "D");
+    if (c->errors) {
+        r = mcd_reply(c, NULL);
+        if (strcmp(r, "success") != 0) {
+            die("%s: i0 answered '%.60s'", c->name, r);
+        }
+    }
+    for (i = 0; i < 3; i++) {
+        first[i] = strdup(mcd_reply(c, NULL));
+        if (!first[i]) {
+            die("out of memory");
+        }
+    }
+    for (i = 0; i < 3; i++) {
+        n[i] = mcd_list_from(c, lists[i], first[i], NULL, NULL);
+        free(first[i]);
+    }
+    mi->raw_groups = n[1];
+    mi->raw_regs = n[2];
     mi->raw_packets = c->sent;
-    conn_close(c);
 }
 
-/* libmcd: open, the cores, open core 0, its groups and registers, close. */
-static void lib_map(int port, MapInfo *mi)
+/*
+ * libmcd: open, the cores, open core 0, its groups and registers; the
+ * session stays open (see map_reps()).
+ */
+static void lib_map(Lib *l, int port, MapInfo *mi)
 {
-    Lib l;
-
-    lib_open(&l, port);
-    mi->lib_regs = lib_reg_map(&l);
-    lib_close(&l);
+    lib_open(l, port);
+    mi->lib_regs = lib_reg_map(l);
 }
 
 /*
@@ -2506,8 +2617,15 @@ static void lib_map(int port, MapInfo *mi)
 
 static Conn gdb_conn, gdb_peek, mcd_conn;
 
+/*
+ * The map op, timed from the connect until the client has the register
+ * map; the end of the session is not timed, for any of the clients:
+ * gdb closes the connection, MCD raw sends D and closes it, libmcd
+ * closes the core and the server.
+ */
 static void map_reps(Vm *q, int op, MapInfo *mi, int stub)
 {
+    Lib l;
     int i;
 
     for (i = 0; i < reps.map; i++) {
@@ -2516,12 +2634,15 @@ static void map_reps(Vm *q, int op, MapInfo *mi, int stub)
         switch (stub) {
         case GDB:
             TIMED(op, GDB, gdb_map(&gdb_conn, q->gdb_port, mi));
+            conn_close(&gdb_conn);
             break;
         case RAW:
             TIMED(op, RAW, raw_map(&mcd_conn, q->mcd_port, mi));
+            raw_close(&mcd_conn);
             break;
         default:
-            TIMED(op, LIB, lib_map(q->mcd_port, mi));
+            TIMED(op, LIB, lib_map(&l, q->mcd_port, mi));
+            lib_close(&l);
             break;
         }
     }
@@ -3227,13 +3348,17 @@ static void report(Vm *q, const char *load_start, double seconds,
          "Secure\" memory space (MCD); libmcd: one transaction of 1 MiB per "
          "mcd_execute_txlist_f call.  Each read is compared with the "
          "pattern the client before it wrote.", MEM_BASE);
-    note("4.", "A new connection each time.  gdb: connect, qSupported, "
-         "qXfer:features:read of %d XML files (%zu bytes, %d registers), "
-         "%lu packets; MCD raw: I, qprotocol twice, qsystem, qcores, i0, the "
-         "register groups (%d) and registers (%d), d0, D: %lu packets; "
-         "libmcd: mcd_open_server_f, the cores, mcd_open_core_f, the "
-         "groups, mcd_qry_reg_map_f (%u registers), close.",
-         m0->xml_files, m0->xml_bytes, m0->gdb_regs, m0->gdb_packets,
+    note("4.", "A new connection each time, timed from the connect until "
+         "the client has the register map; the end of the session (gdb: "
+         "close; MCD: D, close) is not timed, for any client.  gdb: "
+         "qSupported, qXfer:features:read of %d XML files (%zu bytes, %d "
+         "registers), %lu packets; MCD raw: I, qprotocol%s%s, qsystem, "
+         "qcores, i0 and the lists of memory spaces, register groups (%d) "
+         "and registers (%d) with one write, %lu packets in all; libmcd: "
+         "mcd_open_server_f, the cores, mcd_open_core_f, the groups, "
+         "mcd_qry_reg_map_f (%u registers).", m0->xml_files, m0->xml_bytes,
+         m0->gdb_regs, m0->gdb_packets, raw_map_asked,
+         raw_map_refused ? " (REFUSED: one item per list query)" : "",
          m0->raw_groups, m0->raw_regs, m0->raw_packets, m0->lib_regs);
     if (samples[OP_MAP2][GDB].n) {
         note("", "-cpu %s, on a QEMU of its own started for this only "
