@@ -773,6 +773,17 @@ static void state_record(MCDServer *s, MCDCore *core, GString *rec)
     g_free(st.info);
 }
 
+/* Whether a core runs or steps now. */
+static bool core_runs(MCDCore *core)
+{
+    MCDStateRecord st;
+
+    mcd_core_get_state(core, &st);
+    g_free(st.stop_reason);
+    g_free(st.info);
+    return st.state == MCD_RUN_RUNNING;
+}
+
 static void reply_state(MCDServer *s, MCDCore *core)
 {
     g_autoptr(GString) rec = g_string_new(NULL);
@@ -790,24 +801,17 @@ static void reply_state(MCDServer *s, MCDCore *core)
 static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
-    MCDStateRecord st;
 
     if (!core) {
         return;
     }
-    if (s->state_wait_ms) {
-        mcd_core_get_state(core, &st);
-        g_free(st.stop_reason);
-        g_free(st.info);
-        if (st.state == MCD_RUN_RUNNING) {
-            s->state_waiting = true;
-            s->state_core = core->index;
-            timer_mod(s->state_timer,
-                      qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
-                      s->state_wait_ms);
-            mcd_packet_pause(&s->packet, MCD_PAUSE_STATE);
-            return;
-        }
+    if (s->state_wait_ms && core_runs(core)) {
+        s->state_waiting = true;
+        s->state_core = core->index;
+        timer_mod(s->state_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                  s->state_wait_ms);
+        mcd_packet_pause(&s->packet, MCD_PAUSE_STATE);
+        return;
     }
     reply_state(s, core);
 }
@@ -817,18 +821,9 @@ static void state_wait_end(MCDServer *s, bool timeout)
 {
     MCDCore *core = g_hash_table_lookup(s->cores,
                                         GUINT_TO_POINTER(s->state_core));
-    MCDStateRecord st;
 
-    if (!s->state_waiting) {
+    if (!s->state_waiting || (!timeout && core && core_runs(core))) {
         return;
-    }
-    if (!timeout && core) {
-        mcd_core_get_state(core, &st);
-        g_free(st.stop_reason);
-        g_free(st.info);
-        if (st.state == MCD_RUN_RUNNING) {
-            return;
-        }
     }
     s->state_waiting = false;
     timer_del(s->state_timer);
