@@ -288,6 +288,28 @@ static int free_port(void)
     return port;
 }
 
+/* A socket listening on a free loopback port; -1 on failure. */
+static int listen_loopback(int *port)
+{
+    struct sockaddr_in sa = { 0 };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0) {
+        return -1;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(fd, 1) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
 static bool port_accepts(int port)
 {
     struct sockaddr_in sa = { 0 };
@@ -1554,23 +1576,11 @@ next:
 
 static bool proxy_start(Proxy *px, int target)
 {
-    struct sockaddr_in sa = { 0 };
-    socklen_t len = sizeof(sa);
-
     memset(px, 0, sizeof(*px));
     pthread_mutex_init(&px->lock, NULL);
     px->target = target;
-    px->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (px->listen_fd < 0 ||
-        bind(px->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(px->listen_fd, 1) != 0 ||
-        getsockname(px->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
-        return false;
-    }
-    px->port = ntohs(sa.sin_port);
-    return pthread_create(&px->thread, NULL, proxy_thread, px) == 0;
+    px->listen_fd = listen_loopback(&px->port);
+    return px->listen_fd >= 0 && pthread_create(&px->thread, NULL, proxy_thread, px) == 0;
 }
 
 static void proxy_stop(Proxy *px)
@@ -2767,23 +2777,11 @@ static void *fake_thread(void *opaque)
 
 static bool fake_start(Fake *f, bool errors)
 {
-    struct sockaddr_in sa = { 0 };
-    socklen_t len = sizeof(sa);
-
     memset(f, 0, sizeof(*f));
     f->errors = errors;
     f->stops = -1;
-    f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (f->listen_fd < 0 ||
-        bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(f->listen_fd, 1) != 0 ||
-        getsockname(f->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
-        return false;
-    }
-    f->port = ntohs(sa.sin_port);
-    return pthread_create(&f->thread, NULL, fake_thread, f) == 0;
+    f->listen_fd = listen_loopback(&f->port);
+    return f->listen_fd >= 0 && pthread_create(&f->thread, NULL, fake_thread, f) == 0;
 }
 
 static void fake_stop(Fake *f)
