@@ -110,17 +110,31 @@ for line in lines:
 for name in set(names) - seen:
     print(f"{name}: did not run")
     failed += 1
-for what, rc in (("demo smoke test", demo_rc),
-                 ("build without the stub", disabled_rc),
-                 ("gdbstub and MCD stub under ASan", asan_rc),
-                 ("the manual, warnings as errors", docs_rc),
-                 ("checkpatch", style_rc),
-                 ("wire fuzz", fuzz_rc)):
+logs = os.path.dirname(log)
+for what, rc, name in (
+        ("demo smoke test", demo_rc, "demo-smoke.log"),
+        ("build without the stub", disabled_rc, None),
+        ("gdbstub and MCD stub under ASan", asan_rc, "check-asan.log"),
+        ("the manual, warnings as errors", docs_rc, "check-docs.log"),
+        ("checkpatch", style_rc, None),
+        ("wire fuzz", fuzz_rc, "fuzz-wire.log")):
+    text = []
+    if name and os.path.exists(os.path.join(logs, name)):
+        with open(os.path.join(logs, name), errors="replace") as f:
+            text = [l.strip() for l in f if l.strip()]
+    flaky = [l for l in text if l.startswith("FLAKY")][:2]
     if rc == 0:
         passed += 1
-    else:
-        failed += 1
-    print(f"{what}: {'passed' if rc == 0 else 'FAILED'}")
+        print(f"{what}: passed" + "".join(f" ({l})" for l in flaky))
+        continue
+    failed += 1
+    # the reason, where the end of the output is all that is seen
+    why = ""
+    if text:
+        why = [l for l in text if l.startswith(("FAILED", "FINDING"))]
+        why = why[:3] or text[-3:]
+        why = f" ({os.path.join(logs, name)}: {' | '.join(why)})"
+    print(f"{what}: FAILED{why}")
 print(f"mcd: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 EOPY

@@ -9,7 +9,7 @@
 #   MCD_BUILDROOT where the working copy and the build directory live
 
 MCD_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MCD_CACHE=${MCD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qemu-mcd}
+MCD_CACHE=${MCD_CACHE:-${XDG_CACHE_HOME:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache}/qemu-mcd}
 MCD_BUILDROOT=${MCD_BUILDROOT:-$MCD_REPO/build}
 # The working copy: pristine QEMU + our patches + links to our files.
 MCD_WORK=$MCD_BUILDROOT/qemu
