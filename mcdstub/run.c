@@ -30,6 +30,7 @@
 #include "qemu/main-loop.h"
 #include "qapi/qapi-types-run-state.h"
 #include "system/cpus.h"
+#include "system/replay.h"
 #include "system/reset.h"
 #include "system/runstate-action.h"
 #include "system/runstate.h"
@@ -81,6 +82,7 @@ typedef struct MCDRunCore {
     /* a step count under way */
     uint32_t steps_left;
     bool step_then_go;      /* the step only moves it off a breakpoint */
+    bool step_alone;        /* in the stopped VM, which stays stopped */
     /* to do in the bottom half */
     bool notify;            /* tell the front-end it stopped */
     bool read_pc;           /* take the stop PC, after a reset */
@@ -207,12 +209,25 @@ static void release(MCDSession *s, CPUState *cpu)
     }
 }
 
+/* A core the debugger steps in a VM it stopped: still the debugger's. */
+static bool steps_alone(CPUState *cpu)
+{
+    MCDRunCore *rc;
+
+    if (!mcd_run.session) {
+        return false;
+    }
+    rc = g_hash_table_lookup(mcd_run.session->cores,
+                             GUINT_TO_POINTER(cpu->cpu_index));
+    return rc && rc->step_alone;
+}
+
 static bool all_held(void)
 {
     CPUState *cpu;
 
     CPU_FOREACH(cpu) {
-        if (!cpu->debug_held) {
+        if (!cpu->debug_held && !steps_alone(cpu)) {
             return false;
         }
     }
@@ -277,6 +292,7 @@ static void end_steps(CPUState *cpu, MCDRunCore *rc)
     }
     rc->steps_left = 0;
     rc->step_then_go = false;
+    rc->step_alone = false;
     cpu_single_step(cpu, 0);
 }
 
@@ -653,6 +669,20 @@ uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
     }
     hold_others_if_stopped(s, cpu);
     start_steps(s, cpu, count, flags, false);
+    if (count == 1 && mcd_run.vm_stopped && runstate_check(RUN_STATE_DEBUG) &&
+        replay_mode == REPLAY_MODE_NONE) {
+        /*
+         * One instruction of one core in the VM the debugger stopped: the
+         * VM stays stopped (no vm_start()/vm_stop(), no QMP RESUME/STOP,
+         * the virtual clock does not move); the core alone runs, and
+         * holds again at the step's end.  A step count, which may run
+         * long and do I/O, starts the VM as a go does.
+         */
+        trace_mcd_step_alone(cpu->cpu_index);
+        run_core(s, cpu->cpu_index)->step_alone = true;
+        cpu_debug_release_alone(cpu);
+        return MCD_ERR_NONE;
+    }
     start_vm();
     return MCD_ERR_NONE;
 }
@@ -1004,7 +1034,8 @@ void mcd_core_get_state(MCDCore *core, MCDStateRecord *st)
         return;
     }
     rc = run_core(core->session, core->index);
-    if (cpu->debug_held || runstate_check(RUN_STATE_DEBUG)) {
+    if (cpu->debug_held ||
+        (runstate_check(RUN_STATE_DEBUG) && !rc->step_alone)) {
         /* held by us, or the VM stopped by gdb: under debugger control */
         st->state = MCD_RUN_DEBUG;
         st->stop_seq = rc->stop_seq;

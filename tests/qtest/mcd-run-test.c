@@ -713,6 +713,60 @@ static void test_qmp_events(void)
 }
 
 /*
+ * A single step of one core in the VM the debugger stopped leaves the VM
+ * stopped: no QMP RESUME or STOP, the other core stays put.  A step
+ * count starts the VM for its steps, as a go does.
+ */
+static void test_step_alone(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *st = NULL;
+    uint64_t pc0, pc1;
+    int i;
+
+    run_start(&t, 2, "", "errors,steps,stoprec");
+    g_assert_true(moves(&t, 0));
+    mcd_check_reply(t.fd, "b1;0", "success");
+    check_status(&t, "debug");
+    pc1 = read_pc(&t, 1);
+    for (i = 0; i < 5; i++) {
+        forget_events(&t);
+        pc0 = read_pc(&t, 0);
+        mcd_check_reply(t.fd, "c0;0", "success");
+        g_free(st);
+        st = wait_state(&t, 0, "state=debug.");
+        g_assert_true(strstr(st, "stopped after a step"));
+        g_assert_cmphex(read_pc(&t, 0), !=, pc0);
+        check_status(&t, "debug");
+        check_no_stop_resume(&t);
+    }
+    g_assert_cmphex(read_pc(&t, 1), ==, pc1);
+    g_assert_true(stays(&t, 1));
+
+    /* a step count starts the VM, and stops it at its end */
+    forget_events(&t);
+    mcd_check_reply(t.fd, "c0;0;3", "success");
+    g_free(st);
+    st = wait_state(&t, 0, "state=debug.");
+    g_assert_nonnull(wait_event(&t, "STOP"));
+    g_assert_nonnull(find_event(&t, "RESUME"));
+    check_status(&t, "debug");
+    g_assert_cmphex(read_pc(&t, 1), ==, pc1);
+
+    /* and a go after single steps runs both cores */
+    mcd_check_reply(t.fd, "c0;0", "success");
+    g_free(st);
+    st = wait_state(&t, 0, "state=debug.");
+    forget_events(&t);
+    mcd_check_reply(t.fd, "C1;0", "success");
+    check_status(&t, "running");
+    g_assert_nonnull(find_event(&t, "RESUME"));
+    g_assert_true(moves(&t, 0));
+    g_assert_true(moves(&t, 1));
+    run_end(&t);
+}
+
+/*
  * With stoprec the state record of a trigger hit names the trigger id,
  * the PC and, for a watchpoint, the data address, until the core runs
  * again; the notification of the hit carries the same record.
@@ -1145,6 +1199,7 @@ int main(int argc, char **argv)
                    test_mcd_keeps_gdb_breakpoint);
     qtest_add_func("/mcd/run/held-core-survives", test_held_core_survives);
     qtest_add_func("/mcd/run/qmp-events", test_qmp_events);
+    qtest_add_func("/mcd/run/step-alone", test_step_alone);
     qtest_add_func("/mcd/run/stop-records", test_stop_records);
     qtest_add_func("/mcd/run/watchpoint-in-steps", test_watchpoint_in_steps);
     qtest_add_func("/mcd/run/disconnect-stepping",
