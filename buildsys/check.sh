@@ -3,10 +3,11 @@
 #
 # Build everything and run every test of the MCD stub: the unit tests and
 # the qtests against the six system emulators (through QEMU's meson
-# test suite), the tests of the MCD client library (its own meson project), a
-# smoke test of the demo, a build with --disable-mcd, the gdbstub and
-# MCD stub qtests under AddressSanitizer, the manual, checkpatch, and a
-# short run of the wire fuzzer against a live QEMU.
+# test suite), the tests of the MCD client library (its own meson
+# project) on Linux and, built with mingw-w64, under wine, a smoke test
+# of the demo, a build with --disable-mcd, the gdbstub and MCD stub
+# qtests under AddressSanitizer, the manual, checkpatch, and a short run
+# of the wire fuzzer against a live QEMU.
 # Ends with one line "mcd: N passed, N failed" and exits non-zero if
 # anything failed.
 set -uo pipefail
@@ -63,6 +64,12 @@ mcd_say "building and testing libmcd"
 rm -f "$MCD_BUILDROOT/libmcd/meson-logs/testlog.json"
 "$MCD_REPO/buildsys/libmcd.sh" test
 
+mcd_say "building libmcd.dll and testing it under wine"
+"$MCD_REPO/buildsys/libmcd-windows.sh" test \
+    > "$MCD_BUILD/meson-logs/libmcd-windows.log" 2>&1
+win_rc=$?
+tail -n 1 "$MCD_BUILD/meson-logs/libmcd-windows.log"
+
 mcd_say "running the demo smoke test"
 python3 "$MCD_REPO/buildsys/demo-smoke.py" \
     > "$MCD_BUILD/meson-logs/demo-smoke.log" 2>&1
@@ -78,18 +85,18 @@ grep -E '^(wire fuzz|FINDING|  )' "$MCD_BUILD/meson-logs/fuzz-wire.log"
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "${TESTS[@]}" \
+    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "$win_rc" "${TESTS[@]}" \
     test-libmcd test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
-log, names = sys.argv[1], sys.argv[8:]
+log, names = sys.argv[1], sys.argv[9:]
 lines = []
 for path in (log, os.environ["LIBMCD_LOG"]):
     if os.path.exists(path):
         with open(path) as f:
             lines += f.readlines()
-demo_rc, style_rc, disabled_rc, asan_rc, docs_rc, fuzz_rc = map(
-    int, sys.argv[2:8])
+demo_rc, style_rc, disabled_rc, asan_rc, docs_rc, fuzz_rc, win_rc = map(
+    int, sys.argv[2:9])
 passed = failed = 0
 seen = set()
 for line in lines:
@@ -110,6 +117,20 @@ for line in lines:
 for name in set(names) - seen:
     print(f"{name}: did not run")
     failed += 1
+# libmcd.dll's test under wine: its own summary line
+win_log = os.path.join(os.path.dirname(log), "libmcd-windows.log")
+win = ""
+if os.path.exists(win_log):
+    with open(win_log, errors="replace") as f:
+        win = [l.strip() for l in f if l.startswith("libmcd-windows: ")]
+        win = win[-1] if win else ""
+m = re.match(r"libmcd-windows: (\d+) passed, (\d+) failed", win)
+if m:
+    passed += int(m.group(1))
+    failed += int(m.group(2))
+if win_rc and not (m and int(m.group(2))):
+    failed += 1         # the build failed, or the test crashed
+print(win or f"libmcd-windows: FAILED (see {win_log})")
 logs = os.path.dirname(log)
 for what, rc, name in (
         ("demo smoke test", demo_rc, "demo-smoke.log"),

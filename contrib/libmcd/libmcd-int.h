@@ -15,7 +15,12 @@
 #include <stdint.h>
 #include "mcd_api.h"
 
+#ifdef __MINGW_PRINTF_FORMAT
+/* mingw-w64's C99 printf() (__USE_MINGW_ANSI_STDIO) */
+#define LM_PRINTF(a, b) __attribute__((format(__MINGW_PRINTF_FORMAT, a, b)))
+#else
 #define LM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#endif
 
 /* The largest reply copied into a buffer; the stub sends at most 33 KiB. */
 #define LM_MAX_REPLY (128 * 1024)
@@ -44,7 +49,8 @@
 
 /*
  * transport.c: one TCP connection to the stub and the packet framing
- * "$payload#|" (replies may also end gdb-style with "#xx").
+ * "$payload#|" (replies may also end gdb-style with "#xx"), over the
+ * sockets of the platform.
  *
  * Requests may be pipelined: lm_conn_write() sends a packet without
  * waiting, and lm_conn_reply() returns the replies in the order of the
@@ -70,11 +76,19 @@ typedef enum LmIoResult {
 typedef void (*LmNoteFn)(void *opaque, const char *payload, size_t len,
                          uint64_t acks);
 
+/*
+ * A TCP socket of the platform (transport-posix.c, transport-win32.c;
+ * their interface is transport-os.h).
+ */
+typedef struct LmSocket {
+    intptr_t fd;            /* -1 when closed (INVALID_SOCKET on Windows) */
+    uint32_t wait_ms;       /* the receive time-out set on it, 0 before */
+} LmSocket;
+
 typedef struct LmConn {
-    int fd;
+    LmSocket sock;
     uint32_t connect_ms;    /* time limits */
     uint32_t reply_ms;
-    uint32_t rcvtimeo_ms;   /* SO_RCVTIMEO as set, 0 before */
     uint8_t *rx;            /* received bytes not consumed yet */
     size_t rx_pos;
     size_t rx_len;

@@ -1,13 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The MCD API 1.1 structure layout on LP64 Linux (x86-64 and the other
- * 64-bit Linux ABIs with natural alignment), as a list of
+ * 64-bit Linux ABIs with natural alignment) and on 64-bit Windows
+ * (LLP64, where mcd_bool_t is 32 bits), as a list of
  * MCD_LAYOUT_SIZE(type, size) and MCD_LAYOUT_OFF(type, field, offset)
  * entries for the includer to expand: mcd-layout-check.c turns them into
- * compile-time checks, the test into run-time ones.
+ * compile-time checks, the test into run-time ones.  The sizes and
+ * offsets that differ between the two are MCD_LAYOUT_ABI(linux, win64).
  *
  * libmcd is MIT licensed, so that proprietary debuggers may load it.
  */
+
+#ifndef LIBMCD_MCD_LAYOUT_CHECK_H
+#define LIBMCD_MCD_LAYOUT_CHECK_H
+
+/*
+ * The ABI of this build, if it is one of the two: MCD_LAYOUT_HOST is
+ * defined then, and MCD_LAYOUT_BOOL_SIZE is the size of mcd_bool_t.
+ */
+#if defined(_WIN64)
+#define MCD_LAYOUT_HOST "64-bit Windows"
+#define MCD_LAYOUT_ABI(linux_lp64, win64) (win64)
+#define MCD_LAYOUT_BOOL_SIZE 4
+#elif defined(__linux__) && (defined(__x86_64__) || defined(__LP64__))
+#define MCD_LAYOUT_HOST "LP64 Linux"
+#define MCD_LAYOUT_ABI(linux_lp64, win64) (linux_lp64)
+#define MCD_LAYOUT_BOOL_SIZE 1
+#endif
 
 #define MCD_LAYOUT_LIST(S, O) \
     S(mcd_api_version_st, 36) \
@@ -97,9 +116,9 @@
     O(mcd_register_info_st, core_mode_mask_read, 64) \
     O(mcd_register_info_st, core_mode_mask_write, 68) \
     O(mcd_register_info_st, has_side_effects_read, 72) \
-    O(mcd_register_info_st, has_side_effects_write, 73) \
-    O(mcd_register_info_st, reg_type, 76) \
-    O(mcd_register_info_st, hw_thread_id, 80) \
+    O(mcd_register_info_st, has_side_effects_write, MCD_LAYOUT_ABI(73, 76)) \
+    O(mcd_register_info_st, reg_type, MCD_LAYOUT_ABI(76, 80)) \
+    O(mcd_register_info_st, hw_thread_id, MCD_LAYOUT_ABI(80, 84)) \
     S(mcd_trig_info_st, 28) \
     O(mcd_trig_info_st, type, 0) \
     O(mcd_trig_info_st, option, 4) \
@@ -156,22 +175,22 @@
     O(mcd_trig_custom_st, state_mask, 24) \
     O(mcd_trig_custom_st, ctrig_id, 28) \
     O(mcd_trig_custom_st, ctrig_args, 32) \
-    S(mcd_trig_state_st, 24) \
+    S(mcd_trig_state_st, MCD_LAYOUT_ABI(24, 32)) \
     O(mcd_trig_state_st, active, 0) \
-    O(mcd_trig_state_st, captured, 1) \
-    O(mcd_trig_state_st, captured_valid, 2) \
-    O(mcd_trig_state_st, count_value, 8) \
-    O(mcd_trig_state_st, count_valid, 16) \
-    S(mcd_trig_set_state_st, 24) \
+    O(mcd_trig_state_st, captured, MCD_LAYOUT_ABI(1, 4)) \
+    O(mcd_trig_state_st, captured_valid, MCD_LAYOUT_ABI(2, 8)) \
+    O(mcd_trig_state_st, count_value, MCD_LAYOUT_ABI(8, 16)) \
+    O(mcd_trig_state_st, count_valid, MCD_LAYOUT_ABI(16, 24)) \
+    S(mcd_trig_set_state_st, MCD_LAYOUT_ABI(24, 36)) \
     O(mcd_trig_set_state_st, active, 0) \
     O(mcd_trig_set_state_st, state, 4) \
     O(mcd_trig_set_state_st, state_valid, 8) \
     O(mcd_trig_set_state_st, trig_bus, 12) \
     O(mcd_trig_set_state_st, trig_bus_valid, 16) \
-    O(mcd_trig_set_state_st, trace, 17) \
-    O(mcd_trig_set_state_st, trace_valid, 18) \
-    O(mcd_trig_set_state_st, analysis, 19) \
-    O(mcd_trig_set_state_st, analysis_valid, 20) \
+    O(mcd_trig_set_state_st, trace, MCD_LAYOUT_ABI(17, 20)) \
+    O(mcd_trig_set_state_st, trace_valid, MCD_LAYOUT_ABI(18, 24)) \
+    O(mcd_trig_set_state_st, analysis, MCD_LAYOUT_ABI(19, 28)) \
+    O(mcd_trig_set_state_st, analysis_valid, MCD_LAYOUT_ABI(20, 32)) \
     S(mcd_tx_st, 56) \
     O(mcd_tx_st, addr, 0) \
     O(mcd_tx_st, access_type, 24) \
@@ -202,29 +221,29 @@
     O(mcd_chl_st, max_msg_len, 12) \
     O(mcd_chl_st, msg_buffer_addr, 16) \
     O(mcd_chl_st, prio, 40) \
-    S(mcd_trace_info_st, 276) \
+    S(mcd_trace_info_st, MCD_LAYOUT_ABI(276, 284)) \
     O(mcd_trace_info_st, trace_id, 0) \
     O(mcd_trace_info_st, trace_name, 4) \
     O(mcd_trace_info_st, trace_type, 260) \
     O(mcd_trace_info_st, trace_format, 264) \
     O(mcd_trace_info_st, trace_modes, 268) \
     O(mcd_trace_info_st, trace_no_timestamps, 272) \
-    O(mcd_trace_info_st, trace_shared, 273) \
-    O(mcd_trace_info_st, trace_size_is_bytes, 274) \
+    O(mcd_trace_info_st, trace_shared, MCD_LAYOUT_ABI(273, 276)) \
+    O(mcd_trace_info_st, trace_size_is_bytes, MCD_LAYOUT_ABI(274, 280)) \
     S(mcd_trace_state_st, 320) \
     O(mcd_trace_state_st, state, 0) \
     O(mcd_trace_state_st, mode, 4) \
     O(mcd_trace_state_st, autoarm, 8) \
-    O(mcd_trace_state_st, wraparound, 9) \
+    O(mcd_trace_state_st, wraparound, MCD_LAYOUT_ABI(9, 12)) \
     O(mcd_trace_state_st, frames, 16) \
     O(mcd_trace_state_st, count, 24) \
     O(mcd_trace_state_st, size, 32) \
     O(mcd_trace_state_st, trigger_delay, 40) \
     O(mcd_trace_state_st, timestamp_accuracy, 48) \
-    O(mcd_trace_state_st, timestamp_is_time, 49) \
-    O(mcd_trace_state_st, options, 52) \
-    O(mcd_trace_state_st, modified, 56) \
-    O(mcd_trace_state_st, info_str, 57) \
+    O(mcd_trace_state_st, timestamp_is_time, MCD_LAYOUT_ABI(49, 52)) \
+    O(mcd_trace_state_st, options, MCD_LAYOUT_ABI(52, 56)) \
+    O(mcd_trace_state_st, modified, MCD_LAYOUT_ABI(56, 60)) \
+    O(mcd_trace_state_st, info_str, MCD_LAYOUT_ABI(57, 64)) \
     S(mcd_trace_data_core_st, 56) \
     O(mcd_trace_data_core_st, timestamp, 0) \
     O(mcd_trace_data_core_st, marker, 8) \
@@ -243,3 +262,5 @@
     O(mcd_trace_data_stat_st, timestamp, 0) \
     O(mcd_trace_data_stat_st, marker, 8) \
     O(mcd_trace_data_stat_st, count, 16)
+
+#endif /* LIBMCD_MCD_LAYOUT_CHECK_H */

@@ -25,9 +25,11 @@ extern "C" {
 /*
  * Calling convention and export of the API functions.  The library is
  * built with LIBMCD_BUILD defined and -fvisibility=hidden, so that only
- * the mcd_*_f functions are exported.
+ * the mcd_*_f functions are exported.  On Windows they are __cdecl, as
+ * API 1.1 fixed it (x64 has only the one convention; 32-bit x86 needs
+ * it said).
  */
-#if defined(_WIN32) && !defined(_WIN64)
+#if defined(_WIN32)
 #define MCD_API_CALL __cdecl
 #else
 #define MCD_API_CALL

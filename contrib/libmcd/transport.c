@@ -18,27 +18,19 @@
  * each, or a batch of them with one send().  Requests may be pipelined;
  * the counts of acknowledgements and replies due tell a reply from a
  * late one that nobody waits for, so nothing needs to be drained before
- * a request.  The socket blocks with a receive time-out (SO_RCVTIMEO) of
- * RECV_SLICE_MS, so that a reply costs one recv() and time limits hold
- * to that slice; shorter waits poll() first.  While a packet waits to be
- * sent, what the stub sends meanwhile is read, so that pipelined
- * requests cannot dead-lock.
+ * a request.  While a packet waits to be sent, what the stub sends
+ * meanwhile is read, so that pipelined requests cannot dead-lock.
+ *
+ * The socket and the clock are the platform's: transport-posix.c or
+ * transport-win32.c (transport-os.h).
  */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 #include "libmcd-int.h"
+#include "transport-os.h"
 
 #define RX_CHUNK 65536
 /*
@@ -48,48 +40,23 @@
 #define RX_MAX (4 * LM_MAX_PACKET + 8 * 1024 * 1024)
 /* How often a packet is sent again after a '-' before giving up. */
 #define MAX_RESENDS 5
-/* The longest a blocking recv() waits before the deadline is checked. */
-#define RECV_SLICE_MS 100
-
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0
-#endif
-
-int64_t lm_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t lm_now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void lm_conn_init(LmConn *c)
 {
     memset(c, 0, sizeof(*c));
-    c->fd = -1;
+    lm_sock_init(&c->sock);
     c->connect_ms = LM_CONNECT_TIMEOUT;
     c->reply_ms = LM_REPLY_TIMEOUT;
 }
 
 bool lm_conn_is_open(const LmConn *c)
 {
-    return c->fd >= 0;
+    return lm_sock_is_open(&c->sock);
 }
 
 void lm_conn_close(LmConn *c)
 {
-    if (c->fd >= 0) {
-        close(c->fd);
-    }
-    c->fd = -1;
+    lm_sock_close(&c->sock);
     free(c->rx);
     c->rx = NULL;
     c->rx_pos = c->rx_len = c->rx_size = 0;
@@ -101,7 +68,6 @@ void lm_conn_close(LmConn *c)
     c->batch_len = c->batch_size = 0;
     c->batching = false;
     c->unacked = c->skip_acks = c->replies = 0;
-    c->rcvtimeo_ms = 0;
 }
 
 const char *lm_io_strerror(LmIoResult r)
@@ -119,85 +85,12 @@ const char *lm_io_strerror(LmIoResult r)
     return "unknown transport error";
 }
 
-/* Connect one address with a time limit; the socket then blocks. */
-static int connect_addr(const struct addrinfo *ai, uint32_t timeout_ms,
-                        int *err)
-{
-    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    int one = 1;
-    struct pollfd pfd;
-    socklen_t len;
-    int r;
-
-    if (fd < 0) {
-        *err = errno;
-        return -1;
-    }
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-        *err = errno;
-        close(fd);
-        return -1;
-    }
-    r = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (r < 0 && errno != EINPROGRESS) {
-        *err = errno;
-        close(fd);
-        return -1;
-    }
-    if (r < 0) {
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        do {
-            r = poll(&pfd, 1, timeout_ms);
-        } while (r < 0 && errno == EINTR);
-        if (r <= 0) {
-            *err = r == 0 ? ETIMEDOUT : errno;
-            close(fd);
-            return -1;
-        }
-        len = sizeof(*err);
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &len) < 0 || *err) {
-            close(fd);
-            return -1;
-        }
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* recv() waits with SO_RCVTIMEO, send() uses MSG_DONTWAIT */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    return fd;
-}
-
 int lm_conn_open(LmConn *c, const char *host, uint32_t port, char *err,
                  size_t err_size)
 {
-    struct addrinfo hints = { 0 };
-    struct addrinfo *res = NULL;
-    const struct addrinfo *ai;
-    char service[16];
-    int e = 0;
-    int r;
-
     lm_conn_close(c);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(service, sizeof(service), "%u", port);
-    r = getaddrinfo(host, service, &hints, &res);
-    if (r != 0) {
-        snprintf(err, err_size, "cannot resolve %s: %s", host,
-                 gai_strerror(r));
-        return -1;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        c->fd = connect_addr(ai, c->connect_ms, &e);
-        if (c->fd >= 0) {
-            break;
-        }
-    }
-    freeaddrinfo(res);
-    if (c->fd < 0) {
-        snprintf(err, err_size, "cannot connect to %s:%u: %s", host, port,
-                 strerror(e ? e : ECONNREFUSED));
+    if (lm_sock_connect(&c->sock, host, port, c->connect_ms, err,
+                        err_size) != 0) {
         return -1;
     }
     c->rx_size = RX_CHUNK;
@@ -240,17 +133,6 @@ uint64_t lm_conn_next_ack(const LmConn *c)
     return c->acks + c->unacked + 1;
 }
 
-/* Let a blocking recv() wait at most RECV_SLICE_MS, set once. */
-static void set_rcvtimeo(LmConn *c)
-{
-    struct timeval tv = { 0, RECV_SLICE_MS * 1000 };
-
-    if (c->rcvtimeo_ms != RECV_SLICE_MS &&
-        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0) {
-        c->rcvtimeo_ms = RECV_SLICE_MS;
-    }
-}
-
 /* Room at the end of the receive buffer for @want more bytes, if it can. */
 static bool rx_room(LmConn *c, size_t want)
 {
@@ -287,54 +169,32 @@ static bool rx_room(LmConn *c, size_t want)
 /*
  * Read more bytes into the receive buffer: what is there with @nowait,
  * else wait until the deadline.  Bytes from rx_pos on are kept (their
- * offset from rx_pos stays the same).  A wait of a slice or more is one
- * blocking recv(); a shorter one polls first, as SO_RCVTIMEO counts in
- * the kernel's ticks.
+ * offset from rx_pos stays the same).
  */
 static LmIoResult fill(LmConn *c, int64_t deadline, bool nowait)
 {
-    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-    bool wait;
     int64_t left;
-    ssize_t n;
-    int r;
+    ptrdiff_t n;
+    int wait = 0;
 
     if (!rx_room(c, RX_CHUNK / 4)) {
         return LM_IO_CLOSED;    /* no memory for what the stub sends */
     }
     for (;;) {
-        wait = !nowait;
-        if (wait) {
+        if (!nowait) {
             left = deadline - lm_now_ms();
             if (left <= 0) {
                 return LM_IO_TIMEOUT;
             }
-            if (left < RECV_SLICE_MS) {
-                r = poll(&pfd, 1, (int)left);
-                if (r < 0 && errno != EINTR) {
-                    return LM_IO_CLOSED;
-                }
-                if (r <= 0) {
-                    continue;
-                }
-                wait = false;
-            } else {
-                set_rcvtimeo(c);
-            }
+            wait = left < INT_MAX ? (int)left : INT_MAX;
         }
-        n = recv(c->fd, c->rx + c->rx_len, c->rx_size - c->rx_len,
-                 wait ? 0 : MSG_DONTWAIT);
+        n = lm_sock_recv(&c->sock, c->rx + c->rx_len,
+                         c->rx_size - c->rx_len, wait);
         if (n > 0) {
             c->rx_len += n;
             return LM_IO_OK;
         }
-        if (n == 0) {
-            return LM_IO_CLOSED;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        if (n != LM_IO_TIMEOUT) {
             return LM_IO_CLOSED;
         }
         if (nowait) {
@@ -351,37 +211,33 @@ static LmIoResult fill(LmConn *c, int64_t deadline, bool nowait)
 static LmIoResult write_all(LmConn *c, const char *buf, size_t len)
 {
     int64_t deadline = lm_now_ms() + c->reply_ms;
-    struct pollfd pfd = { .fd = c->fd };
     int64_t left;
-    ssize_t n;
+    ptrdiff_t n;
     int r;
 
     while (len > 0) {
-        n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = lm_sock_send(&c->sock, buf, len);
         if (n > 0) {
             buf += n;
             len -= n;
             continue;
         }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        if (n < 0) {
             return LM_IO_CLOSED;
         }
-        pfd.events = POLLOUT | (rx_room(c, 1) ? POLLIN : 0);
         left = deadline - lm_now_ms();
         if (left <= 0) {
             return LM_IO_TIMEOUT;
         }
-        r = poll(&pfd, 1, (int)left);
-        if (r < 0 && errno != EINTR) {
+        r = lm_sock_wait(&c->sock, rx_room(c, 1),
+                         left < INT_MAX ? (int)left : INT_MAX);
+        if (r < 0) {
             return LM_IO_CLOSED;
         }
-        if (r > 0 && (pfd.revents & POLLIN)) {
-            n = recv(c->fd, c->rx + c->rx_len, c->rx_size - c->rx_len,
-                     MSG_DONTWAIT);
-            if (n == 0) {
+        if (r & LM_SOCK_READABLE) {
+            n = lm_sock_recv(&c->sock, c->rx + c->rx_len,
+                             c->rx_size - c->rx_len, 0);
+            if (n == LM_IO_CLOSED) {
                 return LM_IO_CLOSED;
             }
             if (n > 0) {
@@ -591,7 +447,8 @@ LmIoResult lm_conn_flush(LmConn *c)
 
     c->batching = false;
     if (c->batch_len > 0) {
-        r = c->fd < 0 ? LM_IO_CLOSED : write_all(c, c->batch, c->batch_len);
+        r = !lm_sock_is_open(&c->sock) ? LM_IO_CLOSED
+                                       : write_all(c, c->batch, c->batch_len);
         c->batch_len = 0;
         if (r != LM_IO_OK) {
             lm_conn_close(c);
@@ -626,7 +483,7 @@ LmIoResult lm_conn_write(LmConn *c, size_t len)
 {
     LmIoResult r;
 
-    if (c->fd < 0) {
+    if (!lm_sock_is_open(&c->sock)) {
         return LM_IO_CLOSED;
     }
     if (len + 4 > c->tx_size) {
@@ -664,7 +521,7 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
     Item item;
     LmIoResult r;
 
-    if (c->fd < 0) {
+    if (!lm_sock_is_open(&c->sock)) {
         return LM_IO_CLOSED;
     }
     if (len + 4 > c->tx_size) {
@@ -716,7 +573,7 @@ static LmIoResult reply_of(LmConn *c, const char **data, size_t *len,
     Item item;
     LmIoResult r;
 
-    if (c->fd < 0) {
+    if (!lm_sock_is_open(&c->sock)) {
         return LM_IO_CLOSED;
     }
     r = lm_conn_flush(c);
@@ -802,7 +659,7 @@ static LmIoResult take_notes(LmConn *c, int64_t deadline, bool nowait)
     Item item;
     LmIoResult r;
 
-    if (c->fd < 0) {
+    if (!lm_sock_is_open(&c->sock)) {
         return LM_IO_CLOSED;
     }
     r = lm_conn_flush(c);

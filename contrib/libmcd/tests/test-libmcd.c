@@ -13,17 +13,18 @@
  *   test-libmcd [path/to/libmcd.so]
  *
  * The library path may also come from LIBMCD; the emulators from
- * QEMU_SYSTEM_ARM and QEMU_SYSTEM_AARCH64.  What the stub does not offer
+ * QEMU_SYSTEM_ARM and QEMU_SYSTEM_AARCH64.  With LIBMCD_QEMU_CONTROL
+ * set to host:port, the driver listening there starts and stops QEMU
+ * (tests/qemu-control.py): so the Windows build of the test, run under
+ * wine, drives the Linux emulators.  What the stub does not offer
  * yet (the steps, wplen, resethalt and stoprec extensions, steps and
  * resets themselves; lists, regs, binary and notify) is skipped; what it
  * offers is checked strictly.  The checks of the fast paths watch the
  * packets libmcd sends through a proxy between libmcd and QEMU.
  */
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,16 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <poll.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/types.h>
+#include "test-os.h"
+#ifndef _WIN32
 #include <sys/wait.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#endif
 #endif
 #include "mcd_api.h"
 #include "mcd-layout-check.h"
@@ -73,7 +70,7 @@ static int tap_count;
 static int tap_failed;
 
 static bool ok(bool cond, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    TEST_PRINTF(2, 3);
 
 static bool ok(bool cond, const char *fmt, ...)
 {
@@ -93,7 +90,7 @@ static bool ok(bool cond, const char *fmt, ...)
 }
 
 static void skip(const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    TEST_PRINTF(2, 3);
 
 static void skip(const char *reason, const char *fmt, ...)
 {
@@ -108,7 +105,7 @@ static void skip(const char *reason, const char *fmt, ...)
     fflush(stdout);
 }
 
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void diag(const char *fmt, ...) TEST_PRINTF(1, 2);
 
 static void diag(const char *fmt, ...)
 {
@@ -156,16 +153,17 @@ static struct {
 
 static bool load_library(const char *path)
 {
-    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    char err[512];
+    void *lib = lib_open(path, err, sizeof(err));
     int found = 0, total = 0;
 
     if (!ok(lib != NULL, "dlopen %s", path)) {
-        diag("%s", dlerror());
+        diag("%s", err);
         return false;
     }
 #define LOAD(fn) \
     total++; \
-    *(void **)&api.fn = dlsym(lib, #fn); \
+    *(void **)&api.fn = lib_sym(lib, #fn); \
     if (api.fn) { \
         found++; \
     } else { \
@@ -190,7 +188,7 @@ static mcd_error_info_st last_error(const mcd_core_st *core)
 /* ok() on an API call; prints the error when it failed. */
 static bool ok_call(mcd_return_et ret, const mcd_core_st *core,
                     const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    TEST_PRINTF(3, 4);
 
 static bool ok_call(mcd_return_et ret, const mcd_core_st *core,
                     const char *fmt, ...)
@@ -236,39 +234,6 @@ static bool expect_error(mcd_return_et ret, const mcd_core_st *core,
  * QEMU
  */
 
-static pid_t qemu_pid;
-
-static void qemu_kill(void)
-{
-    int i, status;
-
-    if (qemu_pid <= 0) {
-        return;
-    }
-    kill(qemu_pid, SIGTERM);
-    for (i = 0; i < 100; i++) {
-        if (waitpid(qemu_pid, &status, WNOHANG) == qemu_pid) {
-            qemu_pid = 0;
-            return;
-        }
-        usleep(20000);
-    }
-    kill(qemu_pid, SIGKILL);
-    waitpid(qemu_pid, &status, 0);
-    qemu_pid = 0;
-}
-
-static void on_signal(int sig)
-{
-    struct sigaction sa = { .sa_handler = SIG_DFL };
-
-    if (qemu_pid > 0) {
-        kill(qemu_pid, SIGKILL);
-    }
-    sigaction(sig, &sa, NULL);
-    raise(sig);
-}
-
 static int free_port(void)
 {
     struct sockaddr_in sa = { 0 };
@@ -283,7 +248,7 @@ static int free_port(void)
         port = ntohs(sa.sin_port);
     }
     if (fd >= 0) {
-        close(fd);
+        sock_close(fd);
     }
     return port;
 }
@@ -303,27 +268,37 @@ static int listen_loopback(int *port)
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
         listen(fd, 1) != 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-        close(fd);
+        sock_close(fd);
         return -1;
     }
     *port = ntohs(sa.sin_port);
     return fd;
 }
 
-static bool port_accepts(int port)
+/* A connection to @port on the loopback address; -1 on failure. */
+static int connect_loopback(int port)
 {
     struct sockaddr_in sa = { 0 };
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    bool up;
 
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    if (fd >= 0) {
-        close(fd);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        sock_close(fd);
+        fd = -1;
     }
-    return up;
+    return fd;
+}
+
+static bool port_accepts(int port)
+{
+    int fd = connect_loopback(port);
+
+    if (fd >= 0) {
+        sock_close(fd);
+    }
+    return fd >= 0;
 }
 
 static void sleep_ms(unsigned int ms)
@@ -342,25 +317,100 @@ static long long now_ms(void)
 }
 
 /*
- * Start @binary with @machine and @cpu, the stub on @port, and QMP on
- * @qmp_port unless it is 0.
+ * QEMU's process: started here with fork() and exec(), or by the driver
+ * that LIBMCD_QEMU_CONTROL names.  Its requests and answers are a line
+ * each: "start" and the arguments, tab separated, answered "ok" once it
+ * runs; "status", answered "running" or "exited <status>"; "stop",
+ * answered "ok" once it is gone.  The driver stops it when the
+ * connection ends.
  */
-static bool qemu_start(const char *binary, const char *machine,
-                       const char *cpu, int port, int qmp_port)
-{
-    char mcd[64], qmp[64];
-    long long deadline;
-    int status;
+static bool qemu_running;
+static int control_fd = -1;
 
-    snprintf(mcd, sizeof(mcd), "tcp:127.0.0.1:%d", port);
+static bool control_ask(const char *request, char *answer, size_t size)
+{
+    const char *spec = getenv("LIBMCD_QEMU_CONTROL");
+    const char *colon = spec ? strrchr(spec, ':') : NULL;
+    size_t len = 0, n = strlen(request);
+    ssize_t r;
+
+    answer[0] = '\0';
+    if (control_fd < 0 && colon) {
+        control_fd = connect_loopback(atoi(colon + 1));
+    }
+    if (control_fd < 0) {
+        diag("no QEMU control at '%s'", spec ? spec : "");
+        return false;
+    }
+    if (sock_write(control_fd, request, n) != (ssize_t)n ||
+        sock_write(control_fd, "\n", 1) != 1) {
+        return false;
+    }
+    while (len < size - 1) {
+        r = sock_read(control_fd, answer + len, 1);
+        if (r <= 0) {
+            return false;
+        }
+        if (answer[len] == '\n') {
+            break;
+        }
+        len++;
+    }
+    answer[len] = '\0';
+    return true;
+}
+
+#ifndef _WIN32
+static pid_t qemu_pid;
+
+static void on_signal(int sig)
+{
+    struct sigaction sa = { .sa_handler = SIG_DFL };
+
+    if (qemu_pid > 0) {
+        kill(qemu_pid, SIGKILL);
+    }
+    sigaction(sig, &sa, NULL);
+    raise(sig);
+}
+#endif
+
+/* Start QEMU with @argv (NULL-terminated). */
+static bool qemu_spawn(char *const *argv)
+{
+    char request[1024], answer[256];
+    size_t len = 0;
+    int i;
+
+    if (getenv("LIBMCD_QEMU_CONTROL")) {
+        len = snprintf(request, sizeof(request), "start");
+        for (i = 0; argv[i] && len < sizeof(request); i++) {
+            len += snprintf(request + len, sizeof(request) - len, "\t%s",
+                            argv[i]);
+        }
+        if (len >= sizeof(request) ||
+            !control_ask(request, answer, sizeof(answer)) ||
+            strncmp(answer, "ok", 2) != 0) {
+            diag("the QEMU control answers '%s'", answer);
+            return false;
+        }
+        qemu_running = true;
+        return true;
+    }
+#ifdef _WIN32
+    diag("the Windows build starts QEMU through LIBMCD_QEMU_CONTROL");
+    return false;
+#else
     /* the emulator may be rebuilt right now: give it a moment */
-    deadline = now_ms() + 60000;
-    while (access(binary, X_OK) != 0 && now_ms() < deadline) {
+    long long deadline = now_ms() + 60000;
+
+    while (access(argv[0], X_OK) != 0 && now_ms() < deadline) {
         sleep_ms(500);
     }
     fflush(stdout);
     qemu_pid = fork();
     if (qemu_pid < 0) {
+        qemu_pid = 0;
         return false;
     }
     if (qemu_pid == 0) {
@@ -369,19 +419,107 @@ static bool qemu_start(const char *binary, const char *machine,
 #endif
         /* QEMU's stdout must not mix with the TAP output */
         dup2(2, 1);
-        snprintf(qmp, sizeof(qmp), "tcp:127.0.0.1:%d,server=on,wait=off",
-                 qmp_port);
-        execl(binary, binary, "-M", machine, "-cpu", cpu, "-S",
-              "-display", "none", "-monitor", "none", "-serial", "none",
-              "-nic", "none",
-              "-mcd", mcd, qmp_port ? "-qmp" : NULL, qmp, (char *)NULL);
-        fprintf(stderr, "cannot run %s: %s\n", binary, strerror(errno));
+        execv(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
+    }
+    qemu_running = true;
+    return true;
+#endif
+}
+
+/* Has QEMU exited?  Its status then. */
+static bool qemu_exited(int *status)
+{
+    char answer[256];
+
+    *status = 0;
+    if (!qemu_running) {
+        return true;
+    }
+    if (control_fd >= 0) {
+        if (!control_ask("status", answer, sizeof(answer))) {
+            return false;
+        }
+        if (strncmp(answer, "exited ", 7) != 0) {
+            return false;
+        }
+        *status = atoi(answer + 7);
+        qemu_running = false;
+        return true;
+    }
+#ifndef _WIN32
+    if (waitpid(qemu_pid, status, WNOHANG) == qemu_pid) {
+        qemu_pid = 0;
+        qemu_running = false;
+        return true;
+    }
+#endif
+    return false;
+}
+
+static void qemu_kill(void)
+{
+    char answer[256];
+
+    if (!qemu_running) {
+        return;
+    }
+    if (control_fd >= 0) {
+        if (!control_ask("stop", answer, sizeof(answer)) ||
+            strcmp(answer, "ok") != 0) {
+            diag("the QEMU control answers '%s' to stop", answer);
+        }
+        qemu_running = false;
+        return;
+    }
+#ifndef _WIN32
+    int i, status;
+
+    kill(qemu_pid, SIGTERM);
+    for (i = 0; i < 100; i++) {
+        if (waitpid(qemu_pid, &status, WNOHANG) == qemu_pid) {
+            qemu_pid = 0;
+            qemu_running = false;
+            return;
+        }
+        sleep_ms(20);
+    }
+    kill(qemu_pid, SIGKILL);
+    waitpid(qemu_pid, &status, 0);
+    qemu_pid = 0;
+#endif
+    qemu_running = false;
+}
+
+/*
+ * Start @binary with @machine and @cpu, the stub on @port, and QMP on
+ * @qmp_port unless it is 0.
+ */
+static bool qemu_start(const char *binary, const char *machine,
+                       const char *cpu, int port, int qmp_port)
+{
+    char mcd[64], qmp[64];
+    char *argv[] = {
+        (char *)binary, "-M", (char *)machine, "-cpu", (char *)cpu, "-S",
+        "-display", "none", "-monitor", "none", "-serial", "none",
+        "-nic", "none", "-mcd", mcd, "-qmp", qmp, NULL,
+    };
+    long long deadline;
+    int status;
+
+    snprintf(mcd, sizeof(mcd), "tcp:127.0.0.1:%d", port);
+    snprintf(qmp, sizeof(qmp), "tcp:127.0.0.1:%d,server=on,wait=off",
+             qmp_port);
+    if (!qmp_port) {
+        argv[16] = NULL;
+    }
+    if (!qemu_spawn(argv)) {
+        return false;
     }
     deadline = now_ms() + 30000;
     while (now_ms() < deadline) {
-        if (waitpid(qemu_pid, &status, WNOHANG) == qemu_pid) {
-            qemu_pid = 0;
+        if (qemu_exited(&status)) {
             diag("QEMU exited with status 0x%x", status);
             return false;
         }
@@ -548,27 +686,22 @@ static bool has_ext(Session *s, const char *name)
  */
 static void probe_extensions(int port, char *out, size_t size)
 {
-    struct sockaddr_in sa = { 0 };
-    struct timeval tv = { 5, 0 };
     char buf[1024];
     size_t len = 0;
     ssize_t n;
     char *p, *end;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = connect_loopback(port);
 
     out[0] = '\0';
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    if (fd < 0) {
         goto out;
     }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (write(fd, "$qprotocol#|", 12) != 12) {
+    sock_timeout(fd, 5);
+    if (sock_write(fd, "$qprotocol#|", 12) != 12) {
         goto out;
     }
     while (len < sizeof(buf) - 1) {
-        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        n = sock_read(fd, buf + len, sizeof(buf) - 1 - len);
         if (n <= 0) {
             break;
         }
@@ -591,7 +724,7 @@ static void probe_extensions(int port, char *out, size_t size)
     }
 out:
     if (fd >= 0) {
-        close(fd);
+        sock_close(fd);
     }
 }
 
@@ -1368,7 +1501,7 @@ static void run_target(const Target *t, const char *limit)
     /* what libmcd will enable */
     if (!limit) {
         snprintf(s.extensions, sizeof(s.extensions), "%s", offered);
-        unsetenv("LIBMCD_EXTENSIONS");
+        env_set("LIBMCD_EXTENSIONS", NULL);
     } else {
         for (p = offered; *p; p = *end ? end + 1 : end) {
             end = strchr(p, ',');
@@ -1378,7 +1511,7 @@ static void run_target(const Target *t, const char *limit)
                 snprintf(s.extensions, sizeof(s.extensions), "errors");
             }
         }
-        setenv("LIBMCD_EXTENSIONS", limit, 1);
+        env_set("LIBMCD_EXTENSIONS", limit);
     }
 
     tap_prefix = s.name;
@@ -1414,7 +1547,7 @@ static void run_target(const Target *t, const char *limit)
 out:
     api.mcd_exit_f();
     qemu_kill();
-    ok(qemu_pid == 0, "%s: QEMU stopped", s.name);
+    ok(!qemu_running, "%s: QEMU stopped", s.name);
     tap_prefix = "";
 }
 
@@ -1499,12 +1632,11 @@ static void proxy_parse(Proxy *px, ProxyParse *pp, const uint8_t *buf,
 static void *proxy_thread(void *opaque)
 {
     Proxy *px = opaque;
-    struct sockaddr_in sa = { 0 };
     struct pollfd pfd[2];
     ProxyParse pp[2];
     uint8_t buf[65536];
     ssize_t n, w, done;
-    int fd[2], i, k, one = 1;
+    int fd[2], i, k;
     bool server_last;
 
     for (;;) {
@@ -1512,23 +1644,16 @@ static void *proxy_thread(void *opaque)
         if (fd[0] < 0) {
             return NULL;
         }
-        fd[1] = socket(AF_INET, SOCK_STREAM, 0);
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(px->target);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (fd[1] < 0 ||
-            connect(fd[1], (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-            close(fd[0]);
-            if (fd[1] >= 0) {
-                close(fd[1]);
-            }
+        fd[1] = connect_loopback(px->target);
+        if (fd[1] < 0) {
+            sock_close(fd[0]);
             continue;
         }
         memset(pp, 0, sizeof(pp));
         server_last = true;
         for (i = 0; i < 2; i++) {
             /* small packets at once, as libmcd and QEMU send them */
-            setsockopt(fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            sock_nodelay(fd[i]);
         }
         for (;;) {
             for (i = 0; i < 2; i++) {
@@ -1542,7 +1667,7 @@ static void *proxy_thread(void *opaque)
                 if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) {
                     continue;
                 }
-                n = read(fd[i], buf, sizeof(buf));
+                n = sock_read(fd[i], buf, sizeof(buf));
                 if (n <= 0 && i == 0) {
                     pthread_mutex_lock(&px->lock);
                     px->ends++;
@@ -1560,7 +1685,7 @@ static void *proxy_thread(void *opaque)
                 }
                 server_last = i == 1;
                 for (done = 0; done < n; done += w) {
-                    w = write(fd[1 - i], buf + done, n - done);
+                    w = sock_write(fd[1 - i], buf + done, n - done);
                     if (w <= 0) {
                         goto next;
                     }
@@ -1569,7 +1694,7 @@ static void *proxy_thread(void *opaque)
         }
 next:
         for (k = 0; k < 2; k++) {
-            close(fd[k]);
+            sock_close(fd[k]);
         }
     }
 }
@@ -1586,7 +1711,7 @@ static bool proxy_start(Proxy *px, int target)
 static void proxy_stop(Proxy *px)
 {
     shutdown(px->listen_fd, SHUT_RDWR);
-    close(px->listen_fd);
+    sock_close(px->listen_fd);
     pthread_join(px->thread, NULL);
 }
 
@@ -1687,25 +1812,20 @@ static bool proxy_has(Proxy *px, size_t from, const char *prefix,
 static bool qmp_command(int port, const char *command, char *out,
                         size_t size)
 {
-    struct sockaddr_in sa = { 0 };
-    struct timeval tv = { 5, 0 };
     char buf[4096], cmd[128];
     size_t len = 0;
     ssize_t n;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = connect_loopback(port);
     int step = 0;
     bool good = false;
 
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    if (fd < 0) {
         goto out;
     }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sock_timeout(fd, 5);
     /* the greeting, the capabilities, the command: each answers a line */
     while (step < 3) {
-        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        n = sock_read(fd, buf + len, sizeof(buf) - 1 - len);
         if (n <= 0) {
             goto out;
         }
@@ -1731,7 +1851,7 @@ static bool qmp_command(int port, const char *command, char *out,
             step++;
             snprintf(cmd, sizeof(cmd), "{\"execute\": \"%s\"}\n",
                      step == 1 ? "qmp_capabilities" : command);
-            if (step < 3 && write(fd, cmd, strlen(cmd)) < 0) {
+            if (step < 3 && sock_write(fd, cmd, strlen(cmd)) < 0) {
                 goto out;
             }
         }
@@ -1739,7 +1859,7 @@ static bool qmp_command(int port, const char *command, char *out,
     good = true;
 out:
     if (fd >= 0) {
-        close(fd);
+        sock_close(fd);
     }
     return good;
 }
@@ -1868,9 +1988,9 @@ static bool fast_open(Session *s, const Target *t, int port,
     snprintf(s->name, sizeof(s->name), "%s/fast%s%s", t->name,
              limit ? "/" : "", limit ? "ref" : "");
     if (limit) {
-        setenv("LIBMCD_EXTENSIONS", limit, 1);
+        env_set("LIBMCD_EXTENSIONS", limit);
     } else {
-        unsetenv("LIBMCD_EXTENSIONS");
+        env_set("LIBMCD_EXTENSIONS", NULL);
     }
     api.mcd_initialize_f(&req, &impl);
     snprintf(config, sizeof(config), "127.0.0.1:%d", port);
@@ -1900,7 +2020,7 @@ static void fast_close(Session *s)
 {
     api.mcd_close_server_f(s->server);
     api.mcd_exit_f();
-    unsetenv("LIBMCD_EXTENSIONS");
+    env_set("LIBMCD_EXTENSIONS", NULL);
 }
 
 /* The bytes of the binary test: every value, the framing's in runs. */
@@ -2305,7 +2425,7 @@ static void check_fast_connect(Proxy *px, bool lists)
     bool good;
     const char *name = tap_prefix;
 
-    unsetenv("LIBMCD_EXTENSIONS");
+    env_set("LIBMCD_EXTENSIONS", NULL);
     api.mcd_initialize_f(&req, &impl);
     snprintf(config, sizeof(config), "127.0.0.1:%d", px->port);
     memset(&sel, 0, sizeof(sel));
@@ -2741,7 +2861,7 @@ static void *fake_thread(void *opaque)
         return NULL;
     }
     for (;;) {
-        r = read(fd, buf + len, sizeof(buf) - 1 - len);
+        r = sock_read(fd, buf + len, sizeof(buf) - 1 - len);
         if (r <= 0) {
             break;
         }
@@ -2763,7 +2883,7 @@ static void *fake_thread(void *opaque)
             }
             fake_reply(f, cmd, out + 1, sizeof(out) - 1);
             out[0] = '+';
-            if (write(fd, out, strlen(out)) < 0) {
+            if (sock_write(fd, out, strlen(out)) < 0) {
                 break;
             }
             n = end + 2 - buf;
@@ -2771,7 +2891,7 @@ static void *fake_thread(void *opaque)
             len -= n;
         }
     }
-    close(fd);
+    sock_close(fd);
     return NULL;
 }
 
@@ -2787,7 +2907,7 @@ static bool fake_start(Fake *f, bool errors)
 static void fake_stop(Fake *f)
 {
     pthread_join(f->thread, NULL);
-    close(f->listen_fd);
+    sock_close(f->listen_fd);
 }
 
 /* How many lines of the fake stub's log are @line. */
@@ -3113,7 +3233,7 @@ out:
 
 static void check_layout(void)
 {
-#if defined(__linux__) && (defined(__x86_64__) || defined(__LP64__))
+#ifdef MCD_LAYOUT_HOST
     int sizes = 0, bad_sizes = 0, offs = 0, bad_offs = 0;
 
 #define RT_SIZE(type, size) \
@@ -3133,17 +3253,20 @@ static void check_layout(void)
 #undef RT_SIZE
 #undef RT_OFF
     ok(bad_sizes == 0, "layout: the sizes of %d structures match the API "
-       "1.1 ABI", sizes);
+       "1.1 ABI of %s", sizes, MCD_LAYOUT_HOST);
     ok(bad_offs == 0, "layout: the offsets of %d fields match the API 1.1 "
-       "ABI", offs);
-    ok(sizeof(mcd_bool_t) == 1, "layout: mcd_bool_t is 8 bits");
+       "ABI of %s", offs, MCD_LAYOUT_HOST);
+    ok(sizeof(mcd_bool_t) == MCD_LAYOUT_BOOL_SIZE,
+       "layout: mcd_bool_t is %d bits", MCD_LAYOUT_BOOL_SIZE * 8);
     ok(sizeof(mcd_core_con_info_st) == 596 &&
        offsetof(mcd_core_con_info_st, core_id) == 592,
        "layout: mcd_core_con_info_st is 596 bytes, core_id at 592");
     ok(sizeof(mcd_register_info_st) == 88 &&
-       offsetof(mcd_register_info_st, has_side_effects_write) == 73 &&
-       offsetof(mcd_register_info_st, reg_type) == 76,
-       "layout: mcd_register_info_st is 88 bytes, reg_type at 76");
+       offsetof(mcd_register_info_st, has_side_effects_write) ==
+       MCD_LAYOUT_ABI(73, 76) &&
+       offsetof(mcd_register_info_st, reg_type) == MCD_LAYOUT_ABI(76, 80),
+       "layout: mcd_register_info_st is 88 bytes, reg_type at %d",
+       MCD_LAYOUT_ABI(76, 80));
     ok(sizeof(mcd_tx_st) == 56 && offsetof(mcd_tx_st, data) == 40 &&
        offsetof(mcd_tx_st, num_bytes_ok) == 52,
        "layout: mcd_tx_st is 56 bytes, data at 40");
@@ -3151,7 +3274,8 @@ static void check_layout(void)
        offsetof(mcd_core_state_st, info_str) == 272,
        "layout: mcd_core_state_st is 528 bytes, info_str at 272");
 #else
-    skip("not LP64 Linux", "layout: the API 1.1 ABI of LP64 Linux");
+    skip("neither LP64 Linux nor 64-bit Windows",
+         "layout: the API 1.1 ABI of LP64 Linux or 64-bit Windows");
 #endif
 }
 
@@ -3198,7 +3322,7 @@ static void check_timeouts(void)
                  "McdTimeout=300");
     ok(now_ms() - start < 3000, "... gives up after %lld ms",
        now_ms() - start);
-    close(fd);
+    sock_close(fd);
 }
 
 static void check_without_server(void)
@@ -3243,15 +3367,19 @@ static void check_without_server(void)
 int main(int argc, char **argv)
 {
     const char *lib = argc > 1 ? argv[1] : getenv("LIBMCD");
-    struct sigaction sa = { 0 };
+#ifndef _WIN32
+    struct sigaction sa = { .sa_handler = on_signal };
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    atexit(qemu_kill);
-    sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+#endif
+
+    setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+    atexit(qemu_kill);
+    if (!os_init()) {
+        printf("Bail out! no sockets\n");
+        return 1;
+    }
 
     check_layout();
     if (!lib) {
