@@ -15,6 +15,7 @@
 #include "exec/memory.h"
 #include "exec/target_page.h"
 #include "exec/tswap.h"
+#include "elf.h"
 #include "qemu/cutils.h"
 #include "qemu/rcu.h"
 #include "hw/boards.h"
@@ -53,6 +54,63 @@ char *mcd_core_model(uint32_t index)
     CPUState *cpu = index <= INT_MAX ? qemu_get_cpu(index) : NULL;
 
     return cpu ? g_strdup(object_get_typename(OBJECT(cpu))) : NULL;
+}
+
+/* ELF machines by gdb's architecture names, then by QEMU's target names. */
+static const struct {
+    const char *prefix;
+    uint32_t machine;
+} mcd_elf_machines[] = {
+    { "aarch64", EM_AARCH64 },
+    { "arm", EM_ARM },
+    { "iwmmxt", EM_ARM },
+    { "i386:x86-64", EM_X86_64 },
+    { "x86_64", EM_X86_64 },
+    { "i386", EM_386 },
+    { "riscv", EM_RISCV },
+    { "powerpc:common64", EM_PPC64 },
+    { "ppc64", EM_PPC64 },
+    { "powerpc", EM_PPC },
+    { "ppc", EM_PPC },
+    { "s390", EM_S390 },
+    { "loongarch", EM_LOONGARCH },
+    { "tricore", EM_TRICORE },
+    { "m68k", EM_68K },
+    { "mips", EM_MIPS },
+    { "sparc64", EM_SPARCV9 },
+    { "sparc", EM_SPARC },
+    { "or1k", EM_OPENRISC },
+    { "xtensa", EM_XTENSA },
+    { "hppa", EM_PARISC },
+    { "microblaze", EM_MICROBLAZE },
+    { "sh4", EM_SH },
+    { "avr", EM_AVR },
+    { "alpha", EM_ALPHA },
+    { "rx", EM_RX },
+    { "hexagon", EM_HEXAGON },
+};
+
+const char *mcd_core_arch(uint32_t index, uint32_t *elf_machine)
+{
+    CPUState *cpu = index <= INT_MAX ? qemu_get_cpu(index) : NULL;
+    const char *arch;
+    size_t i;
+
+    *elf_machine = EM_NONE;
+    if (!cpu) {
+        return NULL;
+    }
+    arch = cpu->cc->gdb_arch_name ? cpu->cc->gdb_arch_name(cpu) : NULL;
+    if (!arch) {
+        arch = target_name();
+    }
+    for (i = 0; i < ARRAY_SIZE(mcd_elf_machines); i++) {
+        if (g_str_has_prefix(arch, mcd_elf_machines[i].prefix)) {
+            *elf_machine = mcd_elf_machines[i].machine;
+            break;
+        }
+    }
+    return arch;
 }
 
 MCDSystemInfo *mcd_system_info(void)

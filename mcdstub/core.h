@@ -250,6 +250,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MCDSystemInfo, mcd_system_info_free)
 char *mcd_core_model(uint32_t index);
 
 /**
+ * mcd_core_arch() - the architecture of a core
+ * @index: the core number
+ * @elf_machine: set to the ELF machine number (``EM_*``) of the
+ *               architecture, 0 if unknown
+ *
+ * Returns: the architecture as gdb names it (the CPU class's
+ * gdb_arch_name(), for example ``aarch64`` or ``i386:x86-64``), else
+ * QEMU's target name; %NULL if there is no such core.
+ */
+const char *mcd_core_arch(uint32_t index, uint32_t *elf_machine);
+
+/**
  * mcd_reset_classes() - the reset classes the target offers
  * @count: set to how many there are
  *

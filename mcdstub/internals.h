@@ -78,6 +78,7 @@ typedef enum MCDEra1Fail {
  * @MCD_EXT_LISTS: list queries answer as many items as fit
  * @MCD_EXT_REGS: ``g`` and ``G`` access several registers
  * @MCD_EXT_BINARY: ``x`` and ``X`` move memory as binary data
+ * @MCD_EXT_COREINFO: ``qcoreinfo`` tells what each core is
  */
 typedef enum MCDExtension {
     MCD_EXT_ERRORS = 1 << 0,
@@ -91,6 +92,7 @@ typedef enum MCDExtension {
     MCD_EXT_LISTS = 1 << 8,
     MCD_EXT_REGS = 1 << 9,
     MCD_EXT_BINARY = 1 << 10,
+    MCD_EXT_COREINFO = 1 << 11,
 } MCDExtension;
 
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);

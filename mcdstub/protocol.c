@@ -52,6 +52,7 @@ static const struct {
     { "lists", MCD_EXT_LISTS },
     { "regs", MCD_EXT_REGS },
     { "binary", MCD_EXT_BINARY },
+    { "coreinfo", MCD_EXT_COREINFO },
 };
 
 /* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
@@ -584,6 +585,30 @@ static void handle_query_cores(MCDServer *s, const MCDCmdArgs *args)
     mcd_reply(s, rec->str);
 }
 
+/*
+ * "qcoreinfo<core>": what a core is, open or not: its model, its
+ * architecture and that architecture's ELF machine number (the MCD
+ * API's core_type).
+ */
+static void handle_query_coreinfo(MCDServer *s, const MCDCmdArgs *args)
+{
+    g_autoptr(GString) rec = g_string_new(NULL);
+    g_autofree char *model = mcd_core_model(args->arg[0].u32);
+    uint32_t machine;
+    const char *arch = mcd_core_arch(args->arg[0].u32, &machine);
+
+    if (!model || !arch) {
+        mcd_reply_error(s, MCD_ERR_PARAM, "there is no core %" PRIu32,
+                        args->arg[0].u32);
+        return;
+    }
+    rec_u64(rec, "core", args->arg[0].u32);
+    rec_str(rec, "model", model);
+    rec_str(rec, "arch", arch);
+    rec_u64(rec, "core_type", machine);
+    mcd_reply(s, rec->str);
+}
+
 static void reset_record(GString *rec, const void *item)
 {
     const MCDResetClass *rst = item;
@@ -902,6 +927,8 @@ static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
 static const MCDCmd mcd_queries[] = {
     { "system", "", handle_query_system, MCD_ERA1_EMPTY },
     { "cores", "", handle_query_cores, MCD_ERA1_EMPTY },
+    { "coreinfo", "d", handle_query_coreinfo, MCD_ERA1_EMPTY,
+      MCD_EXT_COREINFO },
     { "resetf", "c", handle_query_reset_first, MCD_ERA1_EMPTY },
     { "resetc", "q", handle_query_reset_next, MCD_ERA1_EMPTY },
     { "trigger", "", handle_query_trigger, MCD_ERA1_EMPTY },

@@ -156,7 +156,7 @@ PACKET_PROBE_LOOKALIKE = re.compile(rb"qprotocol.*qsystem.*qtrigger", re.S)
 JSON_RESYNC = b"\xff"
 
 EXTENSIONS = ["errors", "steps", "wplen", "resethalt", "stepirq", "notify",
-              "stoprec", "txopt", "lists", "regs", "binary"]
+              "stoprec", "txopt", "lists", "regs", "binary", "coreinfo"]
 
 MAX_DATA = 16 * 1024            # the most bytes of an 'm', 'M' or 'g'
 MAX_BINARY = 1 << 20            # the most bytes of an 'x' or 'X'
@@ -959,9 +959,11 @@ def packet_request(r, t):
         q = r.choice(["system", "cores", "resetf", "resetc", "trigger",
                       "memoryf", "memoryc", "reggroupf", "reggroupc", "regf",
                       "regc", "state", "state", "state", "protocol",
-                      "protocol", "foo", ""])
+                      "protocol", "coreinfo", "foo", ""])
         if q in ("resetf", "memoryf", "reggroupf", "regf", "state"):
             return "q" + q, [str(core)]
+        if q == "coreinfo":
+            return "qcoreinfo", [str(r.choice([core, core, 1, 2, 7, U32]))]
         if q in ("resetc", "memoryc", "reggroupc", "regc"):
             return "q" + q, [str(r.choice([0, 1, 1, 2, 3, 5, 20, 300,
                                            len(t.regs) - 1, len(t.regs)]))]

@@ -51,6 +51,9 @@ typedef struct McdArch {
     bool uniprocessor;
     /* the board has no reset vector: a reset leaves the PC as it is */
     bool reset_keeps_pc;
+    /* what "qcoreinfo" says: gdb's name and the ELF machine */
+    const char *gdb_arch;
+    unsigned core_type;
 } McdArch;
 
 static const McdArch mcd_arch_info[] = {
@@ -63,6 +66,7 @@ static const McdArch mcd_arch_info[] = {
         /* no firmware in the flash at 0: a no-op (andeq r0, r0, r0) */
         .reset_pc = 0, .reset_pc_reg = 0,
         .step_pc = 4, .step_pc_reg = 4,
+        .gdb_arch = "arm", .core_type = 40,
     }, {
         .arch = "aarch64", .machine = "virt",
         .pc = "pc", .pc_id = 32, .pc_bits = 64, .gpr0 = "x0",
@@ -73,6 +77,7 @@ static const McdArch mcd_arch_info[] = {
         /* udf #0 in the empty flash: EL3's synchronous vector */
         .reset_pc = 0, .reset_pc_reg = 0,
         .step_pc = 0x200, .step_pc_reg = 0x200,
+        .gdb_arch = "aarch64", .core_type = 183,
     }, {
         .arch = "riscv64", .machine = "virt",
         .pc = "pc", .pc_id = 32, .pc_bits = 64, .gpr0 = "zero",
@@ -83,6 +88,7 @@ static const McdArch mcd_arch_info[] = {
         .reset_pc = 0x1000, .reset_pc_reg = 0x1000,
         .reset_insn = "97020000",
         .step_pc = 0x1004, .step_pc_reg = 0x1004,
+        .gdb_arch = "riscv:rv64", .core_type = 243,
     }, {
         .arch = "i386", .machine = "q35",
         .pc = "eip", .pc_id = 8, .pc_bits = 32, .gpr0 = "eax",
@@ -93,6 +99,7 @@ static const McdArch mcd_arch_info[] = {
         .reset_pc = 0xfffffff0, .reset_pc_reg = 0xfff0,
         .reset_insn = "ea5be000",
         .step_pc = 0xfe05b, .step_pc_reg = 0xe05b,
+        .gdb_arch = "i386", .core_type = 3,
     }, {
         .arch = "x86_64", .machine = "q35",
         .pc = "rip", .pc_id = 16, .pc_bits = 64, .gpr0 = "rax",
@@ -102,6 +109,7 @@ static const McdArch mcd_arch_info[] = {
         .reset_pc = 0xfffffff0, .reset_pc_reg = 0xfff0,
         .reset_insn = "ea5be000",
         .step_pc = 0xfe05b, .step_pc_reg = 0xe05b,
+        .gdb_arch = "i386:x86-64", .core_type = 62,
     }, {
         /* the generic description */
         .arch = "m68k", .machine = "an5206",
@@ -113,6 +121,7 @@ static const McdArch mcd_arch_info[] = {
         .reset_pc = 0x10000, .reset_pc_reg = 0x10000,
         .step_pc = 0, .step_pc_reg = 0,
         .uniprocessor = true, .reset_keeps_pc = true,
+        .gdb_arch = "m68k", .core_type = 4,
     },
 };
 
@@ -651,6 +660,32 @@ static void test_negotiation(void)
     qtest_quit(qts);
 }
 
+/*
+ * With "coreinfo", what each core is: its model, gdb's name of its
+ * architecture and the ELF machine (the MCD API's core_type), without
+ * opening it.  Unknown before it is enabled, an error for no core.
+ */
+static void test_coreinfo(void)
+{
+    const McdArch *a = arch_info();
+    int fd;
+    QTestState *qts = mcd_start_with_client("", &fd);
+    g_autofree char *expected = NULL;
+
+    mcd_check_reply(fd, "qcoreinfo0", "");
+    mcd_check_reply(fd, "qprotocolerrors,coreinfo",
+                    MCD_PROTOCOL_REPLY("errors,coreinfo"));
+    expected = g_strdup_printf("core=0.model=%s.arch=%s.core_type=%u.",
+                               mcd_cpu_type(), a->gdb_arch, a->core_type);
+    mcd_check_reply(fd, "qcoreinfo0", expected);
+    mcd_check_reply(fd, "qcoreinfo7", "error=258.text=there is no core 7.");
+    mcd_check_reply(fd, "qcoreinfo", "error=258.text=malformed parameters "
+                    "for 'coreinfo'.");
+    mcd_check_reply(fd, "D", "success");
+    close(fd);
+    qtest_quit(qts);
+}
+
 /* A guest that never ran is "halted since boot", as era-1 expects. */
 static void test_state_since_boot(void)
 {
@@ -879,6 +914,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/session/bad-input", test_bad_input);
     qtest_add_func("/mcd/session/checksum", test_checksum);
     qtest_add_func("/mcd/session/negotiation", test_negotiation);
+    qtest_add_func("/mcd/session/coreinfo", test_coreinfo);
     qtest_add_func("/mcd/session/detach", test_detach);
     qtest_add_func("/mcd/session/state-since-boot", test_state_since_boot);
     qtest_add_func("/mcd/start/none", test_none);

@@ -73,6 +73,12 @@ char *mcd_core_model(uint32_t index)
     return index < MCD_FAKE_NR_CORES ? g_strdup("fake-cpu") : NULL;
 }
 
+const char *mcd_core_arch(uint32_t index, uint32_t *elf_machine)
+{
+    *elf_machine = 0;
+    return index < MCD_FAKE_NR_CORES ? "fake" : NULL;
+}
+
 static bool fake_running = true;
 
 void mcd_session_free(MCDSession *s)

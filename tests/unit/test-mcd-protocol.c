@@ -14,7 +14,7 @@
 #define PROTOCOL_MAX(max_payload, enabled) \
     "version=2.max_payload=" max_payload ".max_data=16384." \
     "max_binary=1048576.extensions=errors,steps,wplen,resethalt,stepirq," \
-    "notify,stoprec,txopt,lists,regs,binary.enabled=" enabled "."
+    "notify,stoprec,txopt,lists,regs,binary,coreinfo.enabled=" enabled "."
 #define PROTOCOL(enabled) PROTOCOL_MAX("33792", enabled)
 /* binary data raises the payload limit to 2 MiB + 256 bytes */
 #define PROTOCOL_BINARY(enabled) PROTOCOL_MAX("2097408", enabled)
@@ -591,6 +591,22 @@ static const char *send_raw(Client *c, const char *cmd, size_t len)
     return c->out->str;
 }
 
+static void test_ext_coreinfo(void)
+{
+    Client *c = client_new();
+
+    /* unknown until enabled, then per core, open or not */
+    check(c, "qcoreinfo0", "");
+    check(c, "qprotocolcoreinfo", PROTOCOL("coreinfo"));
+    check(c, "qcoreinfo1", "core=1.model=fake-cpu.arch=fake.core_type=0.");
+    check(c, "qcoreinfo2", "");
+    check(c, "qprotocolerrors", PROTOCOL("errors,coreinfo"));
+    check(c, "qcoreinfo2", "error=258.text=there is no core 2.");
+    check(c, "qcoreinfo4294967295", "error=258.text=there is no core "
+          "4294967295.");
+    client_free(c);
+}
+
 static void test_ext_lists(void)
 {
     Client *c = client_new();
@@ -708,6 +724,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/memory", test_memory);
     g_test_add_func("/mcd/protocol/run-control", test_run_control);
     g_test_add_func("/mcd/protocol/stop-records", test_stop_records);
+    g_test_add_func("/mcd/protocol/ext-coreinfo", test_ext_coreinfo);
     g_test_add_func("/mcd/protocol/ext-lists", test_ext_lists);
     g_test_add_func("/mcd/protocol/ext-regs", test_ext_regs);
     g_test_add_func("/mcd/protocol/ext-binary", test_ext_binary);
