@@ -21,6 +21,9 @@ PACKAGES=(
     # uses it: the option ROMs of the NICs a plain command line gets, the
     # PC BIOS and VGA BIOS, RISC-V's SBI firmware
     ipxe-qemu seabios opensbi
+    # mcd-cli: disassembly (capstone) and line editing with history (libedit,
+    # BSD licensed like mcd-cli is MIT; both optional at build time)
+    libcapstone-dev libedit-dev
     # libmcd.dll for TRACE32 on Windows: mingw-w64 builds it, wine runs its
     # test against the Linux emulators (buildsys/libmcd-windows.sh)
     gcc-mingw-w64-x86-64 wine wine64

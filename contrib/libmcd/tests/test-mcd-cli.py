@@ -7,7 +7,12 @@
 # guest written and read back, registers, a breakpoint, run, wait,
 # steps, a reset that halts at the reset vector), and the checks read
 # what mcd-cli prints.  Then the failures: bad commands, MCD errors,
-# timeouts, an unreachable port, bad options.  Output is TAP.
+# timeouts, an unreachable port, bad options.  Then ELF guests that the
+# test assembles (AArch64; ARM that calls Thumb code): symbols, load and
+# read back, break at a symbol, the view of a stop with the disassembled
+# instruction, disas, regs against reg, x; dump and restore of 4 MiB;
+# and a session on a pseudo terminal: history, completion, the progress
+# bar, Ctrl-C.  Output is TAP.
 #
 # libmcd and mcd-cli are MIT licensed, so that proprietary debuggers may
 # load the library.
@@ -19,7 +24,11 @@
 
 import os
 import re
+import select
+import shutil
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,15 +37,77 @@ import time
 GUEST = 0x40200000
 BREAK = GUEST + 4
 
+# The ELF guests that the test assembles and links at GUEST: main at
+# GUEST + 8 (AArch64) or + 12 (Thumb), table: bytes the x tests read.
+ELF_A64 = """\
+    .text
+    .global _start
+_start:
+    mov     x0, #0
+    b       main
+    .global main
+    .type   main, %function
+main:
+    add     x0, x0, #1
+    nop
+    b       main
+    .size   main, .-main
+    .balign 16
+    .global table
+    .type   table, %object
+table:
+    .ascii  "MCD-CLI test ELF"
+    .word   0x11223344, 0x55667788
+    .size   table, .-table
+"""
+ELF_ARM = """\
+    .syntax unified
+    .arm
+    .text
+    .global _start
+_start:
+    mov     r0, #0
+    blx     main
+    b       _start
+    .thumb
+    .thumb_func
+    .global main
+    .type   main, %function
+main:
+    adds    r0, #1
+    nop
+    b       main
+    .size   main, .-main
+"""
+
 TARGETS = [
     dict(name="arm", env="QEMU_SYSTEM_ARM", binary="qemu-system-arm",
          machine="virt,secure=on", cpu="cortex-a15",
          core="cortex-a15-arm-cpu", elf=40, r0="r0", bits=32, pc_id=15,
-         guest=(0xe2800001, 0xeafffffd), secure=True),
+         guest=(0xe2800001, 0xeafffffd), secure=True,
+         cross="arm-linux-gnueabihf-", asflags=["-march=armv7-a"],
+         source=ELF_ARM, main=GUEST + 12,
+         # disas _start 6: ARM, then Thumb from the mapping symbol $t
+         disas=[("e3a00000", "mov", "r0, #0"),
+                ("fa000000", "blx", "#0x4020000c <main>"),
+                ("eafffffc", "b", "#0x40200000 <_start>"),
+                ("3001", "adds", "r0, #1"),
+                ("bf00", "nop", ""),
+                ("f7ff bffc", "b.w", "#0x4020000c <main>")],
+         core_regs=["r%d" % i for i in range(13)] +
+         ["sp", "lr", "pc", "cpsr"]),
     dict(name="aarch64", env="QEMU_SYSTEM_AARCH64",
          binary="qemu-system-aarch64", machine="virt", cpu="cortex-a53",
          core="cortex-a53-arm-cpu", elf=183, r0="x0", bits=64, pc_id=32,
-         guest=(0x91000400, 0x17ffffff), secure=False),
+         guest=(0x91000400, 0x17ffffff), secure=False,
+         cross="aarch64-linux-gnu-", asflags=[], source=ELF_A64,
+         main=GUEST + 8,
+         disas=[("d2800000", "mov|movz", "x0, #0"),
+                ("14000001", "b", "#0x40200008 <main>"),
+                ("91000400", "add", "x0, x0, #1"),
+                ("d503201f", "nop", ""),
+                ("17fffffe", "b", "#0x40200008 <main>")],
+         core_regs=["x%d" % i for i in range(31)] + ["sp", "pc", "cpsr"]),
 ]
 
 count = 0
@@ -114,9 +185,10 @@ class Qemu:
 class Run:
     """One run of mcd-cli: exit status, stdout, stderr."""
 
-    def __init__(self, cli, args, stdin=None, timeout=120):
+    def __init__(self, cli, args, stdin=None, timeout=120, env=None):
         p = subprocess.run([cli] + args, input=stdin, capture_output=True,
-                           text=True, timeout=timeout)
+                           text=True, timeout=timeout,
+                           env=dict(os.environ, **(env or {})))
         self.rc = p.returncode
         self.out = p.stdout
         self.err = p.stderr
@@ -219,14 +291,16 @@ state
        re.search(r"^\s*\d+  System Registers\s+\d+$", text, re.M),
        "%s: groups" % n, text)
     text = get("regs")
-    pc = re.search(r"^pc\s+(\d+)\s+(\d+)  (.*)$", text, re.M)
-    r0 = re.search(r"^%s\s+0\s+%d  Core Registers$" % (t["r0"], t["bits"]),
+    # name, id, bits, group, value (in hex, as wide as the register)
+    pc = re.search(r"^pc\s+(\d+)\s+(\d+)  (\S+(?: \S+)*)\s+0x([0-9a-f]+)$",
                    text, re.M)
+    r0 = re.search(r"^%s\s+0\s+%d  Core Registers\s+0x[0-9a-f]{%d}$"
+                   % (t["r0"], t["bits"], t["bits"] // 4), text, re.M)
     total = re.search(r"^(\d+) registers$", text, re.M)
     ok(pc and r0 and total and int(pc.group(1)) == t["pc_id"] and
        int(pc.group(2)) == t["bits"] and pc.group(3) == "Core Registers" and
-       int(total.group(1)) > 100,
-       "%s: regs: name, id, bits, group of every register" % n,
+       len(pc.group(4)) == t["bits"] // 4 and int(total.group(1)) > 100,
+       "%s: regs: name, id, bits, group and value of every register" % n,
        text[:2000])
 
     reset_pc = reg_value(get("reg pc", 0), "pc")
@@ -361,9 +435,10 @@ def check_failures(cli, q):
 
     r = Run(cli, ["-e", "help"])
     names = ["connect", "disconnect", "cores", "core", "spaces", "groups",
-             "regs", "reg", "read", "write", "writew", "go", "stop", "step",
-             "state", "wait", "break", "watch", "triggers", "delete",
-             "resets", "reset", "info", "help", "quit"]
+             "regs", "reg", "read", "x", "write", "writew", "disas", "go",
+             "continue", "stop", "step", "state", "wait", "break", "watch",
+             "triggers", "delete", "file", "syms", "load", "dump", "restore",
+             "print", "resets", "reset", "info", "help", "quit"]
     listed = re.findall(r"^  (\w+)", r.out, re.M)
     ok(r.rc == 0 and all(c in listed for c in names),
        "help documents every command", r)
@@ -380,8 +455,22 @@ def check_options(cli):
     ok(r.rc == 0 and r.out.startswith("Usage: mcd-cli") and
        "--keep-going" in r.out, "--help exits 0 with the usage", r)
     r = Run(cli, ["--version"])
-    ok(r.rc == 0 and re.match(r"mcd-cli \d+\.\d+\.\d+, with QEMU ", r.out),
-       "--version", r)
+    m = re.search(r"^disassembly: (.*); line editing: (.*)$", r.out, re.M)
+    ok(r.rc == 0 and re.match(r"mcd-cli \d+\.\d+\.\d+, with QEMU ", r.out)
+       and m, "--version, with the disassembler and line editor", r)
+    if m:
+        features["disas"] = m.group(1) != "none"
+        features["editing"] = m.group(2) != "none"
+        diag("mcd-cli with disassembly: %s, line editing: %s"
+             % (m.group(1), m.group(2)))
+    r = Run(cli, ["--help"])
+    ok(r.rc == 0 and
+       all(re.search(r"^  %s.*  [a-z]" % re.escape(c), r.out, re.M)
+           for c in ["regs [GROUP]", "x[/NU] [SPACE:]ADDR", "disas",
+                     "file [ELF]", "load [ELF]", "dump [SPACE:]ADDR LEN FILE",
+                     "restore FILE [SPACE:]ADDR", "continue", "break"]) and
+       "--elf FILE" in r.out,
+       "--help lists the commands briefly, and --elf", r)
     r = Run(cli, ["--no-such-option"])
     ok(r.rc == 2 and "Usage: mcd-cli" in r.err, "a bad option exits 2", r)
     r = Run(cli, ["-f", "/nonexistent/script.mcd"])
@@ -395,6 +484,426 @@ def check_options(cli):
     r = Run(cli, ["-e", "cores"])
     ok(r.rc == 1 and "not connected" in r.err,
        "commands need a connection", r)
+
+
+# what mcd-cli was built with: set from --version
+features = dict(disas=True, editing=True)
+
+
+def build_elf(t, tmp):
+    """Assemble and link the ELF guest of @t; None without the tools."""
+    gas = shutil.which(t["cross"] + "as")
+    ld = shutil.which(t["cross"] + "ld")
+    if not gas or not ld:
+        return None
+    src = os.path.join(tmp, "guest-%s.s" % t["name"])
+    obj = os.path.join(tmp, "guest-%s.o" % t["name"])
+    elf = os.path.join(tmp, "guest-%s.elf" % t["name"])
+    with open(src, "w") as f:
+        f.write(t["source"])
+    subprocess.run([gas] + t["asflags"] + ["-o", obj, src], check=True,
+                   capture_output=True)
+    # one segment at GUEST, without the ELF headers (-N)
+    args = ["-N", "-Ttext=0x%x" % GUEST, "-e", "_start", "-o", elf, obj]
+    if subprocess.run([ld, "--no-warn-rwx-segments"] + args,
+                      capture_output=True).returncode != 0:
+        subprocess.run([ld] + args, check=True, capture_output=True)
+    return elf
+
+
+def load_segments(path):
+    """The PT_LOAD segments of an ELF file with bytes: [(paddr, bytes)]."""
+    with open(path, "rb") as f:
+        data = f.read()
+    is64 = data[4] == 2
+    e = "<" if data[5] == 1 else ">"
+    if is64:
+        phoff, = struct.unpack_from(e + "Q", data, 32)
+        phentsize, phnum = struct.unpack_from(e + "HH", data, 54)
+    else:
+        phoff, = struct.unpack_from(e + "I", data, 28)
+        phentsize, phnum = struct.unpack_from(e + "HH", data, 42)
+    segs = []
+    for i in range(phnum):
+        o = phoff + i * phentsize
+        if is64:
+            ptype, _, off, _, paddr, filesz = \
+                struct.unpack_from(e + "IIQQQQ", data, o)
+        else:
+            ptype, off, _, paddr, filesz = \
+                struct.unpack_from(e + "IIIII", data, o)
+        if ptype == 1 and filesz:
+            segs.append((paddr, data[off:off + filesz]))
+    return segs
+
+
+DISAS_LINE = re.compile(r"^(=>|  ) 0x([0-9a-f]+)(?: <([^>]+)>)?:\s+"
+                        r"([0-9a-f]{4,8}(?: [0-9a-f]{4})*)(?:\s+(\S+)"
+                        r"(?: +(.*?))?)?\s*$")
+
+
+def disas_lines(text):
+    """disas output: [(marker, addr, symbol, bytes, mnemonic, operands)]."""
+    result = []
+    for line in text.splitlines():
+        m = DISAS_LINE.match(line)
+        if m:
+            result.append((m.group(1), int(m.group(2), 16), m.group(3),
+                           m.group(4), m.group(5) or "", m.group(6) or ""))
+    return result
+
+
+def insn_matches(line, want):
+    """A disas line is the instruction (bytes, mnemonic|..., operands)."""
+    raw, mnemonic, operands = want
+    return line[3] == raw and (not features["disas"] or (
+        re.fullmatch(mnemonic, line[4]) and line[5] == operands))
+
+
+def check_elf(cli, t, q, tmp):
+    """Symbols, load, disassembly, the stop view, regs and x of an ELF."""
+    n = t["name"]
+    try:
+        elf = build_elf(t, tmp)
+    except subprocess.CalledProcessError as e:
+        ok(False, "%s: assemble the ELF guest" % n, e.stderr)
+        return None
+    if not elf:
+        print("# SKIP %s ELF: no %sas/ld" % (n, t["cross"]))
+        return None
+    (seg_addr, seg), = load_segments(elf)
+    segfile = os.path.join(tmp, "segment-%s.bin" % n)
+    main = t["main"]
+    r1 = "x1" if t["bits"] == 64 else "r1"
+    r1_value = 0x1122334455667788 if t["bits"] == 64 else 0x11223344
+    script = """\
+core 0
+stop
+file {elf}
+syms
+print main+4
+load
+reg pc
+dump 0x{seg_addr:x} {seg_len} {segfile}
+{disas}
+break main
+continue 10
+reg cpsr
+step
+state
+reg {r1} 0x{r1_value:x}
+regs core
+{reg_cmds}
+regs
+""".format(elf=elf, seg_addr=seg_addr, seg_len=len(seg), segfile=segfile,
+           disas="disas _start %d" % len(t["disas"]) if features["disas"]
+           else "", r1=r1, r1_value=r1_value,
+           reg_cmds="\n".join("reg " + r for r in t["core_regs"]))
+    if "table" in t["source"]:
+        script += "x/16b table\nx/2w table\nx\nx/4h table+16\nx/1g table+16\n"
+    r = Run(cli, ["-c", "127.0.0.1:%d" % q.port, "-x", "-e",
+                  script.replace("\n", ";")])
+    ok(r.rc == 0 and r.err == "", "%s: the ELF session runs" % n, r)
+    out = dict()
+    for c, text in r.sections():
+        out.setdefault(c, []).append(text)
+
+    def get(cmd, i=0):
+        texts = out.get(cmd, [])
+        return texts[i] if i < len(texts) else ""
+
+    text = get("file " + elf)
+    ok(re.fullmatch(r"%s: %s ELF%d little-endian, \d+ symbols, 1 loadable "
+                    r"segment, entry 0x40200000 <_start>\n"
+                    % (re.escape(elf), "AArch64" if t["bits"] == 64
+                       else "ARM", t["bits"]), text),
+       "%s: file reads the ELF: machine, class, symbols, entry" % n, text)
+    text = get("syms")
+    ok(re.search(r"^0x%08x\s+\d+\s+func\s+global\s+main%s$"
+                 % (main, " \\(thumb\\)" if t["bits"] == 32 else ""),
+                 text, re.M) and
+       re.search(r"^0x40200000\s+0\s+notype\s+global\s+_start$", text, re.M),
+       "%s: syms lists main (a function) and _start" % n, text)
+    text = get("print main+4")
+    ok(text == "main+4 = 0x%x (%d) <main+0x4>\n" % (main + 4, main + 4),
+       "%s: print main+4: a symbol in an expression, func+off out" % n,
+       text)
+
+    text = get("load")
+    ok(text == "segment 0: 0x40200000 <_start>, %d bytes\nloaded %d bytes in "
+       "1 segment of %s to Non Secure\npc = 0x40200000 <_start>\n"
+       % (len(seg), len(seg), elf),
+       "%s: load writes the segment, sets the pc to the entry" % n, text)
+    ok(reg_value(get("reg pc"), "pc") == GUEST,
+       "%s: reg pc is the entry after load" % n, get("reg pc"))
+    try:
+        with open(segfile, "rb") as f:
+            back = f.read()
+    except OSError as e:
+        back = e
+    ok(back == seg, "%s: the memory read back is the segment of the ELF "
+       "(%d bytes)" % (n, len(seg)), back)
+
+    if not features["disas"]:
+        r = Run(cli, ["-c", "127.0.0.1:%d" % q.port, "-e", "disas"])
+        ok(r.rc == 1 and "error: no disassembly: mcd-cli was built without "
+           "capstone" in r.err, "%s: disas without capstone says so" % n, r)
+    text = get("disas _start %d" % len(t["disas"]))
+    lines = disas_lines(text)
+    ok(not features["disas"] or len(lines) == len(t["disas"]) and
+       all(insn_matches(line, want) for line, want in zip(lines, t["disas"]))
+       and lines[0][0] == "=>" and lines[0][2] == "_start" and
+       lines[0][1] == GUEST and
+       any(x[1] == main and x[2] == "main" for x in lines),
+       "%s: disas _start: the known instructions, func+off, => at the pc"
+       % n, text)
+
+    text = get("break main")
+    ok(text == "breakpoint 1 at Non Secure:0x%x <main>\n" % main,
+       "%s: break main: a breakpoint at a symbol" % n, text)
+    text = get("continue 10")
+    lines = text.splitlines()
+    # main: the third instruction from the end of t["disas"], then a nop
+    main_insn = t["disas"][-3]
+    stop = disas_lines(text)
+    ok(len(lines) == 3 and lines[0] == "core 0: running" and
+       re.match(r"core 0: debug, pc 0x%x <main>; [^;]*breakpoint[^;]*"
+                r"\(trigger 1\)" % main, lines[1]) and
+       len(stop) == 1 and stop[0][0] == "=>" and stop[0][1] == main and
+       stop[0][2] == "main" and insn_matches(stop[0], main_insn),
+       "%s: continue stops at main: pc, symbol, reason, the instruction "
+       "(%s)" % (n, main_insn[1]), text)
+    cpsr = reg_value(get("reg cpsr"), "cpsr")
+    ok(cpsr is not None and (t["bits"] == 64 or cpsr & 0x20),
+       "%s: the core runs %s at main (cpsr 0x%x)"
+       % (n, "A64" if t["bits"] == 64 else "Thumb: the T bit", cpsr or 0),
+       get("reg cpsr"))
+    text = get("step")
+    stop = disas_lines(text)
+    ok(re.match(r"core 0: debug, pc 0x%x <main\+0x%x>;" % (
+        main + len(main_insn[0].replace(" ", "")) // 2,
+        len(main_insn[0].replace(" ", "")) // 2), text) and
+       len(stop) == 1 and insn_matches(stop[0], t["disas"][-2]),
+       "%s: step shows the next instruction (nop)" % n, text)
+    ok(get("state") == text, "%s: state shows the same view" % n,
+       get("state"))
+
+    # regs shows what reg reads, register by register
+    text = get("regs core")
+    values = dict((m.group(1), int(m.group(2), 16)) for m in re.finditer(
+        r"^(\w+)\s+\d+\s+\d+  Core Registers\s+0x([0-9a-f]+)", text, re.M))
+    single = dict((name, reg_value(get("reg " + name, -1), name))
+                  for name in t["core_regs"])
+    ok(values.get(r1) == r1_value and
+       sorted(values) == sorted(t["core_regs"]) and values == single,
+       "%s: regs core shows the values that reg reads (%d registers)"
+       % (n, len(single)), "regs: %r\nreg: %r" % (values, single))
+    ok(re.search(r"^pc\s.*0x0*%x <main\+0x[0-9a-f]+>$" % (values.get("pc")
+                                                          or 0), text, re.M),
+       "%s: regs shows the pc as func+off too" % n, text)
+    text = get("regs")
+    total = re.search(r"^(\d+) registers$", text, re.M)
+    vals = re.findall(r"^\S+\s+\d+\s+\d+  .*?  (0x[0-9a-f]+|<.*>)", text,
+                      re.M)
+    # a register that cannot be read would show <why> instead
+    ok(total and int(total.group(1)) > 100 and
+       len(vals) == int(total.group(1)) and
+       sum(v.startswith("0x") for v in vals) > 100,
+       "%s: regs: every register, each with its value" % n, text[:3000])
+
+    if "table" in t["source"]:
+        text = get("x/16b table")
+        ok(text == "0x40200020 <table>: 4d 43 44 2d 43 4c 49 20 74 65 73 74 "
+           "20 45 4c 46  MCD-CLI test ELF\n", "%s: x/16b: bytes and ASCII"
+           % n, text)
+        text = get("x/2w table")
+        ok(text == "0x40200020 <table>: 0x2d44434d 0x20494c43\n",
+           "%s: x/2w: little-endian words" % n, text)
+        text = get("x")
+        lines = text.splitlines()
+        ok(len(lines) == 4 and lines[0] == "0x40200028 <table+0x8>: "
+           "0x74736574 0x464c4520 0x11223344 0x55667788" and
+           re.fullmatch(r"0x40200038: {12}( 0x[0-9a-f]{8}){4}", lines[1]),
+           "%s: x goes on after the last x, 64 bytes, labels lined up" % n,
+           text)
+        text = get("x/4h table+16")
+        ok(text == "0x40200030 <table+0x10>: 0x3344 0x1122 0x7788 0x5566\n",
+           "%s: x/4h: halfwords" % n, text)
+        text = get("x/1g table+16")
+        ok(text == "0x40200030 <table+0x10>: 0x5566778811223344\n",
+           "%s: x/1g: 64-bit units" % n, text)
+    return elf, seg
+
+
+def check_transfers(cli, t, q, tmp, elf, seg):
+    """dump and restore 4 MiB; their errors; symbols without a session."""
+    n = t["name"]
+    target = "127.0.0.1:%d" % q.port
+    a = os.path.join(tmp, "dump-%s-a.bin" % n)
+    b = os.path.join(tmp, "dump-%s-b.bin" % n)
+    # no progress bar off a terminal, even when it would show at once
+    r = Run(cli, ["-c", target, "--elf", elf, "-e",
+                  "core 0; stop; dump 0x40200000 4M %s; restore %s "
+                  "0x40800000; dump 0x40800000 0x400000 %s" % (a, a, b)],
+            env=dict(MCD_CLI_PROGRESS_DELAY="0"))
+    rate = r"( in \d+\.\d\d s \(\d+\.\d MiB/s\))?"
+    ok(r.rc == 0 and r.err == "" and
+       re.search(r"^dumped 4\.0 MiB \(4194304 bytes\) from Non Secure:"
+                 r"0x40200000 <_start> to %s%s$" % (re.escape(a), rate),
+                 r.out, re.M) and
+       re.search(r"^restored 4\.0 MiB \(4194304 bytes\) from %s to "
+                 r"Non Secure:0x40800000%s$" % (re.escape(a), rate),
+                 r.out, re.M) and
+       re.search(r"^dumped 4\.0 MiB \(4194304 bytes\) from Non Secure:"
+                 r"0x40800000 to %s%s$" % (re.escape(b), rate), r.out, re.M),
+       "%s: dump 4 MiB, restore it elsewhere, dump that" % n, r)
+    ok("\r" not in r.out and "[#" not in r.out and "\x1b" not in r.out,
+       "%s: no progress bar when stdout is not a terminal" % n, repr(r.out))
+    try:
+        with open(a, "rb") as f:
+            da = f.read()
+        with open(b, "rb") as f:
+            db = f.read()
+    except OSError as e:
+        da, db = e, None
+    ok(isinstance(da, bytes) and len(da) == 4 << 20 and da == db and
+       da.startswith(seg), "%s: the restored copy equals the dump, which "
+       "starts with the loaded segment" % n, "%d and %d bytes" % (
+           len(da) if isinstance(da, bytes) else -1,
+           len(db) if isinstance(db, bytes) else -1))
+
+    r = Run(cli, ["--elf", elf, "-k", "-c", target, "-e",
+                  "x/3q table; break nosuch; dump 0x40200000 4K "
+                  "/nonexistent/f; restore /nonexistent/f 0x40200000; "
+                  "disas main 0; file %s; dump main 0 %s; print $nosuchreg; "
+                  "print main" % (a, b)])
+    errors = ["error: bad format '/3q': ", "error: no symbol 'nosuch' in ",
+              "error: cannot create /nonexistent/f: ",
+              "error: cannot open /nonexistent/f: ",
+              "error: bad count 0: 1 to " if features["disas"] else
+              "error: no disassembly: mcd-cli was built without capstone",
+              "error: %s: not an ELF file" % a, "error: bad length '0'",
+              "error: core 0 has no register 'nosuchreg'"]
+    ok(r.rc == 1 and all(re.search("^" + re.escape(e), r.err, re.M)
+                         for e in errors) and
+       r.out.endswith("main = 0x%x (%d) <main>\n" % (t["main"], t["main"])),
+       "%s: errors of x, break, dump, restore, disas, file, print" % n, r)
+    r = Run(cli, ["--elf", elf, "-e", "print main; syms tab"])
+    ok(r.rc == 0 and "main = 0x%x (%d) <main>\n" % (t["main"], t["main"])
+       in r.out and r.out.endswith("1 symbol\n" if "table" in t["source"]
+                                   else "0 symbols\n"),
+       "%s: --elf: symbols without a connection" % n, r)
+    r = Run(cli, ["-e", "print main"])
+    ok(r.rc == 1 and "error: no symbol 'main': no symbols loaded" in r.err,
+       "%s: a symbol without an ELF file" % n, r)
+
+
+class Terminal:
+    """mcd-cli on a pseudo terminal: stdin, stdout and stderr."""
+
+    def __init__(self, cli, args, env):
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen([cli] + args, stdin=slave, stdout=slave,
+                                     stderr=slave, close_fds=True,
+                                     env=dict(os.environ, **env))
+        os.close(slave)
+        self.out = b""
+        self.mark = 0
+
+    def expect(self, pattern, timeout=30):
+        """Read until @pattern (bytes regex) shows after the last match."""
+        deadline = time.time() + timeout
+        while True:
+            m = re.search(pattern, self.out[self.mark:], re.S)
+            if m:
+                start = self.mark
+                self.mark += m.end()
+                return self.out[start:self.mark]
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.master], [], [], min(left, 0.2))
+            if r:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    if self.proc.poll() is not None:
+                        return None
+                    time.sleep(0.05)
+                self.out += data
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def close(self):
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        return self.proc.returncode
+
+
+def check_terminal(cli, q, tmp):
+    """A session on a terminal: prompt, history, completion, progress."""
+    history = os.path.join(tmp, "history")
+    dump = os.path.join(tmp, "dump-tty.bin")
+    term = Terminal(cli, ["-c", "127.0.0.1:%d" % q.port],
+                    dict(TERM="xterm", MCD_CLI_HISTORY=history,
+                         MCD_CLI_PROGRESS_DELAY="0"))
+    try:
+        ok(term.expect(rb"mcd> ") is not None,
+           "terminal: mcd-cli prompts", repr(term.out))
+        term.send(b"print 1+2\r")
+        ok(term.expect(rb"1\+2 = 0x3 \(3\)\r\n.*?mcd> ") is not None,
+           "terminal: a typed line runs", repr(term.out))
+        if features["editing"]:
+            term.send(b"\x10\r")            # Ctrl-P: the line before
+            ok(term.expect(rb"1\+2 = 0x3 \(3\)\r\n.*?mcd> ") is not None,
+               "terminal: Ctrl-P recalls the last line (history)",
+               repr(term.out))
+            term.send(b"pri\t7\r")          # Tab completes "print"
+            ok(term.expect(rb"\n7 = 0x7 \(7\)\r\n.*?mcd> ") is not None,
+               "terminal: Tab completes a command", repr(term.out))
+        else:
+            print("# SKIP terminal history: mcd-cli without libedit")
+        term.send(b"core 0; stop; dump 0x40200000 4M %s\r" % dump.encode())
+        text = term.expect(rb"dumped 4\.0 MiB[^\n]*\n.*?mcd> ")
+        ok(text is not None and
+           re.search(rb"\rdump    \[#*-*\] +\d+%  [^\r]* of 4\.0 MiB", text)
+           and b"\rdump    [" + b"#" * 24 + b"] 100%" in text and
+           b"\r\x1b[Kdumped 4.0 MiB" in text,
+           "terminal: dump draws a progress bar and erases it",
+           repr(text if text is not None else term.out[term.mark:]))
+        # Ctrl-C (SIGINT) while continue waits stops the core, not mcd-cli
+        term.send(b"continue\r")
+        started = term.expect(rb"core 0: running\r\n")
+        if started is not None:
+            time.sleep(0.3)
+            term.proc.send_signal(signal.SIGINT)
+        text = term.expect(rb"mcd> ")
+        ok(started is not None and text is not None and
+           re.search(rb"^interrupted: stopping core 0\r\ncore 0: debug, "
+                     rb"pc 0x[0-9a-f]+; stopped on request[^\n]*\n=> 0x",
+                     text, re.M),
+           "terminal: Ctrl-C stops the core that continue waits for",
+           repr(text if text is not None else term.out[term.mark:]))
+        term.send(b"quit\r")
+        term.expect(rb"quit", 5)
+    finally:
+        rc = term.close()
+    ok(rc == 0, "terminal: quit ends mcd-cli, exit 0", rc)
+    if features["editing"]:
+        try:
+            with open(history) as f:
+                saved = f.read()
+        except OSError as e:
+            saved = str(e)
+        ok("print" in saved and "quit" in saved,
+           "terminal: the history is saved in $MCD_CLI_HISTORY", saved)
 
 
 def check_big_endian(cli, build):
@@ -424,6 +933,22 @@ def check_big_endian(cli, build):
                "m68k: a step of movea.l moves the pc by 6", r)
             ok("00010000: 20 7c 00 02 00 00" in out.get("read 0x10000 6", ""),
                "m68k: memory bytes in address order", r)
+            r = Run(cli, ["-c", "127.0.0.1:%d" % q.port, "-e",
+                          "disas 0x10000 4; x/3w 0x10000; x/6h 0x10000"])
+            lines = disas_lines(r.out)
+            want = [("207c 0002 0000", "movea.l", "#$20000, a0"),
+                    ("5280", "addq.l", "#$1, d0"),
+                    ("2080", "move.l", "d0, (a0)"),
+                    ("60fa", "bra.b|bra.s", "$10006")]
+            ok(r.rc == (0 if features["disas"] else 1) and
+               (not features["disas"] or
+                (len(lines) == 4 and
+                 all(insn_matches(x, w) for x, w in zip(lines, want)))),
+               "m68k: disas of big-endian code", r)
+            ok("0x00010000: 0x207c0002 0x00005280 0x208060fa\n" in r.out and
+               "0x00010000: 0x207c 0x0002 0x0000 0x5280 0x2080 0x60fa\n"
+               in r.out or not features["disas"],
+               "m68k: x shows big-endian words and halfwords", r)
         finally:
             q.stop()
 
@@ -439,6 +964,7 @@ def main():
         os.path.join(here, "..", "..", "..", "build", "qemu", "build")
 
     check_options(cli)
+    tmp = tempfile.TemporaryDirectory()
     for t in TARGETS:
         binary = os.environ.get(t["env"]) or os.path.join(build, t["binary"])
         try:
@@ -450,10 +976,16 @@ def main():
             check_session(cli, t, q)
             if t["name"] == "arm":
                 check_failures(cli, q)
+            loaded = check_elf(cli, t, q, tmp.name)
+            if loaded:
+                check_transfers(cli, t, q, tmp.name, *loaded)
+            if t["name"] == "aarch64":
+                check_terminal(cli, q, tmp.name)
         except subprocess.TimeoutExpired as e:
             ok(False, "%s: mcd-cli finishes in time" % t["name"], e)
         finally:
             q.stop()
+    tmp.cleanup()
     check_big_endian(cli, build)
     print("1..%d" % count)
     diag("%d passed, %d failed" % (count - failed, failed))
