@@ -515,6 +515,13 @@ static void mcd_system_reset(void *opaque)
     }
     halt = s->reset_pending && s->reset_halt;
     CPU_FOREACH(cpu) {
+        if (steps_alone(cpu)) {
+            /*
+             * Its one step in the stopped VM did not happen: the reset
+             * paused it first, and the VM does not resume it.
+             */
+            cancel_steps(s, cpu);
+        }
         if (halt) {
             hold(cpu);
         }
