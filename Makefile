@@ -8,8 +8,8 @@
 #   make fuzz-wire  fuzz both wire protocols against a live QEMU
 #                (FUZZ_CASES cases per protocol, default 100000; FUZZ_SEED)
 #   make libmcd  build the MCD API client library and run its test
-#   make libmcd-windows  build libmcd.dll for 64-bit Windows (mingw-w64)
-#                and run its test under wine against the Linux emulators
+#   make libmcd-windows  build libmcd.dll and mcd-cli.exe for 64-bit Windows
+#                (mingw-w64) and run their tests under wine
 #   make bench   time the MCD stub against gdbstub on one QEMU (bench/;
 #                BENCH_ARGS=--quick for a smoke run)
 # Use your own QEMU 10.0.x tree with QEMU_SRC=/path/to/qemu.

@@ -3,15 +3,19 @@
 #
 # Build libmcd for 64-bit Windows with Debian's mingw-w64 (meson cross
 # file contrib/libmcd/cross/x86_64-w64-mingw32.ini) into
-# build/libmcd-win: libmcd.dll, as TRACE32 loads it, and the Windows
-# build of its test, test-libmcd.exe.
+# build/libmcd-win: libmcd.dll, as TRACE32 loads it, the Windows build
+# of its test, test-libmcd.exe, and mcd-cli.exe (without disassembly and
+# line editing: no capstone and libedit for mingw).
 #   buildsys/libmcd-windows.sh        build them
-#   buildsys/libmcd-windows.sh test   also run test-libmcd.exe under wine
-#                                     against the Linux emulators in
-#                                     $MCD_BUILD, which
-#                                     tests/qemu-control.py starts for it
-# The test's summary is the last line: "libmcd-windows: N passed, N failed,
-# N skipped" (TAP subtests; the log is in build/libmcd-win/meson-logs).
+#   buildsys/libmcd-windows.sh test   also run under wine, against the
+#                                     Linux emulators in $MCD_BUILD:
+#                                     test-libmcd.exe, with
+#                                     tests/qemu-control.py starting them
+#                                     for it, and tests/test-mcd-cli.py,
+#                                     which drives mcd-cli.exe
+# The summary of both is the last line: "libmcd-windows: N passed, N
+# failed, N skipped" (TAP subtests; the log is in
+# build/libmcd-win/meson-logs).
 # Where wine cannot run programs the test is skipped with the line
 # "libmcd-windows: SKIP ..." and the script succeeds.  It fails if the
 # build fails or a subtest fails.
@@ -31,9 +35,10 @@ if [ ! -f "$out/build.ninja" ]; then
         -Dqemu_build="$MCD_BUILD" > /dev/null ||
         mcd_die "meson setup failed, see $out/meson-logs/meson-log.txt"
 fi
-mcd_say "building libmcd.dll and test-libmcd.exe"
-ninja -C "$out" libmcd.dll test-libmcd.exe > /dev/null || {
-    ninja -C "$out" libmcd.dll test-libmcd.exe
+targets=(libmcd.dll test-libmcd.exe mcd-cli.exe)
+mcd_say "building ${targets[*]}"
+ninja -C "$out" "${targets[@]}" > /dev/null || {
+    ninja -C "$out" "${targets[@]}"
     mcd_die "building libmcd for Windows failed"
 }
 
@@ -58,11 +63,12 @@ fi
 
 export QEMU_SYSTEM_ARM=$MCD_BUILD/qemu-system-arm
 export QEMU_SYSTEM_AARCH64=$MCD_BUILD/qemu-system-aarch64
-mcd_say "testing libmcd.dll under wine with $QEMU_SYSTEM_ARM and" \
-        "$QEMU_SYSTEM_AARCH64"
+mcd_say "testing libmcd.dll and mcd-cli.exe under wine with" \
+        "$QEMU_SYSTEM_ARM and $QEMU_SYSTEM_AARCH64"
 rm -f "$out/meson-logs/testlog.json"
 rc=0
-meson test -C "$out" --no-rebuild --print-errorlogs test-libmcd || rc=$?
+meson test -C "$out" --no-rebuild --print-errorlogs \
+    test-libmcd test-mcd-cli || rc=$?
 # wine's server of this prefix ends a moment after its last program
 timeout 30 wineserver -w 2>/dev/null || wineserver -k 2>/dev/null || true
 
