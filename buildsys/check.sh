@@ -4,7 +4,8 @@
 # Build everything and run every test of the MCD stub: the unit tests and
 # the qtests against the six system emulators (through QEMU's meson
 # test suite), the tests of the MCD client library (its own meson
-# project) on Linux and, built with mingw-w64, under wine, a smoke test
+# project) on Linux, its threads under ThreadSanitizer and, built with
+# mingw-w64, under wine, a smoke test
 # of the demo, a build with --disable-mcd, the gdbstub and MCD stub
 # qtests under AddressSanitizer, the manual, checkpatch, and a short run
 # of the wire fuzzer against a live QEMU.
@@ -70,6 +71,21 @@ mcd_say "building libmcd.dll and testing it under wine"
 win_rc=$?
 tail -n 1 "$MCD_BUILD/meson-logs/libmcd-windows.log"
 
+mcd_say "running libmcd's threads test under ThreadSanitizer"
+tsan=$MCD_BUILDROOT/libmcd-tsan
+tsan_log=$MCD_BUILD/meson-logs/libmcd-tsan.log
+{
+    { [ -f "$tsan/build.ninja" ] ||
+      meson setup "$tsan" "$MCD_REPO/contrib/libmcd" -Db_sanitize=thread \
+          -Db_lundef=false -Dqemu_build="$MCD_BUILD"; } &&
+    ninja -C "$tsan" libmcd.so.1.1.0 test-libmcd &&
+    TSAN_OPTIONS="halt_on_error=1 exitcode=66" timeout 120 \
+        "$tsan/test-libmcd" --threads "$tsan/libmcd.so.1.1.0"
+} > "$tsan_log" 2>&1
+tsan_rc=$?
+echo "libmcd-tsan: $(grep -c '^ok ' "$tsan_log") passed," \
+     "$(grep -c '^not ok ' "$tsan_log") failed (exit $tsan_rc)"
+
 mcd_say "running the demo smoke test"
 python3 "$MCD_REPO/buildsys/demo-smoke.py" \
     > "$MCD_BUILD/meson-logs/demo-smoke.log" 2>&1
@@ -85,18 +101,18 @@ grep -E '^(wire fuzz|FINDING|  )' "$MCD_BUILD/meson-logs/fuzz-wire.log"
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "$win_rc" "${TESTS[@]}" \
+    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "$win_rc" "$tsan_rc" "${TESTS[@]}" \
     test-libmcd test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
-log, names = sys.argv[1], sys.argv[9:]
+log, names = sys.argv[1], sys.argv[10:]
 lines = []
 for path in (log, os.environ["LIBMCD_LOG"]):
     if os.path.exists(path):
         with open(path) as f:
             lines += f.readlines()
-demo_rc, style_rc, disabled_rc, asan_rc, docs_rc, fuzz_rc, win_rc = map(
-    int, sys.argv[2:9])
+(demo_rc, style_rc, disabled_rc, asan_rc, docs_rc, fuzz_rc, win_rc,
+ tsan_rc) = map(int, sys.argv[2:10])
 passed = failed = 0
 seen = set()
 for line in lines:
@@ -131,6 +147,20 @@ if m:
 if win_rc and not (m and int(m.group(2))):
     failed += 1         # the build failed, or the test crashed
 print(win or f"libmcd-windows: FAILED (see {win_log})")
+# libmcd's threads under ThreadSanitizer: TAP lines
+tsan_log = os.path.join(os.path.dirname(log), "libmcd-tsan.log")
+tsan_ok = tsan_bad = 0
+if os.path.exists(tsan_log):
+    with open(tsan_log, errors="replace") as f:
+        out = f.read()
+    tsan_ok = len(re.findall(r"^ok \d+(?!.*# SKIP)", out, re.M))
+    tsan_bad = len(re.findall(r"^not ok \d+", out, re.M))
+if tsan_rc and not tsan_bad:
+    tsan_bad = 1        # the build failed, a race, or a crash
+passed += tsan_ok
+failed += tsan_bad
+print(f"libmcd-tsan: {tsan_ok} passed, {tsan_bad} failed"
+      + (f" (see {tsan_log})" if tsan_bad else ""))
 logs = os.path.dirname(log)
 for what, rc, name in (
         ("demo smoke test", demo_rc, "demo-smoke.log"),

@@ -42,8 +42,17 @@
 #define LM_REPLY_TIMEOUT 15000
 /* How long an era-1 server is given to answer "error" to i and d. */
 #define LM_ERA1_ERROR_WAIT 100
-/* How long a step may take before the core stops again. */
+/*
+ * McdStepTimeout: how long a step could take when steps waited for
+ * their end; accepted and reported, but steps return once they started.
+ */
 #define LM_STEP_TIMEOUT 10000
+/*
+ * The slices in which the platform's socket waits (transport-posix.c:
+ * one blocking recv() each); libmcd checks between them whether another
+ * thread waits for the call lock when it waits for a notification.
+ */
+#define LM_RECV_SLICE_MS 5
 /* The largest time limit the configuration string may set: an hour */
 #define LM_MAX_TIMEOUT 3600000
 
@@ -248,7 +257,8 @@ typedef struct LmCore {
     mcd_core_con_info_st con;
     struct LmServer *srv;
     uint32_t index;
-    LmError err;
+    uint64_t serial;                /* unique among the cores ever opened */
+    LmError err;                    /* of the call in progress */
     bool have_spaces;
     mcd_memspace_st *spaces;
     uint32_t n_spaces;
@@ -259,7 +269,7 @@ typedef struct LmCore {
     mcd_register_info_st *regs;
     uint32_t n_regs;
     LmTrigger trigs[MCD_MAX_TRIGS];     /* trigger id = index + 1 */
-    /* a stop that libmcd's own state polling saw first */
+    /* a stop not reported by mcd_qry_state_f yet */
     bool stop_pending;
     uint32_t stop_type;
     /* without stoprec, what the stub reports of it only once */
@@ -272,6 +282,16 @@ typedef struct LmCore {
     uint64_t run_seq;               /* the '+' of the command that let it run */
     /* libmcd let the core run (run or step) and has seen no stop since */
     bool started;
+    /*
+     * a step libmcd started (mcd_step_f returns once the stub took it),
+     * at step_ms; without the steps extension, steps_left more single
+     * steps follow, each started by the state query that sees the core
+     * stop (step_global: of the system)
+     */
+    bool stepping;
+    int64_t step_ms;
+    uint32_t steps_left;
+    bool step_global;
     bool have_running;              /* the stub said so at running_ms: */
     int64_t running_ms;
     mcd_core_state_st running;
@@ -290,7 +310,7 @@ typedef struct LmServer {
     char core_model[MCD_UNIQUE_NAME_LEN];
     uint32_t nr_cores;
     uint32_t core_type;             /* ELF machine, 0 if unknown */
-    uint32_t step_ms;               /* time limits (and conn's) */
+    uint32_t step_ms;               /* McdStepTimeout: kept, unused */
     uint32_t era1_wait_ms;
     LmCore **cores;
     /* negotiated protocol */
@@ -329,6 +349,16 @@ typedef struct LmServer {
     char *reply;
     size_t reply_len;
 } LmServer;
+
+/*
+ * Threads (libmcd.c): every API function that uses the server or a core
+ * holds the call lock while it runs, which serializes the requests on
+ * the connection; it is first come, first served.  No call holds it
+ * while it waits for a core to stop, only for its own requests.  True if
+ * another thread waits for it: a call that waits for something that may
+ * not come (a notification) lets it have the lock instead.
+ */
+bool lm_call_contended(void);
 
 /* Record an error in @e; returns MCD_RET_ACT_HANDLE_ERROR. */
 mcd_return_et lm_fail(LmError *e, mcd_error_code_et code, const char *fmt,

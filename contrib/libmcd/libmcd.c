@@ -12,8 +12,8 @@
  * and registers, and the functions libmcd does not implement; target.c
  * has transactions, run control, triggers and resets.
  *
- * One server connection at a time.  Every API function takes one lock,
- * so that the API may be called from several threads.
+ * One server connection at a time.  The API may be called from any
+ * thread: see "Threads" below.
  */
 
 #include <ctype.h>
@@ -49,14 +49,63 @@
 /* The most cores libmcd handles. */
 #define MAX_CORES 4096
 
+/*
+ * Threads
+ *
+ * Any API function may be called from any thread.  Two locks:
+ *
+ * - The call lock serializes the API functions that use the server or
+ *   a core: such a function holds it while it runs, and so has the
+ *   connection, the server and its cores to itself.  No function waits
+ *   for a core to stop while it holds it: a run or a step returns once
+ *   the stub took it, and the state query that waits a moment for a
+ *   step's stop notification gives up when another thread waits for
+ *   the lock (it checks every LM_RECV_SLICE_MS).  So a function waits for the lock at most as long as
+ *   the functions before it take for their own requests (one request,
+ *   a pipelined transaction list, the triggers before a run).  The lock
+ *   is a ticket lock, first come first served, so that a thread that
+ *   polls the state as fast as it can does not starve a thread that
+ *   wants to stop the core.
+ * - The table lock guards the server and its table of open cores for
+ *   mcd_qry_error_info_f, which does not take the call lock: they are
+ *   changed with both locks held.  It is held only for a moment, and
+ *   no other lock is taken while it is held.
+ *
+ * Errors are per thread: each thread keeps the error of its last call
+ * (mcd_qry_error_info_f with no core) and, for each core, of its last
+ * call on that core that failed and was not followed by a success on
+ * the same core.
+ */
 static struct {
-    pthread_mutex_t lock;
+    pthread_mutex_t mu;     /* the call lock's own state: */
+    pthread_cond_t cv;
+    uint64_t next;          /* the next ticket */
+    uint64_t serving;       /* the ticket that holds the call lock */
+    pthread_mutex_t table;  /* the table lock */
     bool initialized;
     LmServer *server;
-    LmError err;            /* the last error without a core */
+    LmError err;            /* of the call in progress without a core */
+    uint64_t serial;        /* of the last core made */
 } lm = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER,
+    .table = PTHREAD_MUTEX_INITIALIZER,
 };
+
+/* How many cores a thread keeps errors of. */
+#define THREAD_CORE_ERRORS 16
+
+/* The errors of a thread. */
+typedef struct ThreadErrors {
+    LmError last;           /* of its last call (with a core: that failed) */
+    struct {
+        uint64_t serial;    /* of the core, 0 if the slot is free */
+        LmError err;
+    } core[THREAD_CORE_ERRORS];
+    unsigned int next;      /* the slot to reuse when all are taken */
+} ThreadErrors;
+
+static __thread ThreadErrors thread_errors;
 
 /*
  * Errors
@@ -592,14 +641,90 @@ mcd_return_et lm_list_range(LmError *e, uint32_t total, uint32_t start,
  * Entry and exit of the API functions
  */
 
+/* Take the call lock, after the threads that asked for it before. */
 static void lock(void)
 {
-    pthread_mutex_lock(&lm.lock);
+    uint64_t ticket;
+
+    pthread_mutex_lock(&lm.mu);
+    ticket = lm.next++;
+    while (lm.serving != ticket) {
+        pthread_cond_wait(&lm.cv, &lm.mu);
+    }
+    pthread_mutex_unlock(&lm.mu);
 }
 
 static void unlock(void)
 {
-    pthread_mutex_unlock(&lm.lock);
+    pthread_mutex_lock(&lm.mu);
+    lm.serving++;
+    if (lm.next != lm.serving) {
+        pthread_cond_broadcast(&lm.cv);
+    }
+    pthread_mutex_unlock(&lm.mu);
+}
+
+bool lm_call_contended(void)
+{
+    bool waiting;
+
+    pthread_mutex_lock(&lm.mu);
+    waiting = lm.next - lm.serving > 1;
+    pthread_mutex_unlock(&lm.mu);
+    return waiting;
+}
+
+/* The calling thread's error slot for the core @serial, NULL if none. */
+static LmError *thread_core_error(uint64_t serial, bool make)
+{
+    ThreadErrors *t = &thread_errors;
+    unsigned int i, free_slot = THREAD_CORE_ERRORS;
+
+    for (i = 0; i < THREAD_CORE_ERRORS; i++) {
+        if (t->core[i].serial == serial) {
+            return &t->core[i].err;
+        }
+        if (!t->core[i].serial && free_slot == THREAD_CORE_ERRORS) {
+            free_slot = i;
+        }
+    }
+    if (!make) {
+        return NULL;
+    }
+    if (free_slot == THREAD_CORE_ERRORS) {
+        free_slot = t->next;
+        t->next = (t->next + 1) % THREAD_CORE_ERRORS;
+    }
+    t->core[free_slot].serial = serial;
+    return &t->core[free_slot].err;
+}
+
+/* The outcome of the calling thread's call on core @c, for its errors. */
+static void thread_core_result(const LmCore *c, mcd_return_et ret)
+{
+    ThreadErrors *t = &thread_errors;
+    unsigned int i;
+
+    if (ret != MCD_RET_ACT_NONE) {
+        *thread_core_error(c->serial, true) = c->err;
+        t->last = c->err;
+        return;
+    }
+    /* a success on the core: its slot is free again */
+    for (i = 0; i < THREAD_CORE_ERRORS; i++) {
+        if (t->core[i].serial == c->serial) {
+            t->core[i].serial = 0;
+            lm_clear(&t->core[i].err);
+        }
+    }
+}
+
+/* Unlock after a call without a core, whose error is in lm.err. */
+static mcd_return_et leave(mcd_return_et ret)
+{
+    thread_errors.last = lm.err;
+    unlock();
+    return ret;
 }
 
 static LmServer *find_server(const mcd_server_st *server)
@@ -632,22 +757,24 @@ static LmCore *core_enter(const mcd_core_st *core, mcd_return_et *ret)
     lock();
     c = find_core(core);
     if (!c) {
-        *ret = lm_fail(&lm.err, lm.server ? MCD_ERR_PARAM : MCD_ERR_USAGE,
-                       lm.server ? "not a core opened with mcd_open_core_f"
-                                 : "no server is open");
-        unlock();
+        *ret = leave(lm_fail(&lm.err,
+                             lm.server ? MCD_ERR_PARAM : MCD_ERR_USAGE,
+                             lm.server ? "not a core opened with "
+                                         "mcd_open_core_f"
+                                       : "no server is open"));
         return NULL;
     }
     lm_clear(&c->err);
     return c;
 }
 
-/* Unlock; the last error of a core is also the last error overall. */
+/*
+ * Unlock; the error is the thread's for the core, and its last error
+ * overall.
+ */
 static mcd_return_et core_leave(LmCore *c, mcd_return_et ret)
 {
-    if (ret != MCD_RET_ACT_NONE) {
-        lm.err = c->err;
-    }
+    thread_core_result(c, ret);
     unlock();
     return ret;
 }
@@ -661,11 +788,7 @@ static mcd_return_et unimplemented(const mcd_core_st *core, const char *fn)
     c = find_core(core);
     ret = lm_fail(c ? &c->err : &lm.err, MCD_ERR_FN_UNIMPLEMENTED,
                   "%s is not implemented by libmcd", fn);
-    if (c) {
-        lm.err = c->err;
-    }
-    unlock();
-    return ret;
+    return c ? core_leave(c, ret) : leave(ret);
 }
 
 /*
@@ -707,22 +830,26 @@ mcd_initialize_f(const mcd_api_version_st *version_req,
     if (ret == MCD_RET_ACT_NONE) {
         lm.initialized = true;
     }
-    unlock();
-    return ret;
+    return leave(ret);
 }
 
 static void server_free(LmServer *s);
 
 MCD_API void MCD_API_CALL mcd_exit_f(void)
 {
+    LmServer *s;
+
     lock();
-    if (lm.server) {
-        server_free(lm.server);
+    s = lm.server;
+    if (s) {
+        pthread_mutex_lock(&lm.table);
         lm.server = NULL;
+        pthread_mutex_unlock(&lm.table);
+        server_free(s);
     }
     lm.initialized = false;
     lm_clear(&lm.err);
-    unlock();
+    leave(MCD_RET_ACT_NONE);
 }
 
 /*
@@ -732,21 +859,34 @@ MCD_API void MCD_API_CALL mcd_exit_f(void)
 MCD_API void MCD_API_CALL
 mcd_qry_error_info_f(const mcd_core_st *core, mcd_error_info_st *error_info)
 {
-    const LmError *e;
+    const LmError *e = &thread_errors.last;
+    LmError none;
     LmCore *c;
+    uint64_t serial = 0;
 
     if (!error_info) {
         return;
     }
-    lock();
+    /* the table lock: the call lock may be held by another call for long */
+    pthread_mutex_lock(&lm.table);
     c = find_core(core);
-    e = c ? &c->err : &lm.err;
+    if (c) {
+        serial = c->serial;
+    }
+    pthread_mutex_unlock(&lm.table);
+    if (serial) {
+        /* the thread's last call on the core, if it failed */
+        e = thread_core_error(serial, false);
+        if (!e) {
+            lm_clear(&none);
+            e = &none;
+        }
+    }
     memset(error_info, 0, sizeof(*error_info));
     error_info->return_status = e->ret;
     error_info->error_code = e->code;
     error_info->error_events = e->events;
     lm_strlcpy(error_info->error_str, e->text, sizeof(error_info->error_str));
-    unlock();
 }
 
 /*
@@ -1529,13 +1669,14 @@ mcd_open_server_f(const mcd_char_t *system_key,
         ret = open_server(system_key, config_string, &s);
     }
     if (ret == MCD_RET_ACT_NONE) {
+        pthread_mutex_lock(&lm.table);
         lm.server = s;
+        pthread_mutex_unlock(&lm.table);
         *server = &s->pub;
     } else if (server) {
         *server = NULL;
     }
-    unlock();
-    return ret;
+    return leave(ret);
 }
 
 MCD_API mcd_return_et MCD_API_CALL
@@ -1555,11 +1696,12 @@ mcd_close_server_f(const mcd_server_st *server)
             ret = lm_fail(&lm.err, MCD_ERR_CONNECTION, "the connection to "
                           "the MCD stub was lost");
         }
-        server_free(s);
+        pthread_mutex_lock(&lm.table);
         lm.server = NULL;
+        pthread_mutex_unlock(&lm.table);
+        server_free(s);
     }
-    unlock();
-    return ret;
+    return leave(ret);
 }
 
 MCD_API mcd_return_et MCD_API_CALL
@@ -1590,8 +1732,7 @@ mcd_qry_server_config_f(const mcd_server_st *server, uint32_t *max_len,
             *max_len = need;
         }
     }
-    unlock();
-    return ret;
+    return leave(ret);
 }
 
 /*
@@ -1636,8 +1777,7 @@ static mcd_return_et server_enter(void)
 
 static mcd_return_et server_leave(mcd_return_et ret)
 {
-    unlock();
-    return ret;
+    return leave(ret);
 }
 
 MCD_API mcd_return_et MCD_API_CALL
@@ -1818,7 +1958,10 @@ mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
     fill_core_info(s, id, &c->con);
     c->pub.instance = c;
     c->pub.core_con_info = &c->con;
+    c->serial = ++lm.serial;
+    pthread_mutex_lock(&lm.table);
     s->cores[id] = c;
+    pthread_mutex_unlock(&lm.table);
     *core = &c->pub;
     return server_leave(MCD_RET_ACT_NONE);
 }
@@ -1836,10 +1979,14 @@ MCD_API mcd_return_et MCD_API_CALL mcd_close_core_f(const mcd_core_st *core)
     lm_remove_trig_set(c);
     lm_clear(&c->err);
     ret = lm_cmd_done(s, &c->err, MCD_ERR_CONNECTION, true, "d%u", c->index);
+    /* the thread's error slot of the core is free; a failure is its last */
+    thread_core_result(c, MCD_RET_ACT_NONE);
     if (ret != MCD_RET_ACT_NONE) {
-        lm.err = c->err;
+        thread_errors.last = c->err;
     }
+    pthread_mutex_lock(&lm.table);
     s->cores[c->index] = NULL;
+    pthread_mutex_unlock(&lm.table);
     core_free(c);
     unlock();
     return ret;

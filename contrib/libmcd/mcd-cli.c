@@ -1887,6 +1887,8 @@ static bool cmd_stop(int argc, char **argv)
     return show_state();
 }
 
+static bool wait_stop(double timeout);
+
 static bool cmd_step(int argc, char **argv)
 {
     uint32_t n = 1;
@@ -1901,7 +1903,15 @@ static bool cmd_step(int argc, char **argv)
         MCD_RET_ACT_NONE) {
         return api_fail(cli.core, "mcd_step_f");
     }
-    return show_state();
+    /* the step returns once it started: wait for its end */
+    if (wait_stop(10.0 + n / 1e6)) {
+        return true;
+    }
+    /* the library does not end steps that take too long: end them */
+    if (mcd_stop_f(cli.core, FALSE) == MCD_RET_ACT_NONE) {
+        fprintf(stderr, "core %u: its steps stopped\n", cli.core_index);
+    }
+    return false;
 }
 
 static bool cmd_state(int argc, char **argv)
@@ -3026,7 +3036,7 @@ static const Command commands[] = {
       "stop the core (all: every core) and show its state" },
     { "step", cmd_step, 0, 1, "step [N]",
       "step N instructions",
-      "step N instructions (default 1) and show the state" },
+      "step N instructions (default 1), wait for the end and show the state" },
     { "state", cmd_state, 0, 0, "state",
       "state, pc and stop reason",
       "show the core state, the pc and why the core stopped; when it does\n"

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "libmcd-int.h"
 
 /* The protocol's trigger types. */
@@ -25,21 +24,6 @@
 
 /* The largest register libmcd moves, in bytes. */
 #define MAX_REG_BYTES 4096
-
-static void sleep_ms(unsigned int ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Registers: the address of a register in its register memory space is
@@ -1505,13 +1489,26 @@ static mcd_return_et arm_triggers(LmCore *c)
 }
 
 /*
- * With notify, QEMU tells when a core stops by itself (a trigger, the end
- * of its steps, a reset that halts it), with the state record when
- * stoprec is on too: the step waits for that notification rather than
- * poll, and the record answers the next state query of the core.  The
- * state of a core libmcd let run, of which no stop notification came, is
- * served from the last real query for LM_STATE_REFRESH_MS: the monitor
- * or gdb can stop the VM without a notification.
+ * A run or a step returns once the stub took it; its end is seen by
+ * mcd_qry_state_f.  With notify, QEMU tells when a core stops by itself
+ * (a trigger, the end of its steps, a reset that halts it), with the
+ * state record when stoprec is on too: that record answers the next
+ * state query of the core.  The state of a core libmcd let run, of which
+ * no stop notification came, is served from the last real query for
+ * LM_STATE_REFRESH_MS: the monitor or gdb can stop the VM without a
+ * notification.  A state query soon after a step waits a moment for the
+ * step's notification, so that a debugger that asks right after the
+ * step, as TRACE32 does, has the stop in that query.
+ *
+ * Without the steps extension a step count is one c per step:
+ * mcd_step_f sends the first, and each state query that sees the core
+ * stopped after one of them sends the next and answers "running", until
+ * the count is done, something else stopped the core (a trigger) or
+ * mcd_stop_f ended it.
+ *
+ * These waits hold the call lock (libmcd.c), but give up when another
+ * thread waits for it (checked between slices of a few milliseconds):
+ * mcd_stop_f from another thread goes out within them.
  */
 
 /* How long a "running" from the stub holds for a core libmcd let run. */
@@ -1524,12 +1521,17 @@ static mcd_return_et arm_triggers(LmCore *c)
  */
 #define LM_STATE_BUSY_US 1000
 #define LM_STATE_BUSY_WAIT_MS 2
-/* How long a step waits for its notification before it asks. */
-#define LM_NOTE_WAIT_MS 100
+/*
+ * A state query within LM_STEP_WAIT_MS of the start of a step waits for
+ * the step's notification until then (a single step takes far less), in
+ * slices of LM_RECV_SLICE_MS between which other threads may go first.
+ */
+#define LM_STEP_WAIT_MS 10
 
 /*
  * The cores that @c and @global name are let run by the command whose
- * '+' will be @seq: notifications sent before it are old news.
+ * '+' will be @seq: notifications sent before it are old news, and a
+ * step count in progress is over.
  */
 static void let_run(LmCore *c, bool global, uint64_t seq)
 {
@@ -1544,6 +1546,8 @@ static void let_run(LmCore *c, bool global, uint64_t seq)
             k->run_seq = seq;
             k->started = false;
             k->have_running = false;
+            k->stepping = false;
+            k->steps_left = 0;
         }
     }
 }
@@ -1560,6 +1564,10 @@ static void set_started(LmCore *c, bool global, bool started)
         if (k && (global || k == c)) {
             k->started = started;
             k->have_running = false;
+            if (!started) {
+                k->stepping = false;
+                k->steps_left = 0;
+            }
         }
     }
 }
@@ -1582,6 +1590,7 @@ mcd_return_et lm_stop(LmCore *c, bool global)
 {
     mcd_return_et ret;
 
+    /* the break ends a step count, also one of single steps (no steps) */
     ret = lm_cmd_done(c->srv, &c->err, MCD_ERR_GENERAL, false, "b%u;%u",
                       global ? 1 : 0, global ? 0 : c->index);
     set_started(c, global, false);
@@ -1665,10 +1674,10 @@ static mcd_return_et parse_state(LmCore *c, char *text, StateRecord *st)
 
 /*
  * Ask the stub for the state.  A stop notification that arrives before
- * the reply was the first record after the stop: with @keep_note its
- * record stays for the next query, else the stop is reported now.
+ * the reply was the first record after the stop: the stop is reported
+ * now.
  */
-static mcd_return_et read_state(LmCore *c, StateRecord *st, bool keep_note)
+static mcd_return_et read_state(LmCore *c, StateRecord *st)
 {
     LmServer *s = c->srv;
     bool had_note = c->note_valid;
@@ -1679,8 +1688,7 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st, bool keep_note)
         return ret;
     }
     ret = parse_state(c, s->reply, st);
-    if (ret != MCD_RET_ACT_NONE || !c->note_valid || had_note ||
-        (keep_note && c->note[0] && st->state != MCD_CORE_STATE_RUNNING)) {
+    if (ret != MCD_RET_ACT_NONE || !c->note_valid || had_note) {
         return ret;
     }
     c->note_valid = false;
@@ -1692,100 +1700,27 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st, bool keep_note)
     return ret;
 }
 
-/* The trigger type in the core's stop notification, 0 if none. */
-static uint32_t note_type(LmCore *c)
-{
-    char text[LM_NOTE_MAX];
-    LmRecord rec;
-    uint32_t type = 0;
-
-    if (!c->note_valid || !c->note[0]) {
-        return 0;
-    }
-    memcpy(text, c->note, sizeof(text));
-    if (lm_record_parse(text, &rec)) {
-        lm_record_u32(&rec, "type", &type);
-    }
-    return type;
-}
-
 /*
- * With notify: wait for the core's stop notification.  If none comes
- * for a while, ask: a core that waits for an interrupt stops without.
+ * Wait about @ms for a stop notification of core @c, in slices of
+ * @slice ms, and give up between two slices if another thread waits for
+ * the call lock; take the notifications that came in any case.  A slice
+ * of LM_RECV_SLICE_MS is one blocking receive, which wakes quickest
+ * when the notification comes.
  */
-static mcd_return_et wait_note(LmCore *c, uint32_t n)
+static void wait_own_note(LmCore *c, int64_t ms, int slice)
 {
-    LmServer *s = c->srv;
-    int64_t deadline = lm_now_ms() + s->step_ms + n / 1000;
-    int64_t left;
-    char name[16];
-    StateRecord st;
-    LmIoResult r;
-    mcd_return_et ret;
+    LmConn *conn = &c->srv->conn;
+    int64_t deadline = lm_now_ms() + ms;
 
     for (;;) {
-        r = LM_IO_TIMEOUT;
-        if (!c->note_valid) {
-            left = deadline - lm_now_ms();
-            r = lm_conn_wait_note(&s->conn, left < 1 ? 1
-                                  : left < LM_NOTE_WAIT_MS ? (int)left
-                                  : LM_NOTE_WAIT_MS);
-            if (r == LM_IO_CLOSED) {
-                snprintf(name, sizeof(name), "c%u", c->index);
-                return lm_io_fail(s, &c->err, r, name);
-            }
+        if (deadline - lm_now_ms() <= 0 || lm_call_contended()) {
+            lm_conn_poll(conn);
+            return;
         }
-        if (c->note_valid && c->note[0]) {
-            return MCD_RET_ACT_NONE;    /* the record waits for the query */
+        if (lm_conn_wait_note(conn, slice) == LM_IO_CLOSED ||
+            c->note_valid) {
+            return;
         }
-        if (r == LM_IO_OK && !c->note_valid &&
-            lm_now_ms() <= deadline) {
-            continue;                   /* another core's notification */
-        }
-        /* no notification yet, or one without the record: ask */
-        c->note_valid = false;
-        ret = read_state(c, &st, true);
-        if (ret != MCD_RET_ACT_NONE) {
-            return ret;
-        }
-        if (c->note_valid && c->note[0]) {
-            return MCD_RET_ACT_NONE;
-        }
-        if (st.state != MCD_CORE_STATE_RUNNING) {
-            return MCD_RET_ACT_NONE;
-        }
-        if (lm_now_ms() > deadline) {
-            return lm_fail(&c->err, MCD_ERR_TIMED_OUT, "core %u did not "
-                           "stop after the step", c->index);
-        }
-    }
-}
-
-/*
- * Poll the state until the core no longer runs, after @n steps: allow
- * the step time limit plus a millisecond per thousand instructions.
- */
-static mcd_return_et wait_stopped(LmCore *c, uint32_t n)
-{
-    int64_t deadline = now_ms() + c->srv->step_ms + n / 1000;
-    unsigned int delay = 0;
-    StateRecord st;
-    mcd_return_et ret;
-
-    if (c->srv->ext_notify) {
-        return wait_note(c, n);
-    }
-    for (;;) {
-        ret = read_state(c, &st, false);
-        if (ret != MCD_RET_ACT_NONE || st.state != MCD_CORE_STATE_RUNNING) {
-            return ret;
-        }
-        if (now_ms() > deadline) {
-            return lm_fail(&c->err, MCD_ERR_TIMED_OUT, "core %u did not "
-                           "stop after the step", c->index);
-        }
-        sleep_ms(delay);
-        delay = delay < 16 ? delay + 1 : 16;
     }
 }
 
@@ -1793,7 +1728,7 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
                       uint32_t n)
 {
     LmServer *s = c->srv;
-    uint32_t g, core, i;
+    uint32_t g, core;
     mcd_return_et ret;
 
     /* QEMU has no cycles: a cycle counts as one instruction */
@@ -1815,28 +1750,63 @@ mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,
     if (ret != MCD_RET_ACT_NONE) {
         return ret;
     }
+    let_run(c, false, lm_conn_next_ack(&s->conn));
     if (s->ext_steps) {
-        let_run(c, false, lm_conn_next_ack(&s->conn));
         ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u;%u",
                           g, core, n);
-        return ret != MCD_RET_ACT_NONE ? ret : wait_stopped(c, n);
-    }
-    for (i = 0; i < n; i++) {
-        let_run(c, false, lm_conn_next_ack(&s->conn));
+    } else {
         ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u",
                           g, core);
-        if (ret == MCD_RET_ACT_NONE) {
-            ret = wait_stopped(c, 1);
-        }
-        if (ret != MCD_RET_ACT_NONE) {
-            return ret;
-        }
-        /* a trigger hit ends the steps */
-        if ((c->stop_pending && c->stop_type != 0) || note_type(c) != 0) {
-            break;
-        }
     }
+    if (ret != MCD_RET_ACT_NONE) {
+        return ret;
+    }
+    /* started: its end is seen by the state queries */
+    set_started(c, false, true);
+    c->stepping = true;
+    c->step_ms = lm_now_ms();
+    c->steps_left = s->ext_steps ? 0 : n - 1;
+    c->step_global = global;
     return MCD_RET_ACT_NONE;
+}
+
+/*
+ * Without the steps extension: the core stopped after a step of a count
+ * with @st; if the count goes on, start the next step and report the
+ * core as running in @state.  False if the count is over: a trigger or
+ * something else than the step stopped the core, or the step failed.
+ */
+static bool next_step(LmCore *c, const StateRecord *st,
+                      mcd_core_state_st *state)
+{
+    LmServer *s = c->srv;
+    uint32_t left = c->steps_left;
+    bool global = c->step_global;
+    mcd_return_et ret;
+
+    if (st->state != MCD_CORE_STATE_DEBUG || st->type != 0) {
+        return false;
+    }
+    let_run(c, false, lm_conn_next_ack(&s->conn));
+    ret = lm_cmd_done(s, &c->err, MCD_ERR_GENERAL, false, "c%u;%u",
+                      global ? 1 : 0, global ? 0 : c->index);
+    if (ret != MCD_RET_ACT_NONE) {
+        /* the count ends where it is; the stop is the state */
+        lm_clear(&c->err);
+        return false;
+    }
+    set_started(c, false, true);
+    c->stepping = true;
+    c->step_ms = lm_now_ms();
+    c->steps_left = left - 1;
+    c->step_global = global;
+    /* the stop between two steps of the count is not one to report */
+    c->stop_pending = false;
+    memset(state, 0, sizeof(*state));
+    state->state = MCD_CORE_STATE_RUNNING;
+    snprintf(state->info_str, sizeof(state->info_str), "core %u steps "
+             "(libmcd: %u more)", c->index, left - 1);
+    return true;
 }
 
 mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
@@ -1844,9 +1814,8 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
     LmServer *s = c->srv;
     StateRecord st;
     LmTrigger *t;
-    bool from_note = false, busy;
-    int64_t now_us;
-    LmIoResult r;
+    bool from_note = false, busy, fresh;
+    int64_t now_us, since;
     mcd_return_et ret;
 
     if (!state) {
@@ -1855,12 +1824,19 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
     now_us = lm_now_us();
     busy = now_us - c->query_us < LM_STATE_BUSY_US;
     c->query_us = now_us;
-    if (s->ext_notify && c->started && c->have_running && !c->note_valid &&
-        lm_now_ms() - c->running_ms < LM_STATE_REFRESH_MS) {
-        /* a notification that came meanwhile, or comes soon if asked at once */
-        r = busy ? lm_conn_wait_note(&s->conn, LM_STATE_BUSY_WAIT_MS)
-                 : lm_conn_poll(&s->conn);
-        if (r != LM_IO_CLOSED && !c->note_valid) {
+    if (s->ext_notify && c->started && !c->note_valid) {
+        fresh = c->have_running &&
+                lm_now_ms() - c->running_ms < LM_STATE_REFRESH_MS;
+        since = lm_now_ms() - c->step_ms;
+        if (c->stepping && since < LM_STEP_WAIT_MS) {
+            /* a step that just started: its notification comes soon */
+            wait_own_note(c, LM_STEP_WAIT_MS - since, LM_RECV_SLICE_MS);
+        } else if (fresh) {
+            /* a notification that came meanwhile, or soon if asked at once */
+            wait_own_note(c, busy ? LM_STATE_BUSY_WAIT_MS : 0,
+                          LM_STATE_BUSY_WAIT_MS);
+        }
+        if (fresh && !c->note_valid && lm_conn_is_open(&s->conn)) {
             /* it runs, as the stub said a moment ago, and did not stop */
             *state = c->running;
             return MCD_RET_ACT_NONE;
@@ -1872,18 +1848,18 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
          * old one holds only if the core is still stopped (the monitor
          * or gdb may have let it run since).
          */
-        bool fresh = lm_now_ms() - c->note_ms < LM_STATE_REFRESH_MS;
+        bool fresh_note = lm_now_ms() - c->note_ms < LM_STATE_REFRESH_MS;
 
         c->note_valid = false;
-        if (fresh || (read_state(c, &st, false) == MCD_RET_ACT_NONE &&
-                      st.state == MCD_CORE_STATE_DEBUG)) {
+        if (fresh_note || (read_state(c, &st) == MCD_RET_ACT_NONE &&
+                           st.state == MCD_CORE_STATE_DEBUG)) {
             from_note = parse_state(c, c->note, &st) == MCD_RET_ACT_NONE;
         }
         lm_clear(&c->err);
     }
     if (!from_note) {
         c->note_valid = false;
-        ret = read_state(c, &st, false);
+        ret = read_state(c, &st);
         if (ret != MCD_RET_ACT_NONE) {
             return ret;
         }
@@ -1898,12 +1874,12 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
         lm_strlcpy(state->stop_str, st.stop_str, sizeof(state->stop_str));
         state->trig_id = st.trig_id;
         if (c->stop_pending && st.state != MCD_CORE_STATE_RUNNING) {
-            /* a stop not reported yet, maybe seen while stepping */
+            /* a stop not reported yet */
             state->event |= MCD_CORE_EVENT_STOPPED;
             c->stop_pending = false;
         }
     } else if (c->stop_pending && st.state != MCD_CORE_STATE_RUNNING) {
-        /* a stop not reported yet, maybe seen while stepping */
+        /* a stop not reported yet */
         lm_strlcpy(state->stop_str, c->stop_str, sizeof(state->stop_str));
         state->event |= MCD_CORE_EVENT_STOPPED;
         if (c->stop_type) {
@@ -1917,8 +1893,13 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
         c->stop_pending = false;
     }
     if (st.state != MCD_CORE_STATE_RUNNING) {
+        if (c->steps_left > 0 && next_step(c, &st, state)) {
+            return MCD_RET_ACT_NONE;
+        }
         c->started = false;
         c->have_running = false;
+        c->stepping = false;
+        c->steps_left = 0;
     } else if (c->started && s->ext_notify && !from_note) {
         c->running = *state;
         c->have_running = true;

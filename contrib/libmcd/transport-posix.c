@@ -32,8 +32,13 @@
 #include <sys/types.h>
 #include "transport-os.h"
 
-/* The longest a blocking recv() waits before the caller's deadline. */
-#define RECV_SLICE_MS 100
+/*
+ * The longest a blocking recv() waits before the caller's deadline, or
+ * its check whether another thread waits for the call lock: a wait for
+ * a step's stop notification is one recv() of this slice, which wakes
+ * quicker than a poll() and a recv() (libmcd-int.h).
+ */
+#define RECV_SLICE_MS LM_RECV_SLICE_MS
 
 /*
  * How a send keeps SIGPIPE away.  LIBMCD_NO_MSG_NOSIGNAL builds the
