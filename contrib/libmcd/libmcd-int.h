@@ -298,8 +298,17 @@ typedef struct LmCore {
     int64_t query_us;               /* of the last state query */
 } LmCore;
 
+/* What qcoreinfo<core> told of a core (coreinfo extension). */
+typedef struct LmCoreInfo {
+    bool known;                     /* asked, and answered */
+    bool asked;
+    uint32_t core_type;             /* ELF machine */
+    char model[MCD_UNIQUE_NAME_LEN];
+} LmCoreInfo;
+
 typedef struct LmServer {
     mcd_server_st pub;
+    struct LmServer *next;          /* in the list of open servers */
     LmConn conn;
     char host[MCD_HOSTNAME_LEN];
     uint32_t port;
@@ -309,7 +318,8 @@ typedef struct LmServer {
     char device[MCD_UNIQUE_NAME_LEN];
     char core_model[MCD_UNIQUE_NAME_LEN];
     uint32_t nr_cores;
-    uint32_t core_type;             /* ELF machine, 0 if unknown */
+    uint32_t core_type;             /* guessed ELF machine, 0 if unknown */
+    LmCoreInfo *info;               /* nr_cores, with coreinfo */
     uint32_t step_ms;               /* McdStepTimeout: kept, unused */
     uint32_t era1_wait_ms;
     LmCore **cores;
@@ -328,6 +338,7 @@ typedef struct LmServer {
     bool ext_lists;                 /* many list items per reply */
     bool ext_regs;                  /* g and G */
     bool ext_binary;                /* x and X */
+    bool ext_coreinfo;              /* qcoreinfo<core> */
     uint32_t max_binary;            /* the most bytes of one x or X */
     char extensions[256];           /* as offered */
     /*

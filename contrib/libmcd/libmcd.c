@@ -12,8 +12,8 @@
  * and registers, and the functions libmcd does not implement; target.c
  * has transactions, run control, triggers and resets.
  *
- * One server connection at a time.  The API may be called from any
- * thread: see "Threads" below.
+ * Several server connections (QEMUs) at once, each with its own cores.
+ * The API may be called from any thread: see "Threads" below.
  */
 
 #include <ctype.h>
@@ -54,9 +54,10 @@
  *
  * Any API function may be called from any thread.  Two locks:
  *
- * - The call lock serializes the API functions that use the server or
- *   a core: such a function holds it while it runs, and so has the
- *   connection, the server and its cores to itself.  No function waits
+ * - The call lock serializes the API functions that use a server or
+ *   a core (one lock for all the servers): such a function holds it
+ *   while it runs, and so has the connections, the servers and their
+ *   cores to itself.  No function waits
  *   for a core to stop while it holds it: a run or a step returns once
  *   the stub took it, and the state query that waits a moment for a
  *   step's stop notification gives up when another thread waits for
@@ -66,8 +67,8 @@
  *   is a ticket lock, first come first served, so that a thread that
  *   polls the state as fast as it can does not starve a thread that
  *   wants to stop the core.
- * - The table lock guards the server and its table of open cores for
- *   mcd_qry_error_info_f, which does not take the call lock: they are
+ * - The table lock guards the list of servers and their tables of open
+ *   cores for mcd_qry_error_info_f, which does not take the call lock: they are
  *   changed with both locks held.  It is held only for a moment, and
  *   no other lock is taken while it is held.
  *
@@ -83,7 +84,7 @@ static struct {
     uint64_t serving;       /* the ticket that holds the call lock */
     pthread_mutex_t table;  /* the table lock */
     bool initialized;
-    LmServer *server;
+    LmServer *servers;      /* the open servers, in the order opened */
     LmError err;            /* of the call in progress without a core */
     uint64_t serial;        /* of the last core made */
 } lm = {
@@ -729,24 +730,43 @@ static mcd_return_et leave(mcd_return_et ret)
 
 static LmServer *find_server(const mcd_server_st *server)
 {
-    return server && lm.server && server == &lm.server->pub ? lm.server
-                                                            : NULL;
+    LmServer *s;
+
+    for (s = lm.servers; server && s; s = s->next) {
+        if (server == &s->pub) {
+            return s;
+        }
+    }
+    return NULL;
 }
 
 static LmCore *find_core(const mcd_core_st *core)
 {
-    LmServer *s = lm.server;
+    LmServer *s;
     uint32_t i;
 
-    if (!core || !s) {
-        return NULL;
-    }
-    for (i = 0; i < s->nr_cores; i++) {
-        if (s->cores[i] && core == &s->cores[i]->pub) {
-            return s->cores[i];
+    for (s = lm.servers; core && s; s = s->next) {
+        for (i = 0; i < s->nr_cores; i++) {
+            if (s->cores[i] && core == &s->cores[i]->pub) {
+                return s->cores[i];
+            }
         }
     }
     return NULL;
+}
+
+/* Take @s out of the list of open servers (with both locks held). */
+static void unlink_server(LmServer *s)
+{
+    LmServer **p;
+
+    for (p = &lm.servers; *p; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            s->next = NULL;
+            return;
+        }
+    }
 }
 
 /* Lock and find the open core @core; NULL (unlocked) with the error. */
@@ -758,8 +778,8 @@ static LmCore *core_enter(const mcd_core_st *core, mcd_return_et *ret)
     c = find_core(core);
     if (!c) {
         *ret = leave(lm_fail(&lm.err,
-                             lm.server ? MCD_ERR_PARAM : MCD_ERR_USAGE,
-                             lm.server ? "not a core opened with "
+                             lm.servers ? MCD_ERR_PARAM : MCD_ERR_USAGE,
+                             lm.servers ? "not a core opened with "
                                          "mcd_open_core_f"
                                        : "no server is open"));
         return NULL;
@@ -840,10 +860,9 @@ MCD_API void MCD_API_CALL mcd_exit_f(void)
     LmServer *s;
 
     lock();
-    s = lm.server;
-    if (s) {
+    while ((s = lm.servers) != NULL) {
         pthread_mutex_lock(&lm.table);
-        lm.server = NULL;
+        unlink_server(s);
         pthread_mutex_unlock(&lm.table);
         server_free(s);
     }
@@ -1090,6 +1109,7 @@ static void server_free(LmServer *s)
     }
     lm_conn_close(&s->conn);
     free(s->cores);
+    free(s->info);
     free(s->cmd);
     free(s->reply);
     free(s);
@@ -1098,7 +1118,7 @@ static void server_free(LmServer *s)
 /* The extensions libmcd knows, in the order it asks for them. */
 static const char *const known_extensions[] = {
     "errors", "steps", "wplen", "resethalt", "stoprec", "txopt",
-    "notify", "lists", "regs", "binary",
+    "notify", "lists", "regs", "binary", "coreinfo",
 };
 
 /*
@@ -1185,6 +1205,7 @@ static bool take_protocol(LmServer *s, char *reply)
     s->ext_lists = lm_list_has(enabled, "lists");
     s->ext_regs = lm_list_has(enabled, "regs");
     s->ext_binary = lm_list_has(enabled, "binary");
+    s->ext_coreinfo = lm_list_has(enabled, "coreinfo");
     if (s->ext_binary) {
         /* the escaped data of an X of max_binary bytes must fit a packet */
         if (s->max_binary == 0 || s->max_binary > LM_MAX_BINARY) {
@@ -1298,8 +1319,9 @@ static void copy_name(char *dst, const char *src, size_t size)
 }
 
 /*
- * The ELF machine of the cores, from (the first item of) a register list:
- * AArch64 register lists start with x0.
+ * The ELF machine of the cores guessed from (the first item of) a
+ * register list, for a stub without coreinfo: AArch64 register lists
+ * start with x0.
  */
 static uint32_t core_type_of(const char *regs)
 {
@@ -1346,10 +1368,48 @@ static mcd_return_et take_cores(LmServer *s, LmError *e)
               sizeof(s->core_model));
     s->nr_cores = nr;
     s->cores = calloc(nr, sizeof(*s->cores));
-    if (!s->cores) {
+    s->info = calloc(nr, sizeof(*s->info));
+    if (!s->cores || !s->info) {
         return lm_fail(e, MCD_ERR_GENERAL, "out of memory");
     }
     return MCD_RET_ACT_NONE;
+}
+
+/* The reply to qcoreinfo<i> in s->reply: what core @i is. */
+static void take_coreinfo(LmServer *s, uint32_t i)
+{
+    LmCoreInfo *inf = &s->info[i];
+    LmRecord rec;
+    uint32_t core, type;
+
+    inf->asked = true;
+    if (!lm_record_parse(s->reply, &rec) ||
+        !lm_record_u32(&rec, "core", &core) || core != i ||
+        !lm_record_u32(&rec, "core_type", &type)) {
+        return;
+    }
+    inf->known = true;
+    inf->core_type = type;
+    copy_name(inf->model, lm_record_get(&rec, "model"), sizeof(inf->model));
+}
+
+/*
+ * With coreinfo, ask once what core @i is (its core type and model);
+ * without, or if the query fails, the guess of the connection stands.
+ */
+static void core_info(LmServer *s, uint32_t i)
+{
+    LmError e;
+
+    if (!s->ext_coreinfo || !s->info || i >= s->nr_cores ||
+        s->info[i].asked || !lm_conn_is_open(&s->conn)) {
+        return;
+    }
+    if (lm_cmd_reply(s, &e, MCD_ERR_GENERAL, "qcoreinfo%u", i) ==
+        MCD_RET_ACT_NONE) {
+        take_coreinfo(s, i);
+    }
+    s->info[i].asked = true;
 }
 
 /*
@@ -1494,7 +1554,8 @@ static void free_lists(char **lists)
 
 /*
  * Connect in one round trip: I, qprotocol with the extensions libmcd
- * wants, qsystem, qcores, i0, and core 0's lists (its first register,
+ * wants, qsystem, qcores, qcoreinfo0 (if it wants coreinfo), i0, and
+ * core 0's lists (its first register,
  * for the core type, if lists is not wanted) go out back to back.  The
  * stub answers them in order, and if it enables the extensions, every
  * command answers and each list comes whole.  If it does not (it lacks
@@ -1509,13 +1570,14 @@ static mcd_return_et connect_stub(LmServer *s, LmError *e)
     char *lists[NR_LISTS] = { NULL };
     char want[192], name[32] = "I";
     unsigned int lists_want;
-    bool took = false, got = false, open0 = false;
+    bool took = false, got = false, open0 = false, info0;
     mcd_return_et ret = MCD_RET_ACT_NONE;
     LmIoResult r;
 
     wanted_extensions(NULL, want, sizeof(want));
     lists_want = lm_list_has(want, "lists") ? (1u << NR_LISTS) - 1
                                             : 1u << LIST_REGS;
+    info0 = lm_list_has(want, "coreinfo");
     lm_conn_begin(&s->conn);
     lm_conn_batch(&s->conn);
     r = queue(s, "I");
@@ -1527,6 +1589,9 @@ static mcd_return_et connect_stub(LmServer *s, LmError *e)
     }
     if (r == LM_IO_OK) {
         r = queue(s, "qcores");
+    }
+    if (r == LM_IO_OK && info0) {
+        r = queue(s, "qcoreinfo0");
     }
     if (r == LM_IO_OK) {
         r = queue(s, "i0");
@@ -1556,6 +1621,15 @@ static mcd_return_et connect_stub(LmServer *s, LmError *e)
     }
     if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
         ret = take_cores(s, e);
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE && info0) {
+        snprintf(name, sizeof(name), "qcoreinfo0");
+        r = take_reply(s, NULL);
+        if (r == LM_IO_OK && s->ext_coreinfo) {
+            take_coreinfo(s, 0);
+        }
+    }
+    if (r == LM_IO_OK && ret == MCD_RET_ACT_NONE) {
         snprintf(name, sizeof(name), "i0");
         r = take_reply(s, &got);
     }
@@ -1592,7 +1666,7 @@ static mcd_return_et open_server(const char *system_key, const char *config,
 {
     LmError *e = &lm.err;
     const char *limit;
-    LmServer *s;
+    LmServer *s, *other;
     char err[256];
     mcd_return_et ret;
 
@@ -1616,6 +1690,13 @@ static mcd_return_et open_server(const char *system_key, const char *config,
     if (ret != MCD_RET_ACT_NONE) {
         server_free(s);
         return ret;
+    }
+    for (other = lm.servers; other; other = other->next) {
+        if (other->port == s->port && strcmp(other->host, s->host) == 0) {
+            server_free(s);
+            return lm_fail(e, MCD_ERR_SERVER_LOCKED, "libmcd is connected "
+                           "to %s:%u already", other->host, other->port);
+        }
     }
     lm_strlcpy(s->system_key, system_key ? system_key : "",
                sizeof(s->system_key));
@@ -1661,16 +1742,17 @@ mcd_open_server_f(const mcd_char_t *system_key,
         ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no place for the server");
     } else if (!lm.initialized) {
         ret = lm_fail(&lm.err, MCD_ERR_USAGE, "call mcd_initialize_f first");
-    } else if (lm.server) {
-        ret = lm_fail(&lm.err, MCD_ERR_SERVER_LOCKED, "libmcd is connected "
-                      "to %s:%u already; it serves one server at a time",
-                      lm.server->host, lm.server->port);
     } else {
         ret = open_server(system_key, config_string, &s);
     }
     if (ret == MCD_RET_ACT_NONE) {
+        LmServer **p = &lm.servers;
+
+        while (*p) {
+            p = &(*p)->next;
+        }
         pthread_mutex_lock(&lm.table);
-        lm.server = s;
+        *p = s;
         pthread_mutex_unlock(&lm.table);
         *server = &s->pub;
     } else if (server) {
@@ -1697,7 +1779,7 @@ mcd_close_server_f(const mcd_server_st *server)
                           "the MCD stub was lost");
         }
         pthread_mutex_lock(&lm.table);
-        lm.server = NULL;
+        unlink_server(s);
         pthread_mutex_unlock(&lm.table);
         server_free(s);
     }
@@ -1736,7 +1818,12 @@ mcd_qry_server_config_f(const mcd_server_st *server, uint32_t *max_len,
 }
 
 /*
- * Target system features: one system, one device, nr_cores cores.
+ * Target system features: a system for each open server (in the order
+ * opened), one device, nr_cores cores.  The connection infos libmcd
+ * fills name the server by host and server_port (as its configuration
+ * gave them): mcd_qry_devices_f, mcd_qry_cores_f and mcd_open_core_f
+ * take the server they name, or with host and server_port empty the
+ * first whose system (and device) match.
  */
 
 static void fill_con_info(LmServer *s, mcd_core_con_info_st *ci)
@@ -1756,11 +1843,15 @@ static void fill_device_info(LmServer *s, mcd_core_con_info_st *ci)
     lm_strlcpy(ci->device, s->device, sizeof(ci->device));
 }
 
+/* With coreinfo, the core type and model are the stub's; else guessed. */
 static void fill_core_info(LmServer *s, uint32_t i, mcd_core_con_info_st *ci)
 {
+    const LmCoreInfo *inf = s->info && s->info[i].known ? &s->info[i] : NULL;
+
     fill_device_info(s, ci);
-    snprintf(ci->core, sizeof(ci->core), "%.50s #%u", s->core_model, i);
-    ci->core_type = s->core_type;
+    snprintf(ci->core, sizeof(ci->core), "%.50s #%u",
+             inf && inf->model[0] ? inf->model : s->core_model, i);
+    ci->core_type = inf ? inf->core_type : s->core_type;
     ci->core_id = i;
 }
 
@@ -1768,7 +1859,7 @@ static mcd_return_et server_enter(void)
 {
     lock();
     lm_clear(&lm.err);
-    if (!lm.server) {
+    if (!lm.servers) {
         return lm_fail(&lm.err, MCD_ERR_USAGE, "no server is open: call "
                        "mcd_open_server_f first");
     }
@@ -1784,24 +1875,37 @@ MCD_API mcd_return_et MCD_API_CALL
 mcd_qry_systems_f(uint32_t start_index, uint32_t *num_systems,
                   mcd_core_con_info_st *system_con_info)
 {
-    uint32_t first, n;
+    uint32_t first, n, count = 0, i;
+    LmServer *s;
     mcd_return_et ret = server_enter();
 
+    for (s = lm.servers; s; s = s->next) {
+        count++;
+    }
     if (ret == MCD_RET_ACT_NONE) {
-        ret = lm_list_range(&lm.err, 1, start_index, num_systems,
+        ret = lm_list_range(&lm.err, count, start_index, num_systems,
                             system_con_info, &first, &n);
     }
-    if (ret == MCD_RET_ACT_NONE && n) {
-        fill_con_info(lm.server, system_con_info);
+    for (s = lm.servers; ret == MCD_RET_ACT_NONE && first && s;
+         s = s->next) {
+        first--;
+    }
+    for (i = 0; ret == MCD_RET_ACT_NONE && i < n && s; i++, s = s->next) {
+        fill_con_info(s, &system_con_info[i]);
     }
     return server_leave(ret);
 }
 
-/* Does a selection name our system (and device)? Empty fields match. */
-static bool selects(const mcd_core_con_info_st *sel, bool device)
+/* Does a selection name the system (and device) of @s? Empty fields match. */
+static bool selects(LmServer *s, const mcd_core_con_info_st *sel,
+                    bool device)
 {
-    LmServer *s = lm.server;
-
+    if (sel->host[0] && strncmp(sel->host, s->host, sizeof(sel->host)) != 0) {
+        return false;
+    }
+    if (sel->server_port && sel->server_port != s->port) {
+        return false;
+    }
     if (sel->system[0] && strncmp(sel->system, s->system,
                                   sizeof(sel->system)) != 0) {
         return false;
@@ -1810,17 +1914,29 @@ static bool selects(const mcd_core_con_info_st *sel, bool device)
            strncmp(sel->device, s->device, sizeof(sel->device)) == 0;
 }
 
+/* The server a selection names: the first that selects() takes. */
+static LmServer *selected(const mcd_core_con_info_st *sel, bool device)
+{
+    LmServer *s;
+
+    for (s = lm.servers; s && !selects(s, sel, device); s = s->next) {
+    }
+    return s;
+}
+
 MCD_API mcd_return_et MCD_API_CALL
 mcd_qry_devices_f(const mcd_core_con_info_st *system_con_info,
                   uint32_t start_index, uint32_t *num_devices,
                   mcd_core_con_info_st *device_con_info)
 {
     uint32_t first, n;
+    LmServer *s = NULL;
     mcd_return_et ret = server_enter();
 
     if (ret == MCD_RET_ACT_NONE && !system_con_info) {
         ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no system given");
-    } else if (ret == MCD_RET_ACT_NONE && !selects(system_con_info, false)) {
+    } else if (ret == MCD_RET_ACT_NONE &&
+               !(s = selected(system_con_info, false))) {
         ret = lm_fail(&lm.err, MCD_ERR_PARAM, "unknown system '%.64s'",
                       system_con_info->system);
     }
@@ -1829,7 +1945,7 @@ mcd_qry_devices_f(const mcd_core_con_info_st *system_con_info,
                             device_con_info, &first, &n);
     }
     if (ret == MCD_RET_ACT_NONE && n) {
-        fill_device_info(lm.server, device_con_info);
+        fill_device_info(s, device_con_info);
     }
     return server_leave(ret);
 }
@@ -1840,20 +1956,23 @@ mcd_qry_cores_f(const mcd_core_con_info_st *connection_info,
                 mcd_core_con_info_st *core_con_info)
 {
     uint32_t first, n, i;
+    LmServer *s = NULL;
     mcd_return_et ret = server_enter();
 
     if (ret == MCD_RET_ACT_NONE && !connection_info) {
         ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no system or device given");
-    } else if (ret == MCD_RET_ACT_NONE && !selects(connection_info, true)) {
+    } else if (ret == MCD_RET_ACT_NONE &&
+               !(s = selected(connection_info, true))) {
         ret = lm_fail(&lm.err, MCD_ERR_PARAM, "unknown system or device "
                       "'%.64s'", connection_info->device);
     }
     if (ret == MCD_RET_ACT_NONE) {
-        ret = lm_list_range(&lm.err, lm.server->nr_cores, start_index,
+        ret = lm_list_range(&lm.err, s->nr_cores, start_index,
                             num_cores, core_con_info, &first, &n);
     }
     for (i = 0; ret == MCD_RET_ACT_NONE && i < n; i++) {
-        fill_core_info(lm.server, first + i, &core_con_info[i]);
+        core_info(s, first + i);
+        fill_core_info(s, first + i, &core_con_info[i]);
     }
     return server_leave(ret);
 }
@@ -1915,14 +2034,18 @@ MCD_API mcd_return_et MCD_API_CALL
 mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
                 mcd_core_st **core)
 {
-    LmServer *s;
+    LmServer *s = NULL;
     LmCore *c;
     uint32_t id;
     mcd_return_et ret = server_enter();
 
-    s = lm.server;
     if (ret == MCD_RET_ACT_NONE && (!core_con_info || !core)) {
         ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no core given");
+    } else if (ret == MCD_RET_ACT_NONE &&
+               !(s = selected(core_con_info, true))) {
+        ret = lm_fail(&lm.err, MCD_ERR_PARAM, "no open server has system "
+                      "'%.64s' at %.64s:%u", core_con_info->system,
+                      core_con_info->host, core_con_info->server_port);
     }
     if (ret != MCD_RET_ACT_NONE) {
         return server_leave(ret);
@@ -1955,6 +2078,7 @@ mcd_open_core_f(const mcd_core_con_info_st *core_con_info,
             return server_leave(ret);
         }
     }
+    core_info(s, id);
     fill_core_info(s, id, &c->con);
     c->pub.instance = c;
     c->pub.core_con_info = &c->con;

@@ -366,6 +366,7 @@ static bool control_ask(const char *request, char *answer, size_t size)
 
 #ifndef _WIN32
 static pid_t qemu_pid;
+static pid_t qemu_pid_other;        /* a second QEMU (see qemu_swap()) */
 
 static void on_signal(int sig)
 {
@@ -373,6 +374,9 @@ static void on_signal(int sig)
 
     if (qemu_pid > 0) {
         kill(qemu_pid, SIGKILL);
+    }
+    if (qemu_pid_other > 0) {
+        kill(qemu_pid_other, SIGKILL);
     }
     sigaction(sig, &sa, NULL);
     raise(sig);
@@ -2852,9 +2856,9 @@ static void check_fast_running(Session *s, Proxy *px, int qmp_port,
  * What a debugger does first: open the server, find the cores, open
  * core 0 and read its memory spaces, register groups and registers.
  * With the extensions of the stub (errors and lists), that is one round
- * trip of 8 packets after the connect: I, qprotocol, qsystem, qcores,
- * i0, qmemoryf0, qreggroupf0, qregf0.  A core opened again gets its
- * lists in one round trip of 4 packets.
+ * trip of 9 packets after the connect: I, qprotocol, qsystem, qcores,
+ * qcoreinfo0, i0, qmemoryf0, qreggroupf0, qregf0.  A core opened again
+ * gets its lists in one round trip of 4 packets.
  */
 static void check_fast_connect(Proxy *px, bool lists)
 {
@@ -2904,8 +2908,9 @@ static void check_fast_connect(Proxy *px, bool lists)
     packets = proxy_count(px, mark, "");
     turns = proxy_turns(px) - turns;
     if (lists) {
-        ok(packets == 8 && turns == 1 &&
+        ok(packets == 9 && turns == 1 &&
            proxy_count(px, mark, "qregf0") == 1 &&
+           proxy_count(px, mark, "qcoreinfo0") == 1 &&
            proxy_count(px, mark, "i0") == 1,
            "%s: ... %u packets in %u round trip(s) after the connect",
            name, packets, turns);
@@ -3144,10 +3149,10 @@ static void frame_sum(char *out, size_t size, const char *payload)
     snprintf(out, size, "$%s#%02x", payload, sum & 0xff);
 }
 
-#define FAKE_EXTS "errors,stoprec,notify,lists,regs"
+#define FAKE_EXTS "errors,stoprec,notify,lists,regs,coreinfo"
 /* What libmcd asks for first: every extension it knows */
 #define ALL_EXTS "errors,steps,wplen,resethalt,stoprec,txopt,notify,lists," \
-    "regs,binary"
+    "regs,binary,coreinfo"
 #define FAKE_STOP "state=debug.event=%s.thread=0.type=1.address=0.stop_str=" \
     "stopped at a breakpoint at 0x40200004.info_str=core 0 stopped by the " \
     "debugger.trig_id=0.pc=1075838980.data_addr=0."
@@ -3167,6 +3172,9 @@ static bool fake_modern_reply(const char *cmd, char *out, size_t size)
               FAKE_EXTS ".enabled=" FAKE_EXTS ".");
     } else if (strcmp(cmd, "qcores") == 0) {
         REPLY("device=fakeboard.core=fake-cpu.nr_cores=1.");
+    } else if (strcmp(cmd, "qcoreinfo0") == 0) {
+        /* not what the register names would make libmcd guess (ARM) */
+        REPLY("core=0.model=fake-rv.arch=riscv:rv64.core_type=243.");
     } else if (strcmp(cmd, "qregf0") == 0) {
         REPLY("0!id=0.name=r0.size=32.reggroupid=1.memspaceid=2.;"
               "id=1.name=r1.size=32.reggroupid=1.memspaceid=2.;"
@@ -3535,10 +3543,11 @@ static void check_fake_stub(bool errors)
     expect_error(ret, core, MCD_ERR_GENERAL, "a malformed trigger record");
     ret = api.mcd_qry_rst_classes_f(core, &vector);
     expect_error(ret, core, MCD_ERR_GENERAL, "a list that goes backwards");
-    ok(strncmp(f.log, "I\nqprotocol" ALL_EXTS "\nqsystem\nqcores\ni0\n"
-               "qmemoryf0\nqreggroupf0\nqregf0\nqprotocol\n",
-               strlen("I\nqprotocol" ALL_EXTS "\nqsystem\nqcores\ni0\n"
-                      "qmemoryf0\nqreggroupf0\nqregf0\nqprotocol\n")) == 0 &&
+    ok(strncmp(f.log, "I\nqprotocol" ALL_EXTS "\nqsystem\nqcores\n"
+               "qcoreinfo0\ni0\nqmemoryf0\nqreggroupf0\nqregf0\nqprotocol\n",
+               strlen("I\nqprotocol" ALL_EXTS "\nqsystem\nqcores\n"
+                      "qcoreinfo0\ni0\nqmemoryf0\nqreggroupf0\nqregf0\n"
+                      "qprotocol\n")) == 0 &&
        fake_count(&f, "qprotocol") == 1 &&
        fake_count(&f, "qprotocolerrors") == (errors ? 1u : 0u) &&
        fake_count(&f, "i0") == 1,
@@ -3604,6 +3613,11 @@ static void check_fake_modern(void)
             "%s: ... all of them", name)) {
         goto out;
     }
+    /* asked in the connect round trip, and again once enabled */
+    ok(info.core_type == 243 && strcmp(info.core, "fake-rv #0") == 0 &&
+       fake_count(&f, "qcoreinfo0") == 2,
+       "%s: core type %u and core '%s' from qcoreinfo", name,
+       info.core_type, info.core);
     n = 4;
     ret = api.mcd_qry_mem_spaces_f(core, 0, &n, spaces);
     ok(ret == MCD_RET_ACT_NONE && n == 2 &&
@@ -3812,6 +3826,167 @@ static void check_without_server(void)
     api.mcd_exit_f();
 }
 
+#ifndef _WIN32
+/*
+ * Swap the QEMU that qemu_start(), qemu_exited() and qemu_kill() work on
+ * with the other one: two QEMUs at once (POSIX only).
+ */
+static void qemu_swap(void)
+{
+    static bool other_running;
+    pid_t pid = qemu_pid;
+    bool running = qemu_running;
+
+    qemu_pid = qemu_pid_other;
+    qemu_running = other_running;
+    qemu_pid_other = pid;
+    other_running = running;
+}
+
+/* The id of the physical non-secure memory space of @core, 0 if none. */
+static uint32_t phys_space_of(mcd_core_st *core)
+{
+    mcd_memspace_st spaces[16];
+    uint32_t n = 16, i;
+
+    if (api.mcd_qry_mem_spaces_f(core, 0, &n, spaces) != MCD_RET_ACT_NONE) {
+        return 0;
+    }
+    for (i = 0; i < n && i < 16; i++) {
+        if (strcmp(spaces[i].mem_space_name, "Physical (Non Secure)") == 0) {
+            return spaces[i].mem_space_id;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Two servers at once: an arm and an aarch64 QEMU, a core of each, a
+ * different word written into each guest's RAM; one server closed, the
+ * other still works.
+ */
+static void check_two_servers(void)
+{
+    static const uint32_t words[2] = { 0x11112222, 0x33334444 };
+    mcd_api_version_st req = { 1, 1, "test-libmcd" };
+    mcd_impl_version_info_st impl;
+    mcd_core_con_info_st sys[3], dev, info[2];
+    mcd_server_st *server[2] = { NULL, NULL }, *again = NULL;
+    mcd_core_st *core[2] = { NULL, NULL };
+    Session s[2];
+    uint32_t space[2] = { 0, 0 }, val, n;
+    int port[2], k;
+    char config[96];
+    mcd_return_et ret;
+    bool good, started[2] = { false, false };
+    const char *name = "two servers";
+
+    tap_prefix = name;
+    if (getenv("LIBMCD_QEMU_CONTROL")) {
+        skip("the QEMU control runs one QEMU", "%s", name);
+        tap_prefix = "";
+        return;
+    }
+    memset(s, 0, sizeof(s));
+    for (k = 0; k < 2; k++) {
+        const Target *t = &targets[k];
+        const char *binary = getenv(t->env) ? getenv(t->env) : t->binary;
+
+        port[k] = free_port();
+        if (k) {
+            qemu_swap();
+        }
+        started[k] = qemu_start(binary, t->machine, t->cpu, port[k], 0);
+        if (!ok(started[k], "%s: %s listens on %d", name, t->name,
+                port[k])) {
+            goto out;
+        }
+    }
+    env_set("LIBMCD_EXTENSIONS", NULL);
+    api.mcd_initialize_f(&req, &impl);
+    snprintf(config, sizeof(config), "127.0.0.1:%d", port[0]);
+    ret = api.mcd_open_server_f("", config, &server[0]);
+    snprintf(config, sizeof(config), "McdHostName=\"127.0.0.1\" "
+             "McdServerPort=\"%d\"", port[1]);
+    if (ret == MCD_RET_ACT_NONE) {
+        ret = api.mcd_open_server_f("", config, &server[1]);
+    }
+    if (!ok_call(ret, NULL, "%s: both open", name)) {
+        goto out;
+    }
+    ret = api.mcd_open_server_f("", config, &again);
+    expect_error(ret, NULL, MCD_ERR_SERVER_LOCKED, "the second server again");
+    n = 3;
+    ret = api.mcd_qry_systems_f(0, &n, sys);
+    ok(ret == MCD_RET_ACT_NONE && n == 2 &&
+       sys[0].server_port == (uint32_t)port[0] &&
+       sys[1].server_port == (uint32_t)port[1],
+       "%s: two systems, in the order opened", name);
+
+    /* a core of each, found through its system and device */
+    good = ret == MCD_RET_ACT_NONE && n == 2;
+    for (k = 0; good && k < 2; k++) {
+        n = 1;
+        good = api.mcd_qry_devices_f(&sys[k], 0, &n, &dev) ==
+               MCD_RET_ACT_NONE && dev.server_port == (uint32_t)port[k];
+        n = 1;
+        good = good && api.mcd_qry_cores_f(&dev, 0, &n, &info[k]) ==
+                       MCD_RET_ACT_NONE &&
+               info[k].server_port == (uint32_t)port[k] &&
+               info[k].core_type == targets[k].elf_machine;
+        good = good && api.mcd_open_core_f(&info[k], &core[k]) ==
+                       MCD_RET_ACT_NONE &&
+               core[k]->core_con_info->server_port == (uint32_t)port[k];
+        space[k] = good ? phys_space_of(core[k]) : 0;
+        good = good && space[k] != 0;
+        s[k].core = core[k];
+    }
+    if (!ok(good, "%s: core 0 of each open (ELF machines %u and %u)", name,
+            info[0].core_type, info[1].core_type)) {
+        diag("%s: %s", name, last_error(NULL).error_str);
+        goto out;
+    }
+
+    /* a different word in each guest's RAM */
+    good = true;
+    for (k = 0; k < 2; k++) {
+        val = words[k];
+        good &= mem_access(&s[k], space[k], 0x40200000, &val, 4, true) ==
+                MCD_RET_ACT_NONE;
+    }
+    for (k = 0; k < 2; k++) {
+        val = 0;
+        good &= mem_access(&s[k], space[k], 0x40200000, &val, 4, false) ==
+                MCD_RET_ACT_NONE && val == words[k];
+    }
+    ok(good, "%s: each guest has its own word at 0x40200000", name);
+
+    /* the first closed: its core is gone, the second works on */
+    ok_call(api.mcd_close_server_f(server[0]), NULL, "%s: close the %s "
+            "server", name, targets[0].name);
+    server[0] = NULL;
+    ret = mem_access(&s[0], space[0], 0x40200000, &val, 4, false);
+    expect_error(ret, NULL, MCD_ERR_PARAM, "a core of the closed server");
+    val = 0;
+    ret = mem_access(&s[1], space[1], 0x40200000, &val, 4, false);
+    n = 0;
+    ok(ret == MCD_RET_ACT_NONE && val == words[1] &&
+       api.mcd_qry_systems_f(0, &n, NULL) == MCD_RET_ACT_NONE && n == 1,
+       "%s: the %s server works on, alone", name, targets[1].name);
+    ret = api.mcd_open_core_f(&info[0], &core[0]);
+    expect_error(ret, NULL, MCD_ERR_PARAM, "a core of the closed server");
+out:
+    api.mcd_exit_f();
+    /* the aarch64 QEMU is the current one once the arm one started */
+    qemu_kill();
+    if (started[0]) {
+        qemu_swap();
+        qemu_kill();
+    }
+    tap_prefix = "";
+}
+#endif
+
 int main(int argc, char **argv)
 {
     /* --threads: only the threads part (for the ThreadSanitizer build) */
@@ -3852,6 +4027,9 @@ int main(int argc, char **argv)
             /* lists, regs, binary and notify, against libmcd before them */
             run_fast(&targets[0]);
             run_fast(&targets[1]);
+#ifndef _WIN32
+            check_two_servers();
+#endif
         }
         /* several threads at once, with notifications and by polling */
         run_threads(&targets[0], NULL);
