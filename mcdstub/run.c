@@ -82,7 +82,6 @@ typedef struct MCDRunCore {
     /* a step count under way */
     uint32_t steps_left;
     bool step_then_go;      /* the step only moves it off a breakpoint */
-    bool step_alone;        /* in the stopped VM, which stays stopped */
     /* to do in the bottom half */
     bool notify;            /* tell the front-end it stopped */
     bool read_pc;           /* take the stop PC, after a reset */
@@ -209,25 +208,16 @@ static void release(MCDSession *s, CPUState *cpu)
     }
 }
 
-/* A core the debugger steps in a VM it stopped: still the debugger's. */
-static bool steps_alone(CPUState *cpu)
-{
-    MCDRunCore *rc;
-
-    if (!mcd_run.session) {
-        return false;
-    }
-    rc = g_hash_table_lookup(mcd_run.session->cores,
-                             GUINT_TO_POINTER(cpu->cpu_index));
-    return rc && rc->step_alone;
-}
-
+/*
+ * Whether the debugger has every core: held, or stepping alone in the VM
+ * it stopped (cpu_debug_release_alone(), until the step's end).
+ */
 static bool all_held(void)
 {
     CPUState *cpu;
 
     CPU_FOREACH(cpu) {
-        if (!cpu->debug_held && !steps_alone(cpu)) {
+        if (!cpu->debug_held && !cpu->debug_alone) {
             return false;
         }
     }
@@ -292,7 +282,6 @@ static void end_steps(CPUState *cpu, MCDRunCore *rc)
     }
     rc->steps_left = 0;
     rc->step_then_go = false;
-    rc->step_alone = false;
     cpu_single_step(cpu, 0);
 }
 
@@ -515,7 +504,7 @@ static void mcd_system_reset(void *opaque)
     }
     halt = s->reset_pending && s->reset_halt;
     CPU_FOREACH(cpu) {
-        if (steps_alone(cpu)) {
+        if (cpu->debug_alone) {
             /*
              * Its one step in the stopped VM did not happen: the reset
              * paused it first, and the VM does not resume it.
@@ -686,7 +675,6 @@ uint32_t mcd_core_step(MCDCore *core, uint32_t count, bool irqs,
          * long and do I/O, starts the VM as a go does.
          */
         trace_mcd_step_alone(cpu->cpu_index);
-        run_core(s, cpu->cpu_index)->step_alone = true;
         cpu_debug_release_alone(cpu);
         return MCD_ERR_NONE;
     }
@@ -1042,7 +1030,7 @@ void mcd_core_get_state(MCDCore *core, MCDStateRecord *st)
     }
     rc = run_core(core->session, core->index);
     if (cpu->debug_held ||
-        (runstate_check(RUN_STATE_DEBUG) && !rc->step_alone)) {
+        (runstate_check(RUN_STATE_DEBUG) && !cpu->debug_alone)) {
         /* held by us, or the VM stopped by gdb: under debugger control */
         st->state = MCD_RUN_DEBUG;
         st->stop_seq = rc->stop_seq;
