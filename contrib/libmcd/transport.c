@@ -561,6 +561,12 @@ LmIoResult lm_conn_send(LmConn *c, const char *payload, size_t len)
     return r;
 }
 
+/* Before waiting for items: the connection is open, the batch sent. */
+static LmIoResult flush_open(LmConn *c)
+{
+    return lm_sock_is_open(&c->sock) ? lm_conn_flush(c) : LM_IO_CLOSED;
+}
+
 /*
  * The reply of the oldest request; with @got, none if the '+' of the
  * request after it comes first.
@@ -573,10 +579,7 @@ static LmIoResult reply_of(LmConn *c, const char **data, size_t *len,
     Item item;
     LmIoResult r;
 
-    if (!lm_sock_is_open(&c->sock)) {
-        return LM_IO_CLOSED;
-    }
-    r = lm_conn_flush(c);
+    r = flush_open(c);
     if (r != LM_IO_OK) {
         return r;
     }
@@ -659,10 +662,7 @@ static LmIoResult take_notes(LmConn *c, int64_t deadline, bool nowait)
     Item item;
     LmIoResult r;
 
-    if (!lm_sock_is_open(&c->sock)) {
-        return LM_IO_CLOSED;
-    }
-    r = lm_conn_flush(c);
+    r = flush_open(c);
     if (r != LM_IO_OK) {
         return r;
     }
