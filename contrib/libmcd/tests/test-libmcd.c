@@ -1610,23 +1610,29 @@ static void atomic_inc(unsigned long *p)
     __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Count a failed call of a thread; keep the library's text of the first. */
+static void thread_failed(Threads *th, unsigned long *count, char *err,
+                          size_t size)
+{
+    if (atomic_get(count) == 0) {
+        mcd_error_info_st e = last_error(th->s->core);
+
+        snprintf(err, size, "%s", e.error_str);
+    }
+    atomic_inc(count);
+}
+
 static void *poll_thread(void *opaque)
 {
     Threads *th = opaque;
     mcd_core_state_st st;
-    mcd_error_info_st e;
     mcd_return_et ret;
 
     while (!__atomic_load_n(&th->quit, __ATOMIC_SEQ_CST)) {
         memset(&st, 0, sizeof(st));
         ret = api.mcd_qry_state_f(th->s->core, &st);
         if (ret != MCD_RET_ACT_NONE) {
-            if (atomic_get(&th->poll_fail) == 0) {
-                e = last_error(th->s->core);
-                snprintf(th->poll_err, sizeof(th->poll_err), "%s",
-                         e.error_str);
-            }
-            atomic_inc(&th->poll_fail);
+            thread_failed(th, &th->poll_fail, th->poll_err, sizeof(th->poll_err));
         } else {
             atomic_inc(&th->polls);
             if (st.state == MCD_CORE_STATE_RUNNING) {
@@ -1651,7 +1657,6 @@ static void *read_thread(void *opaque)
 {
     Threads *th = opaque;
     uint8_t *buf = malloc(THREAD_BUF);
-    mcd_error_info_st e;
     mcd_return_et ret;
 
     while (buf && !__atomic_load_n(&th->quit, __ATOMIC_SEQ_CST)) {
@@ -1659,12 +1664,7 @@ static void *read_thread(void *opaque)
         ret = mem_access(th->s, th->s->ns_space, THREAD_DATA, buf,
                          THREAD_BUF, false);
         if (ret != MCD_RET_ACT_NONE) {
-            if (atomic_get(&th->read_fail) == 0) {
-                e = last_error(th->s->core);
-                snprintf(th->read_err, sizeof(th->read_err), "%s",
-                         e.error_str);
-            }
-            atomic_inc(&th->read_fail);
+            thread_failed(th, &th->read_fail, th->read_err, sizeof(th->read_err));
         } else {
             atomic_inc(&th->reads);
             if (memcmp(buf, th->pattern, THREAD_BUF) != 0) {
