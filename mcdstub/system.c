@@ -57,6 +57,7 @@ typedef struct MCDSystemState {
     MCDWire wire;
     GByteArray *json_in;    /* JSON input waiting for the replies to go */
     bool json_feeding;
+    bool json_refused;      /* mcd_chr_can_receive() said 0 for json_in */
     CharBackend chr;
     QEMUBH *close_bh;
     bool close_pending;
@@ -201,7 +202,9 @@ static void mcd_json_feed(MCDSystemState *st)
         mcd_json_input(st->json, piece->data, piece->len);
     }
     st->json_feeding = false;
-    if (!st->json_in->len) {
+    if (st->json_refused && !st->json_in->len) {
+        /* mcd_chr_can_receive() turned input away while this waited */
+        st->json_refused = false;
         qemu_chr_fe_accept_input(&st->chr);
     }
 }
@@ -232,7 +235,11 @@ static int mcd_chr_can_receive(void *opaque)
     MCDSystemState *st = opaque;
 
     if (st->wire == MCD_WIRE_JSON) {
-        return st->json_in->len ? 0 : MCD_PACKET_MAX_PAYLOAD;
+        if (st->json_in->len) {
+            st->json_refused = true;
+            return 0;
+        }
+        return MCD_PACKET_MAX_PAYLOAD;
     }
     return mcd_packet_paused(&st->server.packet) ? 0 : MCD_PACKET_MAX_PAYLOAD;
 }
@@ -314,6 +321,7 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
         mcd_packet_reset(&st->server.packet);
         st->wire = MCD_WIRE_UNKNOWN;
         g_byte_array_set_size(st->json_in, 0);
+        st->json_refused = false;
         break;
     case CHR_EVENT_CLOSED:
         trace_mcd_disconnect();
@@ -321,6 +329,7 @@ static void mcd_chr_event(void *opaque, QEMUChrEvent event)
         mcd_packet_reset(&st->server.packet);
         st->wire = MCD_WIRE_UNKNOWN;
         g_byte_array_set_size(st->json_in, 0);
+        st->json_refused = false;
         st->close_pending = true;
         qemu_bh_schedule(st->close_bh);
         break;
