@@ -79,6 +79,8 @@ typedef enum MCDEra1Fail {
  * @MCD_EXT_REGS: ``g`` and ``G`` access several registers
  * @MCD_EXT_BINARY: ``x`` and ``X`` move memory as binary data
  * @MCD_EXT_COREINFO: ``qcoreinfo`` tells what each core is
+ * @MCD_EXT_STOPREGS: ``E`` names registers whose values the stop
+ *                    notifications of a core carry
  */
 typedef enum MCDExtension {
     MCD_EXT_ERRORS = 1 << 0,
@@ -93,6 +95,7 @@ typedef enum MCDExtension {
     MCD_EXT_REGS = 1 << 9,
     MCD_EXT_BINARY = 1 << 10,
     MCD_EXT_COREINFO = 1 << 11,
+    MCD_EXT_STOPREGS = 1 << 12,
 } MCDExtension;
 
 typedef void (*MCDCmdHandler)(MCDServer *s, const MCDCmdArgs *args);
@@ -129,6 +132,8 @@ typedef struct MCDCmd {
  * @session: the MCD core's session of this connection, or %NULL
  * @cores: the cores the client opened, by core number (MCDCore)
  * @stops_seen: the stop_seq of the stop last reported, by core number
+ * @stop_regs: the registers the stop notifications of a core carry, by
+ *             core number (a GPtrArray of the core's MCDRegister)
  * @list_core: the core of the last ``q...f`` list query, which the
  *             ``q...c`` continuation queries refer to
  * @ext: the extensions the client enabled (MCDExtension)
@@ -144,6 +149,7 @@ struct MCDServer {
     MCDSession *session;
     GHashTable *cores;
     GHashTable *stops_seen;
+    GHashTable *stop_regs;
     uint32_t list_core;
     unsigned ext;
     MCDEra1Fail era1_fail;

@@ -53,6 +53,7 @@ static const struct {
     { "regs", MCD_EXT_REGS },
     { "binary", MCD_EXT_BINARY },
     { "coreinfo", MCD_EXT_COREINFO },
+    { "stopregs", MCD_EXT_STOPREGS },
 };
 
 /* What the era-1 trigger query reports: MCD_MAX_TRIGGERS per core. */
@@ -1015,6 +1016,7 @@ static void handle_close_core(MCDServer *s, const MCDCmdArgs *args)
         return;
     }
     g_hash_table_remove(s->cores, GUINT_TO_POINTER(index));
+    g_hash_table_remove(s->stop_regs, GUINT_TO_POINTER(index));
     mcd_reply_done(s);
 }
 
@@ -1127,6 +1129,58 @@ static void handle_read_registers(MCDServer *s, const MCDCmdArgs *args)
         }
     }
     mcd_reply_hex(s, buf->data, buf->len);
+}
+
+/*
+ * "E<core>;<register ids>": the stop notifications of the core carry
+ * these registers' values from now on (regs=<hex>, as g answers them);
+ * "E<core>" alone ends that.
+ */
+static void handle_stop_registers(MCDServer *s, const MCDCmdArgs *args)
+{
+    MCDCore *core = open_core(s, args->arg[0].u32);
+    gpointer key = GUINT_TO_POINTER(args->arg[0].u32);
+    g_autofree const MCDRegister **regs = NULL;
+    size_t size;
+
+    if (!core) {
+        return;
+    }
+    if (!args->ids) {
+        g_hash_table_remove(s->stop_regs, key);
+        mcd_reply(s, MCD_REPLY_SUCCESS);
+        return;
+    }
+    regs = g_new(const MCDRegister *, args->ids->len);
+    if (!find_registers(s, core, args->ids, regs, &size)) {
+        return;
+    }
+    g_hash_table_replace(s->stop_regs, key, g_array_ref(args->ids));
+    mcd_reply(s, MCD_REPLY_SUCCESS);
+}
+
+/*
+ * The values of the registers @ids of @core in hex, appended to @rec as
+ * "regs=<hex>.", or nothing if one cannot be read now.
+ */
+static void rec_regs(GString *rec, MCDCore *core, const GArray *ids)
+{
+    g_autoptr(GByteArray) buf = g_byte_array_new();
+    const MCDRegister *reg;
+    Error *err = NULL;
+    size_t i;
+
+    for (i = 0; i < ids->len; i++) {
+        reg = mcd_core_find_register(core, g_array_index(ids, uint64_t, i));
+        if (!reg ||
+            mcd_core_read_register(core, reg, buf, &err) != MCD_ERR_NONE) {
+            error_free(err);
+            return;
+        }
+    }
+    g_string_append(rec, "regs=");
+    append_hex(rec, buf->data, buf->len);
+    g_string_append_c(rec, '.');
 }
 
 /*
@@ -1453,6 +1507,7 @@ static const MCDCmd mcd_commands[] = {
     { "M", "cdldh", handle_write_memory },
     { "g", "cr", handle_read_registers, MCD_ERA1_ERROR, MCD_EXT_REGS },
     { "G", "crh", handle_write_registers, MCD_ERA1_ERROR, MCD_EXT_REGS },
+    { "E", "c?r", handle_stop_registers, MCD_ERA1_ERROR, MCD_EXT_STOPREGS },
     { "x", "cdld?d", handle_read_binary, MCD_ERA1_ERROR, MCD_EXT_BINARY },
     { "X", "cdldb", handle_write_binary, MCD_ERA1_ERROR, MCD_EXT_BINARY },
     { "C", "dc", handle_go, MCD_ERA1_SILENT },
@@ -1494,6 +1549,7 @@ void mcd_session_close(MCDServer *s)
     /* the cores first: closing one removes its triggers */
     g_hash_table_remove_all(s->cores);
     g_hash_table_remove_all(s->stops_seen);
+    g_hash_table_remove_all(s->stop_regs);
     mcd_session_free(s->session);
     s->session = NULL;
     mcd_packet_resume(&s->packet, MCD_PAUSE_COMMAND);
@@ -1512,6 +1568,7 @@ void mcd_server_stop_notify(void *opaque, uint32_t index)
 {
     MCDServer *s = opaque;
     g_autoptr(GString) rec = NULL;
+    const GArray *ids;
     MCDCore *core;
 
     if (!s->session_open || !(s->ext & MCD_EXT_NOTIFY)) {
@@ -1524,6 +1581,11 @@ void mcd_server_stop_notify(void *opaque, uint32_t index)
     if (core && (s->ext & MCD_EXT_STOPREC)) {
         /* the state record, as "qstate" would answer it now */
         state_record(s, core, rec);
+    }
+    ids = core ? g_hash_table_lookup(s->stop_regs, GUINT_TO_POINTER(index))
+               : NULL;
+    if (ids) {
+        rec_regs(rec, core, ids);
     }
     trace_mcd_notify(rec->str);
     mcd_packet_notify(&s->packet, rec->str, rec->len);
@@ -1542,6 +1604,8 @@ void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)
     mcd_packet_init(&s->packet, ops, opaque);
     s->cores = g_hash_table_new_full(NULL, NULL, NULL, core_free);
     s->stops_seen = g_hash_table_new(NULL, NULL);
+    s->stop_regs = g_hash_table_new_full(NULL, NULL, NULL,
+                                         (GDestroyNotify)g_array_unref);
 }
 
 void mcd_server_set_state_wait(MCDServer *s, uint32_t ms)
@@ -1562,5 +1626,6 @@ void mcd_server_destroy(MCDServer *s)
     }
     g_hash_table_destroy(s->cores);
     g_hash_table_destroy(s->stops_seen);
+    g_hash_table_destroy(s->stop_regs);
     mcd_packet_destroy(&s->packet);
 }

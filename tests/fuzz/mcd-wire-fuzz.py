@@ -21,9 +21,9 @@ for the binary data of replies to 'x' (extension "binary"), which must
 be escaped: no '$' or '%', '}' only before an escaped byte; JSON lines
 of one object each, with "return" or "error".  The packet protocol's
 extensions are fuzzed too: list replies of several records ("lists"),
-'g' and 'G' on register id lists ("regs"), 'x' and 'X' with binary data
-of up to 1 MiB and payloads of up to 2 MiB ("binary"); now and then a
-binary write is read back and compared.  At the end of each
+'g' and 'G' on register id lists ("regs"), 'E' ("stopregs"), 'x' and
+'X' with binary data of up to 1 MiB and payloads of up to 2 MiB
+("binary"); now and then a binary write is read back and compared.  At the end of each
 protocol the fuzzer detaches (D, mcd-close-server) and checks that the VM
 runs, that the guest's code and the RAM around it are unchanged, that
 the guest counts on every core and that a new client reads a PC in the
@@ -156,7 +156,8 @@ PACKET_PROBE_LOOKALIKE = re.compile(rb"qprotocol.*qsystem.*qtrigger", re.S)
 JSON_RESYNC = b"\xff"
 
 EXTENSIONS = ["errors", "steps", "wplen", "resethalt", "stepirq", "notify",
-              "stoprec", "txopt", "lists", "regs", "binary", "coreinfo"]
+              "stoprec", "txopt", "lists", "regs", "binary", "coreinfo",
+              "stopregs"]
 
 MAX_DATA = 16 * 1024            # the most bytes of an 'm', 'M' or 'g'
 MAX_BINARY = 1 << 20            # the most bytes of an 'x' or 'X'
@@ -1028,6 +1029,10 @@ def packet_request(r, t):
                          "s", "\x7f", "\xff", "X", "G"]), []
     # the extensions "regs" and "binary"
     if k < 105:
+        if r.random() < 0.3:
+            # "stopregs": the registers of the stop notifications
+            return "E", [str(core)] + ([reg_id_list(r, t)]
+                                       if r.random() < 0.8 else [])
         return "g", [str(core), reg_id_list(r, t)]
     if k < 110:
         text, _, size = safe_reg_list(r, t)
@@ -1117,6 +1122,10 @@ def packet_scenario(r, t):
     blob = binary_bytes(r, r.choice([1, 3, 4096, 65536, MAX_BINARY]))
     addr = SCRATCH + r.randint(0, SCRATCH_END - SCRATCH - len(blob))
     scenarios = [
+        ["I", "qprotocolerrors,notify,stoprec,regs,stopregs", f"i{c}",
+         f"E{c};{regs}", f"c0;{c}", f"qstate{c}", f"t{c};1;{loop};5",
+         "C1;0", f"qstate{c}", f"T{c};1;{loop};5", f"E{c}", f"c0;{c}",
+         "C1;0"],
         ["I", ext, f"i{c}", f"t{c};1;{loop};5", "C1;0", f"qstate{c}",
          f"p{c};{t.pc_id}", f"T{c};1;{loop};5", f"c0;{c};10", f"qstate{c}",
          "C1;0"],

@@ -832,6 +832,70 @@ static void test_stop_records(void)
 }
 
 /*
+ * With stopregs, the stop notifications of a step and of a breakpoint
+ * carry the values the registers named with E have at the stop, the
+ * same as g reads after it; E alone ends that.
+ */
+static void test_stop_registers(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *ids = NULL;
+    g_autofree char *cmd = NULL;
+    g_autofree char *note = NULL;
+    g_autofree char *regs = NULL;
+    g_autofree char *want = NULL;
+    const char *field;
+    int i;
+
+    run_start(&t, 1, "", "errors,notify,stoprec,regs,stopregs");
+    ids = cmdf("0-3,%" PRIu64, t.pc_id);
+    mcd_check_reply(t.fd, "b1;0", "success");
+    check_cmd(&t, "success", "E0;%s", ids);
+    cmd = cmdf("g0;%s", ids);
+    for (i = 0; i < 3; i++) {
+        uint64_t pc = read_pc(&t, 0);
+
+        mcd_check_reply(t.fd, "c0;0", "success");
+        g_free(note);
+        note = mcd_recv_notification(t.fd);
+        g_assert_true(g_str_has_prefix(note, "stop=0.state=debug."));
+        field = strstr(note, ".regs=");
+        g_assert_nonnull(field);
+        g_free(regs);
+        regs = g_strndup(field + 6, strlen(field + 6) - 1);
+        g_free(want);
+        want = mcd_query(t.fd, cmd);
+        g_assert_cmpstr(regs, ==, want);
+        g_assert_cmphex(read_pc(&t, 0), !=, pc);
+    }
+
+    /* a breakpoint hit, with the PC alone */
+    check_cmd(&t, "success", "E0;%" PRIu64, t.pc_id);
+    check_cmd(&t, "success", "t0;1;%d;5", LOOP + 4);
+    mcd_check_reply(t.fd, "C0;0", "success");
+    g_free(note);
+    note = mcd_recv_notification(t.fd);
+    g_free(cmd);
+    cmd = cmdf("p0;%" PRIu64, t.pc_id);
+    g_free(want);
+    want = mcd_query(t.fd, cmd);
+    g_assert_cmphex(read_pc(&t, 0), ==, LOOP + 4);
+    field = strstr(note, ".regs=");
+    g_assert_nonnull(field);
+    g_assert_true(g_str_has_prefix(field + 6, want));
+    g_assert_cmpstr(field + 6 + strlen(want), ==, ".");
+    check_cmd(&t, "success", "T0;1;%d;5", LOOP + 4);
+
+    /* E alone: notifications without registers again */
+    check_cmd(&t, "success", "E0");
+    mcd_check_reply(t.fd, "c0;0", "success");
+    g_free(note);
+    note = mcd_recv_notification(t.fd);
+    g_assert_null(strstr(note, "regs="));
+    run_end(&t);
+}
+
+/*
  * A step count that crosses a write watchpoint stops at the hit; once
  * the watchpoint is gone the core runs on, and nothing stops the VM
  * behind the debugger's back (the hit's debug interrupt, left pending
@@ -1201,6 +1265,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/run/qmp-events", test_qmp_events);
     qtest_add_func("/mcd/run/step-alone", test_step_alone);
     qtest_add_func("/mcd/run/stop-records", test_stop_records);
+    qtest_add_func("/mcd/run/stop-registers", test_stop_registers);
     qtest_add_func("/mcd/run/watchpoint-in-steps", test_watchpoint_in_steps);
     qtest_add_func("/mcd/run/disconnect-stepping",
                    test_disconnect_stepping);

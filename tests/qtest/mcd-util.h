@@ -50,7 +50,7 @@ GByteArray *mcd_query_binary(int fd, const void *cmd, size_t len);
 #define MCD_PROTOCOL_REPLY(enabled) \
     "version=2.max_payload=33792.max_data=16384.max_binary=1048576." \
     "extensions=errors,steps,wplen,resethalt,stepirq,notify,stoprec," \
-    "txopt,lists,regs,binary,coreinfo.enabled=" enabled "."
+    "txopt,lists,regs,binary,coreinfo,stopregs.enabled=" enabled "."
 
 
 /* Append @len bytes of @data to @out, escaped as binary data. */

@@ -14,7 +14,8 @@
 #define PROTOCOL_MAX(max_payload, enabled) \
     "version=2.max_payload=" max_payload ".max_data=16384." \
     "max_binary=1048576.extensions=errors,steps,wplen,resethalt,stepirq," \
-    "notify,stoprec,txopt,lists,regs,binary,coreinfo.enabled=" enabled "."
+    "notify,stoprec,txopt,lists,regs,binary,coreinfo,stopregs.enabled=" \
+    enabled "."
 #define PROTOCOL(enabled) PROTOCOL_MAX("33792", enabled)
 /* binary data raises the payload limit to 2 MiB + 256 bytes */
 #define PROTOCOL_BINARY(enabled) PROTOCOL_MAX("2097408", enabled)
@@ -668,6 +669,66 @@ static void test_ext_regs(void)
     client_free(c);
 }
 
+/* The stop notification of a core, as the client receives it. */
+static void check_stop(Client *c, const char *notification)
+{
+    g_string_truncate(c->out, 0);
+    mcd_fake_stop(0);
+    g_assert_cmpstr(c->out->str, ==, notification);
+}
+
+static void test_ext_stopregs(void)
+{
+    Client *c = client_new();
+    static const char *const bad[] = {
+        "E0;", "E0;1", "E0;0,1", "E1;0", "E0;0-4096", "E0;0;1", "E0;x",
+    };
+    size_t i;
+
+    check(c, "I", "shaking your hand");
+    check(c, "i0", NULL);
+    /* unknown until enabled */
+    check(c, "E0;0", "");
+    check(c, "qprotocolnotify,regs,stopregs",
+          PROTOCOL("notify,regs,stopregs"));
+    check(c, "G0;0,15;0100000078563412", "success");
+    check_stop(c, "%stop=0.#|");
+    check(c, "E0;15,0", "success");
+    check_stop(c, "%stop=0.regs=7856341201000000.#|");
+    /* the values of the moment of the stop */
+    check(c, "G0;0;02000000", "success");
+    check_stop(c, "%stop=0.regs=7856341202000000.#|");
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        check(c, bad[i], "error");
+    }
+    /* a failed E leaves the list as it was */
+    check_stop(c, "%stop=0.regs=7856341202000000.#|");
+    /* a list replaces the last one; E alone ends it */
+    check(c, "E0;0-0", "success");
+    check_stop(c, "%stop=0.regs=02000000.#|");
+    check(c, "E0", "success");
+    check_stop(c, "%stop=0.#|");
+    /* opening the open core keeps the list, closing it forgets it */
+    check(c, "E0;0", "success");
+    check(c, "i0", NULL);
+    check_stop(c, "%stop=0.regs=02000000.#|");
+    check(c, "d0", NULL);
+    check(c, "i0", NULL);
+    check_stop(c, "%stop=0.#|");
+    /* with stoprec, after the state record */
+    check(c, "E0;15", "success");
+    check(c, "qprotocolstoprec,errors",
+          PROTOCOL("errors,notify,stoprec,regs,stopregs"));
+    check(c, "b1;0", "success");
+    check_stop(c, "%stop=0.state=debug.event=16.thread=0.type=0.address=0."
+               "stop_str=stopped on request.info_str=core 0 stopped."
+               "trig_id=0.pc=0.data_addr=0.regs=78563412.#|");
+    check(c, "E0;1", "error=258.text=core 0 has no register 1.");
+    check(c, "E0;100,100,100", "success");
+    check(c, "D", "success");
+    client_free(c);
+}
+
 static void test_ext_binary(void)
 {
     Client *c = client_new();
@@ -728,6 +789,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mcd/protocol/ext-lists", test_ext_lists);
     g_test_add_func("/mcd/protocol/ext-regs", test_ext_regs);
     g_test_add_func("/mcd/protocol/ext-binary", test_ext_binary);
+    g_test_add_func("/mcd/protocol/ext-stopregs", test_ext_stopregs);
     g_test_add_func("/mcd/protocol/accel", test_accel);
     g_test_add_func("/mcd/protocol/extensions", test_extensions);
     g_test_add_func("/mcd/protocol/optional-arguments", test_optional_args);
