@@ -245,6 +245,13 @@ typedef struct LmTrigger {
     } u;
 } LmTrigger;
 
+/* stopregs: a register the stop notifications of a core carry */
+typedef struct LmStopReg {
+    uint64_t id;
+    uint32_t off;                   /* of its value in LmCore.sr_val */
+    uint32_t size;                  /* in bytes */
+} LmStopReg;
+
 typedef struct LmResetClass {
     uint32_t id;
     char name[MCD_INFO_STR_LEN];
@@ -296,6 +303,18 @@ typedef struct LmCore {
     int64_t running_ms;
     mcd_core_state_st running;
     int64_t query_us;               /* of the last state query */
+    /*
+     * stopregs (target.c): the registers named with E, by id, and their
+     * values at the last stop, from its notification
+     */
+    LmStopReg *sr;
+    uint32_t n_sr;
+    uint32_t sr_bytes;
+    uint64_t sr_seq;                /* the '+' of that E */
+    uint8_t *sr_val;
+    bool sr_valid;                  /* sr_val holds the values of this stop */
+    int64_t sr_ms;                  /* when it came or was reported */
+    int64_t stop_note_ms;           /* a stop from a notification reported */
 } LmCore;
 
 /* What qcoreinfo<core> told of a core (coreinfo extension). */
@@ -339,6 +358,7 @@ typedef struct LmServer {
     bool ext_regs;                  /* g and G */
     bool ext_binary;                /* x and X */
     bool ext_coreinfo;              /* qcoreinfo<core> */
+    bool ext_stopregs;              /* E, and registers in %stop */
     uint32_t max_binary;            /* the most bytes of one x or X */
     char extensions[256];           /* as offered */
     /*
@@ -419,6 +439,16 @@ mcd_return_et lm_core_regs(LmCore *c);
 
 /* target.c */
 mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist);
+
+/**
+ * lm_stop_regs_note() - take the registers of a stop notification
+ * @c: the core that stopped
+ * @hex: the value of its regs field, @len characters; %NULL if it has
+ *       none
+ * @acks: the '+' received before the notification
+ */
+void lm_stop_regs_note(LmCore *c, const char *hex, size_t len,
+                       uint64_t acks);
 mcd_return_et lm_run(LmCore *c, bool global);
 mcd_return_et lm_stop(LmCore *c, bool global);
 mcd_return_et lm_step(LmCore *c, bool global, mcd_core_step_type_et type,

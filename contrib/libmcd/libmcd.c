@@ -1069,6 +1069,8 @@ static mcd_return_et parse_config(LmError *e, const char *config,
 
 static void core_free(LmCore *c)
 {
+    free(c->sr);
+    free(c->sr_val);
     free(c->spaces);
     free(c->groups);
     free(c->regs);
@@ -1118,7 +1120,7 @@ static void server_free(LmServer *s)
 /* The extensions libmcd knows, in the order it asks for them. */
 static const char *const known_extensions[] = {
     "errors", "steps", "wplen", "resethalt", "stoprec", "txopt",
-    "notify", "lists", "regs", "binary", "coreinfo",
+    "notify", "lists", "regs", "binary", "coreinfo", "stopregs",
 };
 
 /*
@@ -1206,6 +1208,8 @@ static bool take_protocol(LmServer *s, char *reply)
     s->ext_regs = lm_list_has(enabled, "regs");
     s->ext_binary = lm_list_has(enabled, "binary");
     s->ext_coreinfo = lm_list_has(enabled, "coreinfo");
+    s->ext_stopregs = lm_list_has(enabled, "stopregs") && s->ext_notify &&
+                      s->ext_regs;
     if (s->ext_binary) {
         /* the escaped data of an X of max_binary bytes must fit a packet */
         if (s->max_binary == 0 || s->max_binary > LM_MAX_BINARY) {
@@ -1264,6 +1268,29 @@ static mcd_return_et negotiate(LmServer *s, LmError *e)
 }
 
 /*
+ * The field @key ("name=") of the record @rec, @len bytes of
+ * "key=value." items, if it is its last: where it starts, or NULL.
+ */
+static const char *find_field(const char *rec, size_t len, const char *key)
+{
+    size_t n = strlen(key);
+    const char *p = rec, *end = rec + len;
+
+    while (p < end) {
+        if ((size_t)(end - p) > n && memcmp(p, key, n) == 0 &&
+            memchr(p, '.', end - p) == end - 1) {
+            return p;
+        }
+        p = memchr(p, '.', end - p);
+        if (!p) {
+            return NULL;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+/*
  * A notification "stop=<core>." and, with stoprec, the core's state
  * record: kept for the core until its state is asked.  One that the stub
  * sent before the command that last let the core run is old news.
@@ -1272,8 +1299,10 @@ static void server_note(void *opaque, const char *payload, size_t len,
                         uint64_t acks)
 {
     LmServer *s = opaque;
+    const char *regs, *hex = NULL;
+    size_t i, hex_len = 0;
     uint64_t core = 0;
-    size_t i;
+    uint32_t k;
     LmCore *c;
 
     if (len < 7 || memcmp(payload, "stop=", 5) != 0) {
@@ -1297,11 +1326,19 @@ static void server_note(void *opaque, const char *payload, size_t len,
         return;
     }
     /* a stop stops the whole system: no core's "running" holds now */
-    for (i = 0; i < s->nr_cores; i++) {
-        if (s->cores[i]) {
-            s->cores[i]->have_running = false;
+    for (k = 0; k < s->nr_cores; k++) {
+        if (s->cores[k]) {
+            s->cores[k]->have_running = false;
         }
     }
+    /* stopregs: the registers' values end the record */
+    regs = find_field(payload + i, len - i, "regs=");
+    if (regs) {
+        hex = regs + 5;
+        hex_len = payload + len - hex - 1;
+        len = regs - payload;
+    }
+    lm_stop_regs_note(c, hex, hex_len, acks);
     c->note_valid = true;
     c->note_ms = lm_now_ms();
     if (len - i < sizeof(c->note)) {

@@ -170,6 +170,241 @@ static const mcd_memspace_st *find_space(LmCore *c, uint32_t id)
 
 
 /*
+ * Stop registers (stopregs)
+ *
+ * A debugger reads the same registers after every stop, and libmcd
+ * learns which: the registers of a transaction list that reads nothing
+ * but registers, within LM_SR_FRESH_MS of mcd_qry_state_f reporting a
+ * stop that a notification told, join those the stub's stop
+ * notifications of the core carry (E), up to LM_SR_MAX_REGS registers
+ * of LM_SR_MAX_BYTES.  After a stop whose notification
+ * carried them, such a list is answered from those values without a
+ * packet, until libmcd does something that may change them (a run, a
+ * step, a reset, a register write) and for LM_SR_FRESH_MS after the
+ * notification came or mcd_qry_state_f reported the stop: gdb or the
+ * monitor may change registers behind libmcd's back, as they may let
+ * the core run.
+ */
+#define LM_SR_MAX_REGS 256
+#define LM_SR_MAX_BYTES 2048
+#define LM_SR_FRESH_MS 50
+
+void lm_stop_regs_note(LmCore *c, const char *hex, size_t len,
+                       uint64_t acks)
+{
+    c->sr_valid = false;
+    if (!hex || !c->n_sr || acks < c->sr_seq ||
+        len != 2 * (size_t)c->sr_bytes ||
+        !lm_hex_decode(hex, len, c->sr_val, c->sr_bytes)) {
+        return;
+    }
+    c->sr_valid = true;
+    c->sr_ms = lm_now_ms();
+}
+
+static const LmStopReg *sr_find(const LmCore *c, uint64_t id)
+{
+    uint32_t lo = 0, hi = c->n_sr, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (c->sr[mid].id == id) {
+            return &c->sr[mid];
+        }
+        if (c->sr[mid].id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+typedef enum SrList {
+    SR_OTHER,           /* the list does more than read registers */
+    SR_REGS,            /* it only reads registers */
+    SR_HELD,            /* ... and the stop registers hold them all */
+} SrList;
+
+/*
+ * What @txlist does, as the stop registers see it; with @copy, for
+ * SR_HELD, copy their values into it.
+ */
+static SrList sr_list(LmCore *c, mcd_txlist_st *txlist, bool copy)
+{
+    const mcd_register_info_st *r;
+    const mcd_memspace_st *ms;
+    const LmStopReg *sr;
+    SrList kind = SR_HELD;
+    uint32_t i, done, size, part;
+    uint64_t id;
+
+    if (!c->have_regs || !txlist->num_tx) {
+        return SR_OTHER;
+    }
+    for (i = 0; i < txlist->num_tx; i++) {
+        mcd_tx_st *tx = &txlist->tx[i];
+
+        ms = find_space(c, tx->addr.mem_space_id);
+        if (tx->access_type != MCD_TX_AT_R || !ms ||
+            !(ms->mem_type & MCD_MEM_SPACE_IS_REGISTERS) ||
+            (tx->num_bytes && !tx->data)) {
+            return SR_OTHER;
+        }
+        id = tx->addr.address;
+        for (done = 0; done < tx->num_bytes; done += part, id++) {
+            r = find_reg(c, tx->addr.mem_space_id, id);
+            if (!r) {
+                return SR_OTHER;
+            }
+            size = (r->regsize + 7) / 8;
+            part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
+            sr = sr_find(c, id);
+            if (!sr || sr->size != size) {
+                kind = SR_REGS;
+            } else if (copy) {
+                memcpy(tx->data + done, c->sr_val + sr->off, part);
+            }
+        }
+        if (copy) {
+            tx->num_bytes_ok = tx->num_bytes;
+        }
+    }
+    return kind;
+}
+
+/* Answer a list that only reads registers from the stop registers. */
+static bool sr_serve(LmCore *c, mcd_txlist_st *txlist)
+{
+    if (!c->sr_valid) {
+        return false;
+    }
+    if (lm_now_ms() - c->sr_ms >= LM_SR_FRESH_MS) {
+        c->sr_valid = false;
+        return false;
+    }
+    if (sr_list(c, txlist, false) != SR_HELD) {
+        return false;
+    }
+    sr_list(c, txlist, true);
+    txlist->num_tx_ok = txlist->num_tx;
+    return true;
+}
+
+static int sr_cmp(const void *a, const void *b)
+{
+    const LmStopReg *x = a, *y = b;
+
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * After a list of register reads of a stopped core: let its stop
+ * notifications carry these registers too, if they fit.
+ */
+static void sr_learn(LmCore *c, const mcd_txlist_st *txlist)
+{
+    LmServer *s = c->srv;
+    LmStopReg *all;
+    const mcd_register_info_st *r;
+    uint32_t i, n = c->n_sr, bytes = c->sr_bytes, done, size, part;
+    uint8_t *val;
+    char *cmd;
+    size_t len, room;
+    uint64_t id, seq;
+    LmError e;
+
+    if (!s->ext_stopregs || c->started || !c->stop_note_ms ||
+        lm_now_ms() - c->stop_note_ms >= LM_SR_FRESH_MS) {
+        return;
+    }
+    all = malloc(LM_SR_MAX_REGS * sizeof(*all));
+    if (!all) {
+        return;
+    }
+    memcpy(all, c->sr, n * sizeof(*all));
+    for (i = 0; i < txlist->num_tx; i++) {
+        const mcd_tx_st *tx = &txlist->tx[i];
+
+        id = tx->addr.address;
+        for (done = 0; done < tx->num_bytes; done += part, id++) {
+            r = find_reg(c, tx->addr.mem_space_id, id);
+            if (!r || r->regsize == 0) {
+                break;
+            }
+            size = (r->regsize + 7) / 8;
+            part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
+            if (sr_find(c, id)) {
+                continue;
+            }
+            if (n == LM_SR_MAX_REGS || bytes + size > LM_SR_MAX_BYTES) {
+                free(all);
+                return;
+            }
+            all[n++] = (LmStopReg){ id, 0, size };
+            bytes += size;
+        }
+    }
+    if (n == c->n_sr) {
+        free(all);
+        return;
+    }
+    qsort(all, n, sizeof(*all), sr_cmp);
+    /* one id twice (two lists of the same new register) counts once */
+    for (i = 1, len = 1; i < n; i++) {
+        if (all[i].id != all[len - 1].id) {
+            all[len++] = all[i];
+        }
+    }
+    n = len;
+    for (i = 0, bytes = 0; i < n; i++) {
+        all[i].off = bytes;
+        bytes += all[i].size;
+    }
+    val = malloc(bytes);
+    room = 16 + 24 * (size_t)n;
+    cmd = malloc(room);
+    if (!val || !cmd) {
+        free(val);
+        free(cmd);
+        free(all);
+        return;
+    }
+    len = snprintf(cmd, room, "E%u;", c->index);
+    for (i = 0; i < n; i++) {
+        uint32_t j = i;
+
+        while (j + 1 < n && all[j + 1].id == all[j].id + 1) {
+            j++;
+        }
+        len += snprintf(cmd + len, room - len, "%s%" PRIu64, i ? "," : "",
+                        all[i].id);
+        if (j > i) {
+            len += snprintf(cmd + len, room - len, "-%" PRIu64, all[j].id);
+        }
+        i = j;
+    }
+    seq = lm_conn_next_ack(&s->conn);
+    if (lm_cmd_success(s, &e, MCD_ERR_GENERAL, "%s", cmd) !=
+        MCD_RET_ACT_NONE) {
+        /* the stub keeps the list it had, or none */
+        free(val);
+        free(cmd);
+        free(all);
+        return;
+    }
+    free(cmd);
+    free(c->sr);
+    free(c->sr_val);
+    c->sr = all;
+    c->n_sr = n;
+    c->sr_bytes = bytes;
+    c->sr_val = val;
+    c->sr_seq = seq;
+    c->sr_valid = false;
+}
+
+/*
  * Transaction lists
  *
  * The packets of a transaction list go out back to back, and their
@@ -1046,6 +1281,7 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
 {
     const mcd_memspace_st *ms;
     mcd_tx_st *tx;
+    SrList kind;
     Pipe *p;
     uint32_t i;
     mcd_return_et ret;
@@ -1061,6 +1297,14 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
     if (!lm_conn_is_open(&c->srv->conn)) {
         return lm_fail(&c->err, MCD_ERR_CONNECTION, "not connected to the "
                        "MCD stub at %s:%u", c->srv->host, c->srv->port);
+    }
+    if (sr_serve(c, txlist)) {
+        return MCD_RET_ACT_NONE;
+    }
+    kind = sr_list(c, txlist, false);
+    if (kind == SR_OTHER) {
+        /* it may write registers */
+        c->sr_valid = false;
     }
     p = calloc(1, sizeof(*p));
     if (!p) {
@@ -1121,6 +1365,9 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
         ret = MCD_RET_ACT_NONE;
     }
     free(p);
+    if (ret == MCD_RET_ACT_NONE && kind != SR_OTHER) {
+        sr_learn(c, txlist);
+    }
     return ret;
 }
 
@@ -1543,6 +1790,8 @@ static void let_run(LmCore *c, bool global, uint64_t seq)
 
         if (k && (global || k == c)) {
             k->note_valid = false;
+            k->sr_valid = false;
+            k->stop_note_ms = 0;
             k->run_seq = seq;
             k->started = false;
             k->have_running = false;
@@ -1891,6 +2140,13 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
             }
         }
         c->stop_pending = false;
+    }
+    if (st.state != MCD_CORE_STATE_DEBUG) {
+        c->sr_valid = false;
+        c->stop_note_ms = 0;
+    } else if (from_note) {
+        /* the debugger reads the registers of the stop now */
+        c->sr_ms = c->stop_note_ms = lm_now_ms();
     }
     if (st.state != MCD_CORE_STATE_RUNNING) {
         if (c->steps_left > 0 && next_step(c, &st, state)) {

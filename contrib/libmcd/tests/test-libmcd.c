@@ -2766,6 +2766,104 @@ static void check_fast_step(Session *s, Proxy *px, bool notify)
        "%s: the next query asks QEMU: event 0x%x", s->name, st.event);
 }
 
+/* A single step of core 0, until the state query reports its end. */
+static bool step_one(Session *s)
+{
+    mcd_core_state_st st;
+
+    return api.mcd_step_f(s->core, FALSE, MCD_CORE_STEP_TYPE_INSTR, 1) ==
+           MCD_RET_ACT_NONE &&
+           wait_state(s, MCD_CORE_STATE_DEBUG, &st);
+}
+
+static uint64_t le_value(const uint8_t *buf, uint32_t n)
+{
+    uint64_t v = 0;
+
+    while (n--) {
+        v = v << 8 | buf[n];
+    }
+    return v;
+}
+
+/*
+ * stopregs: libmcd has the stub send the registers a debugger reads
+ * right after each stop with the stop notification, and answers those
+ * reads without a packet, with the values QEMU has, until something may
+ * change them: a register write, a run or step, or time.
+ */
+static void check_stop_regs(Session *s, Proxy *px, bool stopregs)
+{
+    static const char *const what[] = {
+        "after the first read, the reads after each step need no packet",
+        "... and have the values of the step",
+        "a register write drops them: the next read asks QEMU",
+        "... which has the same values",
+        "they serve for a moment only: a read 60 ms after the stop asks",
+    };
+    const mcd_register_info_st *regs[3] = { &s->r0, &s->r1, &s->pc };
+    uint8_t vals[3][8], before[3][8];
+    mcd_tx_st tx[3];
+    mcd_txlist_st list = { tx, 3, 0 };
+    uint64_t pc = GUEST_BASE, zero = 0, r1 = 0x5a;
+    unsigned int i, k, served = 0, right = 0;
+    size_t mark, m;
+    uint32_t n = s->t->reg_bytes;
+    mcd_return_et ret;
+
+    if (!stopregs) {
+        for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+            skip("the stub does not offer stopregs", "%s: %s", s->name,
+                 what[i]);
+        }
+        return;
+    }
+    memset(tx, 0, sizeof(tx));
+    for (i = 0; i < 3; i++) {
+        tx[i].addr = regs[i]->addr;
+        tx[i].access_type = MCD_TX_AT_R;
+        tx[i].data = vals[i];
+        tx[i].num_bytes = n;
+    }
+    reg_access(s, &s->pc, &pc, true);
+    reg_access(s, &s->r0, &zero, true);
+    mark = proxy_mark(px, NULL);
+    /* the guest: add r0, r0, #1; b .-4 */
+    for (k = 0; k < 6; k++) {
+        m = proxy_mark(px, NULL);
+        memset(vals, 0xee, sizeof(vals));
+        ret = step_one(s) ? api.mcd_execute_txlist_f(s->core, &list)
+                          : MCD_RET_ACT_HANDLE_ERROR;
+        served += k > 0 && ret == MCD_RET_ACT_NONE &&
+                  proxy_count(px, m, "g0;") == 0 &&
+                  proxy_count(px, m, "p0;") == 0;
+        right += ret == MCD_RET_ACT_NONE &&
+                 le_value(vals[0], n) == k / 2 + 1 &&
+                 le_value(vals[2], n) == GUEST_BASE + (k % 2 ? 0 : 4);
+    }
+    ok(served == 5 && proxy_count(px, mark, "E0;") == 1,
+       "%s: %s (%u of 5, %u E)", s->name, what[0], served,
+       proxy_count(px, mark, "E0;"));
+    ok(right == 6, "%s: %s (%u of 6)", s->name, what[1], right);
+
+    memcpy(before, vals, sizeof(vals));
+    reg_access(s, &s->r1, &r1, true);
+    m = proxy_mark(px, NULL);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && proxy_count(px, m, "g0;") == 1,
+       "%s: %s", s->name, what[2]);
+    ok(ret == MCD_RET_ACT_NONE && !memcmp(vals[0], before[0], n) &&
+       !memcmp(vals[2], before[2], n) && le_value(vals[1], n) == r1,
+       "%s: %s", s->name, what[3]);
+
+    ok(step_one(s), "%s: step", s->name);
+    sleep_ms(60);
+    m = proxy_mark(px, NULL);
+    ret = api.mcd_execute_txlist_f(s->core, &list);
+    ok(ret == MCD_RET_ACT_NONE && proxy_count(px, m, "g0;") == 1 &&
+       le_value(vals[2], n) == GUEST_BASE + 4, "%s: %s", s->name, what[4]);
+}
+
 /*
  * notify: the state of a core libmcd let run comes from the last query
  * for a moment, but QEMU is asked again soon, so that a stop by the
@@ -3093,6 +3191,8 @@ static void run_fast(const Target *t)
     }
     check_fast_binary(&s, &px, bin);
     check_fast_step(&s, &px, notify);
+    check_stop_regs(&s, &px, notify && regs &&
+                    list_has(offered, "stopregs"));
     check_fast_running(&s, &px, qmp_port, notify);
     fast_close(&s);
 
@@ -3152,7 +3252,7 @@ static void frame_sum(char *out, size_t size, const char *payload)
 #define FAKE_EXTS "errors,stoprec,notify,lists,regs,coreinfo"
 /* What libmcd asks for first: every extension it knows */
 #define ALL_EXTS "errors,steps,wplen,resethalt,stoprec,txopt,notify,lists," \
-    "regs,binary,coreinfo"
+    "regs,binary,coreinfo,stopregs"
 #define FAKE_STOP "state=debug.event=%s.thread=0.type=1.address=0.stop_str=" \
     "stopped at a breakpoint at 0x40200004.info_str=core 0 stopped by the " \
     "debugger.trig_id=0.pc=1075838980.data_addr=0."
