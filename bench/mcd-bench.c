@@ -714,7 +714,9 @@ typedef struct Conn {
     int acks;               /* '+' still to come */
     unsigned stops;         /* %stop notifications seen */
     bool era1;              /* pad packets to 1024 bytes, as era 1 did */
-    bool errors, notify, lists, regs, binary;
+    bool errors, notify, lists, regs, binary, stopregs;
+    /* stopregs: the registers of the last %stop, in hex, or "" */
+    char stop_regs[8192];
 } Conn;
 
 static void conn_init(Conn *c, const char *name)
@@ -736,6 +738,7 @@ static void conn_connect(Conn *c, int port)
     c->stops = 0;
     c->sent = 0;
     c->era1 = c->errors = c->notify = c->lists = c->regs = c->binary = false;
+    c->stopregs = false;
 }
 
 static void conn_close(Conn *c)
@@ -1023,6 +1026,18 @@ static void mcd_flush(Conn *c, size_t *queued)
 
 enum { EV_ACK, EV_PACKET, EV_NOTIFY };
 
+/* The "regs=<hex>." field of a %stop (at @field, or NULL), kept. */
+static void take_stop_regs(Conn *c, const char *field)
+{
+    size_t n = field ? strlen(field + 6) : 0;
+
+    c->stop_regs[0] = '\0';
+    if (n > 0 && n <= sizeof(c->stop_regs) && field[6 + n - 1] == '.') {
+        memcpy(c->stop_regs, field + 6, n - 1);
+        c->stop_regs[n - 1] = '\0';
+    }
+}
+
 /*
  * The next thing from the stub: an ack, a packet or a notification;
  * a packet's payload is NUL-terminated in place (not unescaped).
@@ -1064,6 +1079,7 @@ static int mcd_event(Conn *c, char **payload, size_t *plen)
                     if (p[0] == '%' || p[1] == '%') {
                         if (strstr(p, "stop=")) {
                             c->stops++;
+                            take_stop_regs(c, strstr(p, ".regs="));
                         }
                         return EV_NOTIFY;
                     }
@@ -1226,7 +1242,7 @@ static unsigned long mcd_max_binary;
 static void mcd_wanted(const char *offered, char *want, size_t size)
 {
     static const char *const wanted[] = {
-        "errors", "notify", "lists", "regs", "binary",
+        "errors", "notify", "lists", "regs", "binary", "stopregs",
     };
     size_t i, len = 0;
 
@@ -1254,6 +1270,7 @@ static void mcd_enabled_by(Conn *c, const char *r)
     c->lists = list_has(v, "lists");
     c->regs = list_has(v, "regs");
     c->binary = list_has(v, "binary") && mcd_max_binary > 0;
+    c->stopregs = list_has(v, "stopregs") && c->notify && c->regs;
 }
 
 /* The stub's limits and offer, from a reply to qprotocol; false: none. */
@@ -1452,6 +1469,15 @@ static void raw_read_core_regs(Conn *c, uint8_t *out)
     char *r;
     int i;
 
+    if (c->stop_regs[0]) {
+        /* E named them: the %stop carried them */
+        if (strlen(c->stop_regs) != 2 * k->core_bytes ||
+            !hex_decode(out, c->stop_regs, k->core_bytes)) {
+            die("MCD: bad registers in %%stop: '%.60s'", c->stop_regs);
+        }
+        c->stop_regs[0] = '\0';
+        return;
+    }
     if (c->regs) {
         r = mcd_cmd(c, &len, "g0;%s", k->core_ids);
         if (len != 2 * k->core_bytes || !hex_decode(out, r, k->core_bytes)) {
@@ -2571,6 +2597,7 @@ static void raw_map(Conn *c, int port, MapInfo *mi)
     r = mcd_reply(c, NULL);
     raw_map_refused = !strstr(r, "version=");
     c->errors = c->notify = c->lists = c->regs = c->binary = false;
+    c->stopregs = false;
     if (!raw_map_refused) {
         mcd_offer(r);
         mcd_enabled_by(c, r);
@@ -2851,11 +2878,19 @@ static void turn_raw(Vm *q, int block)
     check_pc(raw_get_pc(c), GUEST_BASE + 4 * reps.step, "MCD raw", "steps",
              block);
     raw_set_reg(c, raw_core.pc_id, GUEST_BASE);
+    if (c->stopregs) {
+        /* the stop notifications carry the core registers */
+        mcd_ok(c, "E0;%s", raw_core.core_ids);
+    }
     for (i = 0; i < reps.step; i++) {
         TIMED(OP_STEP_REGS, RAW, {
+            c->stop_regs[0] = '\0';
             raw_step(c);
             raw_read_core_regs(c, regs);
         });
+    }
+    if (c->stopregs) {
+        mcd_ok(c, "E0");
     }
     check_pc(le64(regs + raw_core.cmp_off[32]), GUEST_BASE + 4 * reps.step,
              "MCD raw", "steps with g", block);
@@ -3374,7 +3409,12 @@ static void report(Vm *q, const char *load_start, double seconds,
          "g0;<ids>" : "p0;<id> per register");
     note("6.", "7. gdb s, then the stop reply; MCD raw c0;0, then %s; "
          "libmcd mcd_step_f, then mcd_qry_state_f until the core is in "
-         "debug state.", stop);
+         "debug state.  7. then reads the registers of 5.; %s", stop,
+         list_has(mcd_enabled, "stopregs")
+         ? "MCD raw has them in the %stop after E0;<ids> (stopregs), and "
+           "libmcd, which learns from the first read after a stop which "
+           "registers a debugger reads, answers the list from its %stop."
+         : "without stopregs, as in 5.");
     note("8.", "Breakpoint 1,023 instructions ahead; the PC is set back "
          "before each run (not timed).  gdb Z0, c, stop reply, z0; MCD raw "
          "t, C0;0, %s, T; libmcd mcd_create_trig_f, mcd_run_f, "
@@ -3427,7 +3467,7 @@ static void usage(FILE *f)
             "  --extensions LIST   the MCD extensions the raw client may "
             "enable, comma\n"
             "                      separated (default: errors,notify,lists,"
-            "regs,binary as\n"
+            "regs,binary,stopregs as\n"
             "                      offered; none: the fallbacks for an "
             "older stub);\n"
             "                      libmcd takes LIBMCD_EXTENSIONS from the "
