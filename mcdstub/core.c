@@ -323,11 +323,12 @@ static CPUState *core_cpu(MCDCore *core, Error **errp)
     return cpu;
 }
 
-uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
-                                GByteArray *buf, Error **errp)
+uint32_t mcd_core_read_registers(MCDCore *core, const MCDRegister **regs,
+                                 size_t n, GByteArray *buf, Error **errp)
 {
     CPUState *cpu = core_cpu(core, errp);
     const MCDArchOps *arch = core->arch;
+    size_t i;
 
     if (!cpu) {
         return MCD_ERR_USAGE;
@@ -337,11 +338,19 @@ uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
     if (arch && arch->sync_registers && cpu_is_stopped(cpu)) {
         arch->sync_registers(cpu, false);
     }
-    if (gdb_read_register(cpu, buf, reg->id) != reg->bits / 8) {
-        error_setg(errp, "cannot read register %s", reg->name);
-        return MCD_ERR_TXLIST_READ;
+    for (i = 0; i < n; i++) {
+        if (gdb_read_register(cpu, buf, regs[i]->id) != regs[i]->bits / 8) {
+            error_setg(errp, "cannot read register %s", regs[i]->name);
+            return MCD_ERR_TXLIST_READ;
+        }
     }
     return MCD_ERR_NONE;
+}
+
+uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
+                                GByteArray *buf, Error **errp)
+{
+    return mcd_core_read_registers(core, &reg, 1, buf, errp);
 }
 
 /* More than any gdbstub write function takes beyond a register's size */

@@ -156,7 +156,10 @@ typedef enum MCDModel {
  *        opened; %NULL for the generic one
  * @memspaces: its memory spaces (MCDMemSpace)
  * @reggroups: its register groups (MCDRegGroup)
- * @regs: its registers (MCDRegister)
+ * @regs: its registers (MCDRegister); they do not change once the core
+ *        is open
+ * @reg_index: @regs by id, made by the first mcd_core_find_register()
+ *             that needs it
  */
 typedef struct MCDArchOps MCDArchOps;
 
@@ -168,6 +171,7 @@ typedef struct MCDCore {
     GArray *memspaces;
     GArray *reggroups;
     GArray *regs;
+    GHashTable *reg_index;
 } MCDCore;
 
 /**
@@ -334,6 +338,23 @@ const MCDMemSpace *mcd_core_find_memspace(MCDCore *core, uint32_t id);
  */
 uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
                                 GByteArray *buf, Error **errp);
+
+/**
+ * mcd_core_read_registers() - read several registers
+ * @core: the core
+ * @regs: the registers, from mcd_core_find_register()
+ * @n: how many
+ * @buf: their values are appended here one after another, in target
+ *       byte order; on failure, those read before the one that failed
+ * @errp: set on failure
+ *
+ * The same as mcd_core_read_register() for each, with the CPU state
+ * brought up to date once.
+ *
+ * Returns: MCD_ERR_NONE, or the MCD error code of the first failure.
+ */
+uint32_t mcd_core_read_registers(MCDCore *core, const MCDRegister **regs,
+                                 size_t n, GByteArray *buf, Error **errp);
 
 /**
  * mcd_core_write_register() - write a register

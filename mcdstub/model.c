@@ -42,6 +42,9 @@ void mcd_core_close(MCDCore *core)
     }
     g_array_free(core->memspaces, true);
     g_array_free(core->reggroups, true);
+    if (core->reg_index) {
+        g_hash_table_destroy(core->reg_index);
+    }
     g_array_free(core->regs, true);
     g_free(core);
 }
@@ -57,16 +60,24 @@ void mcd_system_info_free(MCDSystemInfo *info)
 
 const MCDRegister *mcd_core_find_register(MCDCore *core, uint64_t id)
 {
+    MCDRegister *r;
     size_t i;
 
-    for (i = 0; i < core->regs->len; i++) {
-        MCDRegister *r = &g_array_index(core->regs, MCDRegister, i);
-
+    /* the ids are gdb's register numbers, often the indexes too */
+    if (id < core->regs->len) {
+        r = &g_array_index(core->regs, MCDRegister, id);
         if (r->id == id) {
             return r;
         }
     }
-    return NULL;
+    if (!core->reg_index) {
+        core->reg_index = g_hash_table_new(g_int64_hash, g_int64_equal);
+        for (i = 0; i < core->regs->len; i++) {
+            r = &g_array_index(core->regs, MCDRegister, i);
+            g_hash_table_insert(core->reg_index, &r->id, r);
+        }
+    }
+    return g_hash_table_lookup(core->reg_index, &id);
 }
 
 const MCDMemSpace *mcd_core_find_memspace(MCDCore *core, uint32_t id)

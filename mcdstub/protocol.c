@@ -1109,7 +1109,7 @@ static void handle_read_registers(MCDServer *s, const MCDCmdArgs *args)
     g_autofree const MCDRegister **regs = NULL;
     g_autoptr(GByteArray) buf = NULL;
     Error *err = NULL;
-    size_t i, size;
+    size_t size;
     uint32_t code;
 
     if (!core) {
@@ -1120,13 +1120,11 @@ static void handle_read_registers(MCDServer *s, const MCDCmdArgs *args)
         return;
     }
     buf = g_byte_array_sized_new(size);
-    for (i = 0; i < args->ids->len; i++) {
-        code = mcd_core_read_register(core, regs[i], buf, &err);
-        if (code != MCD_ERR_NONE) {
-            mcd_reply_error(s, code, "%s", error_get_pretty(err));
-            error_free(err);
-            return;
-        }
+    code = mcd_core_read_registers(core, regs, args->ids->len, buf, &err);
+    if (code != MCD_ERR_NONE) {
+        mcd_reply_error(s, code, "%s", error_get_pretty(err));
+        error_free(err);
+        return;
     }
     mcd_reply_hex(s, buf->data, buf->len);
 }
@@ -1166,17 +1164,22 @@ static void handle_stop_registers(MCDServer *s, const MCDCmdArgs *args)
 static void rec_regs(GString *rec, MCDCore *core, const GArray *ids)
 {
     g_autoptr(GByteArray) buf = g_byte_array_new();
-    const MCDRegister *reg;
+    g_autofree const MCDRegister **regs = g_new(const MCDRegister *,
+                                                ids->len);
     Error *err = NULL;
     size_t i;
 
     for (i = 0; i < ids->len; i++) {
-        reg = mcd_core_find_register(core, g_array_index(ids, uint64_t, i));
-        if (!reg ||
-            mcd_core_read_register(core, reg, buf, &err) != MCD_ERR_NONE) {
-            error_free(err);
+        regs[i] = mcd_core_find_register(core,
+                                         g_array_index(ids, uint64_t, i));
+        if (!regs[i]) {
             return;
         }
+    }
+    if (mcd_core_read_registers(core, regs, ids->len, buf, &err) !=
+        MCD_ERR_NONE) {
+        error_free(err);
+        return;
     }
     g_string_append(rec, "regs=");
     append_hex(rec, buf->data, buf->len);

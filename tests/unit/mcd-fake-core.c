@@ -147,6 +147,17 @@ uint32_t mcd_core_read_register(MCDCore *core, const MCDRegister *reg,
     return MCD_ERR_NONE;
 }
 
+uint32_t mcd_core_read_registers(MCDCore *core, const MCDRegister **regs,
+                                 size_t n, GByteArray *buf, Error **errp)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        mcd_core_read_register(core, regs[i], buf, errp);
+    }
+    return MCD_ERR_NONE;
+}
+
 uint32_t mcd_core_write_register(MCDCore *core, const MCDRegister *reg,
                                  const uint8_t *data, Error **errp)
 {
