@@ -201,6 +201,11 @@ void lm_record_find(const LmRecord *rec, const char *const *keys,
                     unsigned int n, const char **values);
 /* A decimal number, optionally negative (two's complement). */
 bool lm_parse_u64(const char *text, uint64_t *value);
+/*
+ * Write @v in decimal at @out (at most 20 characters, no NUL); returns
+ * how many: quicker than snprintf() for the commands sent most.
+ */
+size_t lm_put_u64(char *out, uint64_t v);
 /* An unsigned decimal number of 32 bits; false for NULL. */
 bool lm_parse_u32(const char *text, uint32_t *value);
 /* Is @name one of the comma separated items of @list? */

@@ -8,6 +8,7 @@
  */
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,11 @@ static const mcd_register_info_st *find_reg(LmCore *c, uint32_t space,
 {
     uint32_t i;
 
+    /* the ids are often the indexes too */
+    if (id < c->n_regs && c->regs[id].addr.address == id &&
+        c->regs[id].addr.mem_space_id == space) {
+        return &c->regs[id];
+    }
     for (i = 0; i < c->n_regs; i++) {
         if (c->regs[i].addr.address == id &&
             c->regs[i].addr.mem_space_id == space) {
@@ -298,6 +304,13 @@ static int sr_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Is this the moment to learn what a debugger reads after a stop? */
+static bool sr_may_learn(LmCore *c)
+{
+    return c->srv->ext_stopregs && !c->started && c->stop_note_ms &&
+           lm_now_ms() - c->stop_note_ms < LM_SR_FRESH_MS;
+}
+
 /*
  * After a list of register reads of a stopped core: let its stop
  * notifications carry these registers too, if they fit.
@@ -314,10 +327,6 @@ static void sr_learn(LmCore *c, const mcd_txlist_st *txlist)
     uint64_t id, seq;
     LmError e;
 
-    if (!s->ext_stopregs || c->started || !c->stop_note_ms ||
-        lm_now_ms() - c->stop_note_ms >= LM_SR_FRESH_MS) {
-        return;
-    }
     all = malloc(LM_SR_MAX_REGS * sizeof(*all));
     if (!all) {
         return;
@@ -464,6 +473,7 @@ typedef struct Op {
     uint32_t first, count;      /* registers: the slots */
     uint32_t bytes;             /* registers: of their values */
     size_t ids_len;             /* registers: of their id list */
+    uint64_t range_start;       /* registers: the id the last range starts */
     size_t cost;                /* bytes of data in flight */
     uintptr_t lo, hi;           /* client memory the reply fills */
 } Op;
@@ -472,7 +482,6 @@ typedef struct Pipe {
     LmCore *c;
     LmServer *s;
     mcd_txlist_st *txlist;
-    Op ops[PIPE_MAX_OPS];
     uint32_t head, n, max_ops;
     size_t bytes;
     uint32_t in_g, in_G;        /* g and G in flight */
@@ -481,7 +490,6 @@ typedef struct Pipe {
     uint32_t n_slots, slots_size;
     Op open;                    /* register slots not sent yet */
     bool have_open;
-    Op deferred[PIPE_MAX_OPS];  /* g and G to do again register by register */
     uint32_t n_deferred;
     uint8_t **olds;             /* RW buffers */
     uint32_t n_olds, olds_size;
@@ -491,6 +499,10 @@ typedef struct Pipe {
     uint32_t fail_tx;
     uint64_t fail_seq;
     LmError err;
+    /* left uninitialized until used: */
+    uint8_t reg_buf[4096];      /* the values of a g */
+    Op ops[PIPE_MAX_OPS];
+    Op deferred[PIPE_MAX_OPS];  /* g and G to do again register by register */
 } Pipe;
 
 /* A short name of the packet, for messages: "m0", "g0" */
@@ -541,22 +553,23 @@ static size_t format_ids(const Pipe *p, uint32_t first, uint32_t count,
     size_t n = 0;
     uint64_t lo, hi;
     uint32_t i = first, end = first + count;
-    int k;
 
-    while (i < end && n < size) {
+    /* room for one more range: ",<20 digits>-<20 digits>" */
+    while (i < end && n + 43 <= size) {
         lo = hi = p->slots[i].r->addr.address;
         for (i++; i < end && p->slots[i].r->addr.address == hi + 1; i++) {
             hi++;
         }
-        if (lo == hi) {
-            k = snprintf(out + n, size - n, "%s%" PRIu64, n ? "," : "", lo);
-        } else {
-            k = snprintf(out + n, size - n, "%s%" PRIu64 "-%" PRIu64,
-                         n ? "," : "", lo, hi);
+        if (n) {
+            out[n++] = ',';
         }
-        n += k > 0 ? (size_t)k : 0;
+        n += lm_put_u64(out + n, lo);
+        if (lo != hi) {
+            out[n++] = '-';
+            n += lm_put_u64(out + n, hi);
+        }
     }
-    return n < size ? n : size;
+    return i < end ? size : n;
 }
 
 /* Build the packet of @op in the send buffer; its length, 0 if none. */
@@ -613,10 +626,12 @@ static size_t build_op(Pipe *p, const Op *op)
         return k + 2 * (size_t)slot->size;
     case 'g':
     case 'G':
-        k = snprintf(out, room, "%c%u;", op->letter, p->c->index);
-        if (k <= 0 || (size_t)k >= room) {
+        if (room < 32) {
             return 0;
         }
+        out[0] = op->letter;
+        k = 1 + lm_put_u64(out + 1, p->c->index);
+        out[k++] = ';';
         n = k + format_ids(p, op->first, op->count, out + k, room - k);
         if (op->letter == 'g') {
             return n + 1 < room ? n : 0;
@@ -689,7 +704,7 @@ static bool op_blocked(const Pipe *p, const Op *op)
 /* Decode register values in hex for slots [@first, @first + @count). */
 static bool apply_regs(Pipe *p, const Op *op, const char *hex, size_t len)
 {
-    uint8_t val[MAX_REG_BYTES];
+    uint8_t *val = p->reg_buf;
     const RegSlot *slot;
     mcd_tx_st *tx;
     size_t pos = 0;
@@ -698,18 +713,29 @@ static bool apply_regs(Pipe *p, const Op *op, const char *hex, size_t len)
     if (len != 2 * (size_t)op->bytes) {
         return false;
     }
+    if (op->bytes > sizeof(p->reg_buf)) {
+        val = malloc(op->bytes);
+        if (!val) {
+            return false;
+        }
+    }
+    if (!lm_hex_decode(hex, len, val, op->bytes)) {
+        if (val != p->reg_buf) {
+            free(val);
+        }
+        return false;
+    }
     for (i = op->first; i < op->first + op->count; i++) {
         slot = &p->slots[i];
         tx = &p->txlist->tx[slot->tx];
-        if (!lm_hex_decode(hex + pos, 2 * (size_t)slot->size, val,
-                           slot->size)) {
-            return false;
-        }
-        pos += 2 * (size_t)slot->size;
         if (pipe_counts(p, slot->tx, op->seq)) {
-            memcpy(tx->data + slot->off, val, slot->part);
+            memcpy(tx->data + slot->off, val + pos, slot->part);
             set_done(tx, slot->off + slot->part);
         }
+        pos += slot->size;
+    }
+    if (val != p->reg_buf) {
+        free(val);
     }
     return true;
 }
@@ -764,12 +790,11 @@ static void pipe_complete(Pipe *p)
     if (p->dead) {
         return;
     }
-    op_name(p, &op, name, sizeof(name));
     code = op.kind == OP_MEM_READ || op.kind == OP_REG_READ
            ? MCD_ERR_TXLIST_READ : MCD_ERR_TXLIST_WRITE;
     r = lm_conn_reply(&s->conn, &data, &len, s->conn.reply_ms);
     if (r != LM_IO_OK) {
-        lm_io_fail(s, &e, r, name);
+        lm_io_fail(s, &e, r, op_name(p, &op, name, sizeof(name)));
         pipe_fail(p, op.tx, op.seq, op.fail_done, &e);
         /* after a time-out or with the connection gone, stop waiting */
         p->dead = r != LM_IO_PROTOCOL || !lm_conn_is_open(&s->conn);
@@ -793,7 +818,8 @@ static void pipe_complete(Pipe *p)
             return;
         }
         copy_reply(s, data, len);
-        if (!lm_reply_failed(s, &e, code, name)) {
+        if (!lm_reply_failed(s, &e, code,
+                             op_name(p, &op, name, sizeof(name)))) {
             lm_fail(&e, code, "malformed data for %u bytes at 0x%" PRIx64,
                     op.len, op.addr);
         }
@@ -810,7 +836,8 @@ static void pipe_complete(Pipe *p)
             return;
         }
         copy_reply(s, data, len);
-        if (!lm_reply_failed(s, &e, code, name)) {
+        if (!lm_reply_failed(s, &e, code,
+                             op_name(p, &op, name, sizeof(name)))) {
             lm_fail(&e, code, "unexpected reply '%.40s' to a write at 0x%"
                     PRIx64, s->reply, op.addr);
         }
@@ -827,7 +854,8 @@ static void pipe_complete(Pipe *p)
             return;
         }
         copy_reply(s, data, len);
-        if (!lm_reply_failed(s, &e, code, name)) {
+        if (!lm_reply_failed(s, &e, code,
+                             op_name(p, &op, name, sizeof(name)))) {
             lm_fail(&e, code, "malformed value of register %s",
                     p->slots[op.first].r->regname);
         }
@@ -852,7 +880,8 @@ static void pipe_complete(Pipe *p)
             return;
         }
         copy_reply(s, data, len);
-        if (!lm_reply_failed(s, &e, code, name)) {
+        if (!lm_reply_failed(s, &e, code,
+                             op_name(p, &op, name, sizeof(name)))) {
             lm_fail(&e, code, "unexpected reply '%.40s' to a write of "
                     "register %s", s->reply, p->slots[op.first].r->regname);
         }
@@ -983,10 +1012,11 @@ static void pipe_local_fail(Pipe *p, uint32_t tx, uint32_t done,
 
 static unsigned int digits(uint64_t v)
 {
+    uint64_t p = 10;
     unsigned int n = 1;
 
-    while (v >= 10) {
-        v /= 10;
+    while (n < 20 && v >= p) {
+        p *= 10;
         n++;
     }
     return n;
@@ -995,8 +1025,7 @@ static unsigned int digits(uint64_t v)
 /* The id list of the slots of @o grown by @id: "0-33,66" */
 static size_t ids_len_with(const Pipe *p, const Op *o, uint64_t id)
 {
-    uint64_t last, start;
-    uint32_t i;
+    uint64_t last;
 
     if (!o->count) {
         return digits(id);
@@ -1006,14 +1035,8 @@ static size_t ids_len_with(const Pipe *p, const Op *o, uint64_t id)
         return o->ids_len + 1 + digits(id);
     }
     /* the range that ends at @last goes on to @id */
-    i = o->first + o->count - 1;
-    while (i > o->first && p->slots[i - 1].r->addr.address + 1 ==
-                           p->slots[i].r->addr.address) {
-        i--;
-    }
-    start = p->slots[i].r->addr.address;
-    return o->ids_len - (start == last ? 0 : 1 + digits(last)) + 1 +
-           digits(id);
+    return o->ids_len - (o->range_start == last ? 0 : 1 + digits(last)) +
+           1 + digits(id);
 }
 
 /* Send the register slots collected. */
@@ -1078,7 +1101,11 @@ static bool pipe_add_reg(Pipe *p, bool write, const mcd_register_info_st *r,
         o->first = p->n_slots;
         p->have_open = true;
     }
-    o->ids_len = ids_len_with(p, o, r->addr.address);
+    o->ids_len = o->count ? ids_len : digits(r->addr.address);
+    if (!o->count ||
+        r->addr.address != p->slots[p->n_slots - 1].r->addr.address + 1) {
+        o->range_start = r->addr.address;
+    }
     o->count++;
     o->bytes += size;
     o->cost += 2 * (size_t)size + 24;
@@ -1301,15 +1328,17 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
     if (sr_serve(c, txlist)) {
         return MCD_RET_ACT_NONE;
     }
-    kind = sr_list(c, txlist, false);
+    kind = c->sr_valid || sr_may_learn(c) ? sr_list(c, txlist, false)
+                                          : SR_OTHER;
     if (kind == SR_OTHER) {
         /* it may write registers */
         c->sr_valid = false;
     }
-    p = calloc(1, sizeof(*p));
+    p = malloc(sizeof(*p));
     if (!p) {
         return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "out of memory");
     }
+    memset(p, 0, offsetof(Pipe, reg_buf));
     p->c = c;
     p->s = c->srv;
     p->txlist = txlist;
@@ -1365,7 +1394,7 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
         ret = MCD_RET_ACT_NONE;
     }
     free(p);
-    if (ret == MCD_RET_ACT_NONE && kind != SR_OTHER) {
+    if (ret == MCD_RET_ACT_NONE && kind != SR_OTHER && sr_may_learn(c)) {
         sr_learn(c, txlist);
     }
     return ret;
@@ -1860,13 +1889,23 @@ typedef struct StateRecord {
 /* A state record in @text, parsed in place: @st points into it. */
 static mcd_return_et parse_state(LmCore *c, char *text, StateRecord *st)
 {
+    /* the keys in the order of the record */
+    static const char *const keys[] = {
+        "state", "event", "thread", "type", "address", "stop_str",
+        "info_str", "trig_id",
+    };
+    const char *v[sizeof(keys) / sizeof(keys[0])];
     LmServer *s = c->srv;
     LmRecord rec;
     LmTrigger *t;
     const char *state;
 
-    state = lm_record_parse(text, &rec) ? lm_record_get(&rec, "state")
-                                        : NULL;
+    if (!lm_record_parse(text, &rec)) {
+        v[0] = NULL;
+    } else {
+        lm_record_find(&rec, keys, sizeof(keys) / sizeof(keys[0]), v);
+    }
+    state = v[0];
     if (!state) {
         return lm_fail(&c->err, MCD_ERR_GENERAL, "malformed reply to "
                        "qstate: '%.60s'", text);
@@ -1881,12 +1920,12 @@ static mcd_return_et parse_state(LmCore *c, char *text, StateRecord *st)
     } else {
         st->state = MCD_CORE_STATE_UNKNOWN;
     }
-    lm_record_u32(&rec, "event", &st->event);
-    lm_record_u32(&rec, "thread", &st->thread);
-    lm_record_u32(&rec, "type", &st->type);
-    lm_record_u64(&rec, "address", &st->addr);
-    st->stop_str = lm_record_get(&rec, "stop_str");
-    st->info_str = lm_record_get(&rec, "info_str");
+    lm_parse_u32(v[1], &st->event);
+    lm_parse_u32(v[2], &st->thread);
+    lm_parse_u32(v[3], &st->type);
+    lm_parse_u64(v[4], &st->addr);
+    st->stop_str = v[5];
+    st->info_str = v[6];
     if (!st->stop_str) {
         st->stop_str = "";
     }
@@ -1899,7 +1938,7 @@ static mcd_return_et parse_state(LmCore *c, char *text, StateRecord *st)
          * trigger that hit, and sets MCD_CORE_EVENT_STOPPED in the first
          * record after the stop: keep that event if libmcd saw it first.
          */
-        lm_record_u32(&rec, "trig_id", &st->trig_id);
+        lm_parse_u32(v[7], &st->trig_id);
         if (st->event & MCD_CORE_EVENT_STOPPED) {
             c->stop_pending = true;
             c->stop_type = st->type;
@@ -1932,7 +1971,10 @@ static mcd_return_et read_state(LmCore *c, StateRecord *st)
     bool had_note = c->note_valid;
     mcd_return_et ret;
 
-    ret = lm_cmd_reply(s, &c->err, MCD_ERR_GENERAL, "qstate%u", c->index);
+    /* "qstate<core>", the query sent most */
+    memcpy(s->cmd, "qstate", 6);
+    ret = lm_cmd_reply_raw(s, &c->err, MCD_ERR_GENERAL,
+                           6 + lm_put_u64(s->cmd + 6, c->index));
     if (ret != MCD_RET_ACT_NONE) {
         return ret;
     }
