@@ -78,6 +78,8 @@ static const struct {
     const char *feature;
     const char *group;
 } arm_groups[] = {
+    /* first: most registers are system registers */
+    { ARM_SYSREG_FEATURE, "System Registers" },
     { "org.gnu.gdb.arm.core", "Core Registers" },
     { "org.gnu.gdb.aarch64.core", "Core Registers" },
     { "org.gnu.gdb.arm.vfp", "VFP Registers" },
@@ -88,7 +90,6 @@ static const struct {
     { "org.gnu.gdb.aarch64.pauth", "Pointer Authentication" },
     { "org.gnu.gdb.aarch64.pauth_v2", "Pointer Authentication" },
     { "org.gnu.gdb.aarch64.mte", "MTE Registers" },
-    { ARM_SYSREG_FEATURE, "System Registers" },
 };
 
 static const char *arm_group_name(const char *feature, const char *reg)

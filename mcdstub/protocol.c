@@ -144,45 +144,72 @@ static void mcd_reply_binary(MCDServer *s, const uint8_t *buf, size_t len)
  */
 static void rec_str(GString *rec, const char *key, const char *value)
 {
+    /* the characters a value may not hold */
+    static const bool unsafe[256] = {
+        ['.'] = true, ['#'] = true, ['$'] = true, ['%'] = true,
+        ['|'] = true, ['~'] = true, [';'] = true,
+    };
     size_t start, len = strlen(value);
-    char *p, *end;
+    uint8_t *p, *end;
 
     g_string_append(rec, key);
     g_string_append_c(rec, '=');
     start = rec->len;
     g_string_append_len(rec, value, len);
-    for (p = rec->str + start, end = p + len; p < end; p++) {
-        if (*p < 0x20 || *p >= 0x7f || strchr(".#$%|~;", *p)) {
+    for (p = (uint8_t *)rec->str + start, end = p + len; p < end; p++) {
+        if (*p < 0x20 || *p >= 0x7f || unsafe[*p]) {
             *p = '_';
         }
     }
     g_string_append_c(rec, '.');
 }
 
+/* Write @value in decimal at @p, without a printf; returns the end. */
+static char *put_u64(char *p, uint64_t value)
+{
+    char digits[20];
+    size_t n = 0;
+
+    do {
+        digits[n++] = '0' + value % 10;
+        value /= 10;
+    } while (value);
+    while (n) {
+        *p++ = digits[--n];
+    }
+    return p;
+}
+
+static char *put_dot(char *p)
+{
+    *p = '.';
+    return p + 1;
+}
+
 /*
- * "key=<decimal>.", without the cost of a printf per number: built from
- * the end of a buffer and appended at once.  Keys are short.
+ * Write "key=<decimal>." at @p for a literal @key, copied as a whole;
+ * evaluates to the end.
  */
+#define PUT_FIELD(p, key, value) \
+    (memcpy((p), key "=", sizeof(key)), \
+     put_dot(put_u64((p) + sizeof(key), (value))))
+
 static void rec_number(GString *rec, const char *key, uint64_t value,
                        bool negative)
 {
-    char buf[64];
-    char *p = buf + sizeof(buf);
     size_t key_len = strlen(key);
+    char buf[64];
+    char *p = buf;
 
     g_assert(key_len <= sizeof(buf) - 23);
-    *--p = '.';
-    do {
-        *--p = '0' + value % 10;
-        value /= 10;
-    } while (value);
-    if (negative) {
-        *--p = '-';
-    }
-    *--p = '=';
-    p -= key_len;
     memcpy(p, key, key_len);
-    g_string_append_len(rec, p, buf + sizeof(buf) - p);
+    p += key_len;
+    *p++ = '=';
+    if (negative) {
+        *p++ = '-';
+    }
+    p = put_dot(put_u64(p, value));
+    g_string_append_len(rec, buf, p - buf);
 }
 
 static void rec_u64(GString *rec, const char *key, uint64_t value)
@@ -272,9 +299,9 @@ typedef void (*MCDListItemFn)(GString *rec, const void *item);
 static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
                            size_t count, size_t index, MCDListItemFn fn)
 {
-    g_autoptr(GString) recs = g_string_new(NULL);
-    g_autoptr(GString) rec = g_string_new(NULL);
-    size_t next = index;
+    g_autoptr(GString) recs = g_string_sized_new(4096);
+    size_t next = index, mark;
+    GString *out;
 
     if (count == 0 && index == 0) {
         mcd_reply(s, "0!");
@@ -286,22 +313,24 @@ static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
         return;
     }
     do {
-        g_string_truncate(rec, 0);
-        fn(rec, (const char *)items + next * size);
-        /* "<next>!" takes at most 21 characters */
-        if (next > index &&
-            recs->len + 1 + rec->len + 21 > MCD_PACKET_MAX_PAYLOAD) {
-            break;
-        }
+        mark = recs->len;
         if (next > index) {
             g_string_append_c(recs, ';');
         }
-        g_string_append_len(recs, rec->str, rec->len);
+        fn(recs, (const char *)items + next * size);
+        /* "<next>!" takes at most 21 characters */
+        if (next > index && recs->len + 21 > MCD_PACKET_MAX_PAYLOAD) {
+            g_string_truncate(recs, mark);
+            break;
+        }
         next++;
     } while ((s->ext & MCD_EXT_LISTS) && next < count);
-    g_string_printf(rec, "%zu!", next < count ? next : 0);
-    g_string_prepend(recs, rec->str);
-    mcd_reply(s, recs->str);
+    /* the records are long lists: built once, copied once */
+    out = mcd_packet_begin(&s->packet);
+    g_string_append_printf(out, "%zu!", next < count ? next : 0);
+    g_string_append_len(out, recs->str, recs->len);
+    trace_mcd_reply(out->str + 1);
+    mcd_packet_end(&s->packet);
 }
 
 /*
@@ -669,15 +698,19 @@ static void reggroup_record(GString *rec, const void *item)
 static void reg_record(GString *rec, const void *item)
 {
     const MCDRegister *r = item;
+    char buf[256];
+    char *p;
 
+    /* the lists of registers are long: their numbers go out at once */
     rec_u64(rec, "id", r->id);
     rec_str(rec, "name", r->name);
-    rec_u64(rec, "size", r->bits);
-    rec_u64(rec, "reggroupid", r->group_id);
-    rec_u64(rec, "memspaceid", r->memspace_id);
-    rec_u64(rec, "type", 0);        /* MCD_REG_TYPE_SIMPLE */
-    rec_u64(rec, "thread", 0);
-    rec_u64(rec, "opcode", r->opcode);
+    p = PUT_FIELD(buf, "size", r->bits);
+    p = PUT_FIELD(p, "reggroupid", r->group_id);
+    p = PUT_FIELD(p, "memspaceid", r->memspace_id);
+    p = PUT_FIELD(p, "type", 0);        /* MCD_REG_TYPE_SIMPLE */
+    p = PUT_FIELD(p, "thread", 0);
+    p = PUT_FIELD(p, "opcode", r->opcode);
+    g_string_append_len(rec, buf, p - buf);
 }
 
 /* The lists of a core, in the order of enum MCDCoreList. */
