@@ -23,6 +23,12 @@ void lm_strlcpy(char *dst, const char *src, size_t size)
 }
 
 /* Parse an unsigned decimal number of @len digits. */
+/* Would v * 10 + d overflow?  (No division per digit.) */
+static inline bool too_big(uint64_t v, unsigned int d)
+{
+    return v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10);
+}
+
 static bool parse_digits(const char *text, size_t len, uint64_t *value)
 {
     uint64_t v = 0;
@@ -34,7 +40,7 @@ static bool parse_digits(const char *text, size_t len, uint64_t *value)
     for (i = 0; i < len; i++) {
         unsigned int d = (unsigned char)text[i] - '0';
 
-        if (d > 9 || v > (UINT64_MAX - d) / 10) {
+        if (d > 9 || too_big(v, d)) {
             return false;
         }
         v = v * 10 + d;
@@ -55,7 +61,7 @@ static bool parse_number(const char *text, uint64_t *value)
     for (p = text; *p; p++) {
         unsigned int d = (unsigned char)*p - '0';
 
-        if (d > 9 || v > (UINT64_MAX - d) / 10) {
+        if (d > 9 || too_big(v, d)) {
             return false;
         }
         v = v * 10 + d;
