@@ -271,18 +271,57 @@ static const uint16_t hex_value[256] = {
     ['E'] = 0x10e, ['F'] = 0x10f,
 };
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES 0x0101010101010101ULL
+
+/*
+ * Decode 8 hex digits at @h to 4 bytes at @out, 8 digits at a time in a
+ * 64-bit word; false if one is no hex digit.  The value of a digit c is
+ * (c & 0xf) + 9 for letters (bit 6 set), else c & 0xf; a character is a
+ * hex digit if that value is below 16 and encodes back to c, letters
+ * compared in lower case.
+ */
+static bool hex_decode8(const uint8_t *h, uint8_t *out)
+{
+    uint64_t x, letter, nib, gt9, enc, t;
+    uint32_t v;
+
+    memcpy(&x, h, 8);
+    letter = (x >> 6) & ONES;
+    nib = (x & (ONES * 0x0f)) + letter * 9;
+    gt9 = ((nib + ONES * 0x76) >> 7) & ONES;
+    enc = nib + ONES * 0x30 + gt9 * 0x27;
+    if (((nib + ONES * 0x70) & (ONES * 0x80)) || enc != (x | letter << 5)) {
+        return false;
+    }
+    /* digit 2k is the high half of byte k */
+    t = (nib & 0x000f000f000f000fULL) << 4 | ((nib >> 8) & 0x000f000f000f000fULL);
+    t = (t | t >> 8) & 0x0000ffff0000ffffULL;
+    v = t | t >> 16;
+    memcpy(out, &v, 4);
+    return true;
+}
+#endif
+
 bool lm_hex_decode(const char *hex, size_t hex_len, uint8_t *out,
                    size_t len)
 {
     const uint8_t *h = (const uint8_t *)hex;
     unsigned int good = 0x100;
-    size_t i;
+    size_t i = 0;
 
     if (hex_len != 2 * len) {
         return false;
     }
+#ifdef ONES
+    for (; i + 4 <= len; i += 4) {
+        if (!hex_decode8(h + 2 * i, out + i)) {
+            return false;
+        }
+    }
+#endif
     /* a character that is no hex digit clears bit 8, seen at the end */
-    for (i = 0; i < len; i++) {
+    for (; i < len; i++) {
         unsigned int hi = hex_value[h[2 * i]];
         unsigned int lo = hex_value[h[2 * i + 1]];
 
