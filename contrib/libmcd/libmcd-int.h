@@ -304,6 +304,7 @@ typedef struct LmCore {
     int64_t step_ms;
     uint32_t steps_left;
     bool step_global;
+    int64_t run_ms;                 /* when libmcd let it run (a go) */
     bool have_running;              /* the stub said so at running_ms: */
     int64_t running_ms;
     mcd_core_state_st running;

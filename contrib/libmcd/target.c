@@ -493,6 +493,7 @@ typedef struct Pipe {
     uint32_t n_deferred;
     uint8_t **olds;             /* RW buffers */
     uint32_t n_olds, olds_size;
+    bool no_batch;              /* a p or P per register, no g or G */
     bool stop;                  /* a transaction failed: send no more */
     bool dead;                  /* no more replies will come */
     bool failed;
@@ -1065,7 +1066,7 @@ static bool pipe_add_reg(Pipe *p, bool write, const mcd_register_info_st *r,
     uintptr_t dst = (uintptr_t)(t->data + off);
     RegSlot *slots;
     Op *o = &p->open;
-    bool batch = s->ext_regs && size <= s->max_data;
+    bool batch = s->ext_regs && !p->no_batch && size <= s->max_data;
     size_t ids_len;
 
     if (p->n_slots == p->slots_size) {
@@ -1304,11 +1305,123 @@ static void pipe_regs(Pipe *p, uint32_t i)
     }
 }
 
+/* The most registers the direct read below takes, and their bytes. */
+#define DIRECT_MAX_REGS 256
+#define DIRECT_MAX_BYTES 4096
+
+typedef enum Direct {
+    DIRECT_NOT,         /* not such a list: nothing sent */
+    DIRECT_DONE,
+    DIRECT_FAILED,      /* the g failed */
+} Direct;
+
+/*
+ * A list that only reads whole or partial registers, the most common
+ * list of a debugger (the registers after a stop): one g, sent and
+ * decoded without the pipeline.  If the g fails, the pipeline does the
+ * list again with a p per register, to find the register that failed.
+ */
+static Direct regs_read_direct(LmCore *c, mcd_txlist_st *txlist)
+{
+    struct {
+        uint64_t id;
+        uint32_t tx, off, part, size;
+    } regs[DIRECT_MAX_REGS];
+    LmServer *s = c->srv;
+    uint8_t val[DIRECT_MAX_BYTES];
+    const mcd_register_info_st *r;
+    const mcd_memspace_st *ms;
+    uint32_t i, n = 0, bytes = 0, done, size, part, pos;
+    size_t len;
+    uint64_t id;
+
+    if (!s->ext_regs || !c->have_regs || !txlist->num_tx) {
+        return DIRECT_NOT;
+    }
+    for (i = 0; i < txlist->num_tx; i++) {
+        const mcd_tx_st *tx = &txlist->tx[i];
+
+        ms = find_space(c, tx->addr.mem_space_id);
+        if (tx->access_type != MCD_TX_AT_R || !ms ||
+            !(ms->mem_type & MCD_MEM_SPACE_IS_REGISTERS) ||
+            (tx->num_bytes && !tx->data)) {
+            return DIRECT_NOT;
+        }
+        id = tx->addr.address;
+        for (done = 0; done < tx->num_bytes; done += part, id++) {
+            r = find_reg(c, tx->addr.mem_space_id, id);
+            if (!r || n == DIRECT_MAX_REGS) {
+                return DIRECT_NOT;
+            }
+            size = (r->regsize + 7) / 8;
+            part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
+            if (bytes + size > DIRECT_MAX_BYTES || bytes + size > s->max_data) {
+                return DIRECT_NOT;
+            }
+            regs[n].id = id;
+            regs[n].tx = i;
+            regs[n].off = done;
+            regs[n].part = part;
+            regs[n].size = size;
+            bytes += size;
+            n++;
+        }
+    }
+    if (!n) {
+        return DIRECT_NOT;
+    }
+    /* "g<core>;<ids>", the ids as ranges: fits, with 43 bytes a range */
+    if (32 + 43 * (size_t)n > s->max_payload) {
+        return DIRECT_NOT;
+    }
+    len = 0;
+    s->cmd[len++] = 'g';
+    len += lm_put_u64(s->cmd + len, c->index);
+    s->cmd[len++] = ';';
+    for (i = 0; i < n; i++) {
+        uint32_t j = i;
+
+        while (j + 1 < n && regs[j + 1].id == regs[j].id + 1) {
+            j++;
+        }
+        if (i) {
+            s->cmd[len++] = ',';
+        }
+        len += lm_put_u64(s->cmd + len, regs[i].id);
+        if (j > i) {
+            s->cmd[len++] = '-';
+            len += lm_put_u64(s->cmd + len, regs[j].id);
+        }
+        i = j;
+    }
+    if (lm_cmd_reply_raw(s, &c->err, MCD_ERR_TXLIST_READ, len) !=
+        MCD_RET_ACT_NONE ||
+        !lm_hex_decode(s->reply, s->reply_len, val, bytes)) {
+        if (s->reply_len == 0 && lm_conn_is_open(&s->conn)) {
+            s->ext_regs = false;        /* the stub does not know g */
+        }
+        lm_clear(&c->err);
+        return DIRECT_FAILED;
+    }
+    for (i = 0, pos = 0; i < n; i++) {
+        mcd_tx_st *tx = &txlist->tx[regs[i].tx];
+
+        memcpy(tx->data + regs[i].off, val + pos, regs[i].part);
+        pos += regs[i].size;
+    }
+    for (i = 0; i < txlist->num_tx; i++) {
+        txlist->tx[i].num_bytes_ok = txlist->tx[i].num_bytes;
+    }
+    txlist->num_tx_ok = txlist->num_tx;
+    return DIRECT_DONE;
+}
+
 mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
 {
     const mcd_memspace_st *ms;
     mcd_tx_st *tx;
     SrList kind;
+    Direct direct;
     Pipe *p;
     uint32_t i;
     mcd_return_et ret;
@@ -1334,6 +1447,13 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
         /* it may write registers */
         c->sr_valid = false;
     }
+    direct = regs_read_direct(c, txlist);
+    if (direct == DIRECT_DONE) {
+        if (kind != SR_OTHER && sr_may_learn(c)) {
+            sr_learn(c, txlist);
+        }
+        return MCD_RET_ACT_NONE;
+    }
     p = malloc(sizeof(*p));
     if (!p) {
         return lm_fail(&c->err, MCD_ERR_TXLIST_TX, "out of memory");
@@ -1344,6 +1464,11 @@ mcd_return_et lm_execute_txlist(LmCore *c, mcd_txlist_st *txlist)
     p->txlist = txlist;
     /* an era-1 stub gets one packet at a time */
     p->max_ops = c->srv->era1 ? 1 : PIPE_MAX_OPS;
+    /* after a g that failed: a p per register, one at a time */
+    p->no_batch = direct == DIRECT_FAILED;
+    if (p->no_batch) {
+        p->max_ops = 1;
+    }
     for (i = 0; i < txlist->num_tx && !p->stop && !p->dead; i++) {
         tx = &txlist->tx[i];
         tx->num_bytes_ok = 0;
@@ -1861,6 +1986,7 @@ mcd_return_et lm_run(LmCore *c, bool global)
     ret = lm_cmd_done(c->srv, &c->err, MCD_ERR_GENERAL, false, "C%u;%u",
                       global ? 1 : 0, global ? 0 : c->index);
     set_started(c, global, ret == MCD_RET_ACT_NONE);
+    c->run_ms = lm_now_ms();
     return ret;
 }
 
@@ -2122,6 +2248,16 @@ mcd_return_et lm_qry_state(LmCore *c, mcd_core_state_st *state)
         if (c->stepping && since < LM_STEP_WAIT_MS) {
             /* a step that just started: its notification comes soon */
             wait_own_note(c, LM_STEP_WAIT_MS - since, LM_RECV_SLICE_MS);
+        } else if (!c->stepping && !c->have_running &&
+                   lm_now_ms() - c->run_ms < LM_STATE_BUSY_WAIT_MS) {
+            /*
+             * The first query after a go: a stop soon after it comes as
+             * a notification.  A query QEMU answered meanwhile would take
+             * QEMU's main thread, and with it the lock the core needs to
+             * start running, from the core.
+             */
+            wait_own_note(c, LM_STATE_BUSY_WAIT_MS -
+                          (lm_now_ms() - c->run_ms), LM_STATE_BUSY_WAIT_MS);
         } else if (fresh) {
             /* a notification that came meanwhile, or soon if asked at once */
             wait_own_note(c, busy ? LM_STATE_BUSY_WAIT_MS : 0,
