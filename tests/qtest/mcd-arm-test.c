@@ -800,18 +800,6 @@ static char *wait_for_debug(ArmTest *t)
     return st;
 }
 
-static char *cmdf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static char *cmdf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Breakpoints and watchpoints stop the guest where they should. */
 static void test_triggers(void)
 {
@@ -829,15 +817,16 @@ static void test_triggers(void)
     counter_addr = GUEST_RESULT + (t.aa64 ? 8 : 4);
 
     /* a breakpoint on the store stops with the PC there */
-    set = cmdf("t0;1;%" PRIu64 ";1", store);
-    clear = cmdf("T0;1;%" PRIu64 ";1", store);
+    set = g_strdup_printf("t0;1;%" PRIu64 ";1", store);
+    clear = g_strdup_printf("T0;1;%" PRIu64 ";1", store);
     mcd_check_reply(t.fd, set, "success");
     mcd_check_reply(t.fd, set, "error");            /* already set */
     mcd_check_ack_only(t.fd, "C1;0");
     st = wait_for_debug(&t);
-    expected = cmdf("state=debug.event=0.thread=0.type=1.address=0."
-                    "stop_str=stopped at a breakpoint at 0x%" PRIx64 "."
-                    "info_str=core 0 stopped by the debugger.", store);
+    expected = g_strdup_printf("state=debug.event=0.thread=0.type=1.address=0."
+                               "stop_str=stopped at a breakpoint at 0x%" PRIx64
+                               ".info_str=core 0 stopped by the debugger.",
+                               store);
     g_assert_cmpstr(st, ==, expected);
     g_assert_cmphex(read_reg(&t, 0, "pc"), ==, store);
     /* reported once */
@@ -858,8 +847,8 @@ static void test_triggers(void)
     /* a write watchpoint on the counter stops with the address hit */
     g_free(set);
     g_free(clear);
-    set = cmdf("t0;3;%" PRIu64 ";2", counter_addr);
-    clear = cmdf("T0;3;%" PRIu64 ";2", counter_addr);
+    set = g_strdup_printf("t0;3;%" PRIu64 ";2", counter_addr);
+    clear = g_strdup_printf("T0;3;%" PRIu64 ";2", counter_addr);
     mcd_check_reply(t.fd, set, "success");
     counter = guest_counter(&t);
     mcd_check_ack_only(t.fd, "C1;0");
@@ -867,11 +856,11 @@ static void test_triggers(void)
     st = wait_for_debug(&t);
     g_free(expected);
     /* the store completes: the PC is at the next instruction */
-    expected = cmdf("state=debug.event=0.thread=0.type=3.address=%" PRIu64
-                    ".stop_str=stopped by a write watchpoint hit at 0x%"
-                    PRIx64 " (pc 0x%" PRIx64 ").info_str=core 0 stopped "
-                    "by the debugger.", counter_addr, counter_addr,
-                    store + 4);
+    expected = g_strdup_printf("state=debug.event=0.thread=0.type=3.address=%"
+                               PRIu64 ".stop_str=stopped by a write watchpoint "
+                               "hit at 0x%" PRIx64 " (pc 0x%" PRIx64
+                               ").info_str=core 0 stopped by the debugger.",
+                               counter_addr, counter_addr, store + 4);
     g_assert_cmpstr(st, ==, expected);
     g_assert_cmpuint(guest_counter(&t) - counter, <=, 1);
     mcd_check_reply(t.fd, clear, "success");
@@ -880,7 +869,7 @@ static void test_triggers(void)
     mcd_check_reply(t.fd, "t0;5;0;1", "error");
     mcd_check_reply(t.fd, "t7;1;0;1", "error");
     for (i = 0; i < 16; i++) {
-        g_autofree char *c = cmdf("t0;1;%d;1", 0x40400000 + 4 * i);
+        g_autofree char *c = g_strdup_printf("t0;1;%d;1", 0x40400000 + 4 * i);
 
         mcd_check_reply(t.fd, c, "success");
     }
@@ -890,8 +879,8 @@ static void test_triggers(void)
     /* an era-1 watchpoint has 4 bytes; the wplen extension sets more */
     g_free(set);
     g_free(clear);
-    set = cmdf("t0;3;%d;2;16", GUEST_RESULT - 8);
-    clear = cmdf("T0;3;%d;2;16", GUEST_RESULT - 8);
+    set = g_strdup_printf("t0;3;%d;2;16", GUEST_RESULT - 8);
+    clear = g_strdup_printf("T0;3;%d;2;16", GUEST_RESULT - 8);
     mcd_check_reply(t.fd, set, "error");
     mcd_check_reply(t.fd, "qprotocolwplen,errors",
                     MCD_PROTOCOL_REPLY("errors,wplen"));
@@ -908,11 +897,11 @@ static void test_triggers(void)
 
     /* opening it again keeps it as it is, triggers included */
     g_free(set);
-    set = cmdf("t0;1;%" PRIu64 ";1", store);
+    set = g_strdup_printf("t0;1;%" PRIu64 ";1", store);
     mcd_check_reply(t.fd, set, "success");
     mcd_check_reply(t.fd, "i0", "success");
     g_free(clear);
-    clear = cmdf("T0;1;%" PRIu64 ";1", store);
+    clear = g_strdup_printf("T0;1;%" PRIu64 ";1", store);
     mcd_check_reply(t.fd, clear, "success");
 
     /* closing the core removes its triggers: the guest runs past */
@@ -934,7 +923,7 @@ static void test_triggers(void)
      * lets the guest run undisturbed.
      */
     g_free(set);
-    set = cmdf("t0;1;%" PRIu64 ";1", store);
+    set = g_strdup_printf("t0;1;%" PRIu64 ";1", store);
     mcd_check_reply(t.fd, set, "success");
     mcd_check_reply(t.fd, "D", "success");
     mcd_check_running(t.qts);
@@ -1031,7 +1020,7 @@ static void test_step(void)
 
     /* a breakpoint hit is notified at once, before any query */
     mcd_check_reply(t.fd, "qprotocolnotify", PROTOCOL("errors,steps,notify"));
-    st = cmdf("t0;1;%" PRIu64 ";1", loop + 8);
+    st = g_strdup_printf("t0;1;%" PRIu64 ";1", loop + 8);
     mcd_check_reply(t.fd, st, "success");
     g_free(st);
     st = mcd_recv_notification(t.fd);
@@ -1338,7 +1327,7 @@ static void test_with_gdbstub(void)
     mcd_check_reply(t.fd, "qprotocolerrors", PROTOCOL("errors"));
 
     /* the MCD debugger's breakpoint and step, with gdb attached */
-    st = cmdf("t0;1;%" PRIu64 ";1", loop + 8);
+    st = g_strdup_printf("t0;1;%" PRIu64 ";1", loop + 8);
     mcd_check_reply(t.fd, st, "success");
     mcd_check_reply(t.fd, "C1;0", "success");
     g_free(st);
@@ -1346,7 +1335,7 @@ static void test_with_gdbstub(void)
     g_assert_true(strstr(st, "stopped at a breakpoint"));
     check_step(&t, "c0;0", loop + 12);
     g_free(st);
-    st = cmdf("T0;1;%" PRIu64 ";1", loop + 8);
+    st = g_strdup_printf("T0;1;%" PRIu64 ";1", loop + 8);
     mcd_check_reply(t.fd, st, "success");
 
     /* gdb reads the registers the MCD debugger stopped */
@@ -1357,7 +1346,7 @@ static void test_with_gdbstub(void)
     /* a gdb breakpoint stops the VM: the MCD debugger sees "debug" */
     g_free(reply);
     g_free(st);
-    st = cmdf("Z0,%" PRIx64 ",4", loop + 4);
+    st = g_strdup_printf("Z0,%" PRIx64 ",4", loop + 4);
     reply = mcd_gdb_query(gdb, st);
     g_assert_cmpstr(reply, ==, "OK");
     g_free(reply);
@@ -1368,7 +1357,7 @@ static void test_with_gdbstub(void)
     g_assert_cmphex(read_reg(&t, 0, "pc"), ==, loop + 4);
     g_free(st);
     g_free(reply);
-    st = cmdf("z0,%" PRIx64 ",4", loop + 4);
+    st = g_strdup_printf("z0,%" PRIx64 ",4", loop + 4);
     reply = mcd_gdb_query(gdb, st);
     g_assert_cmpstr(reply, ==, "OK");
 

@@ -103,18 +103,6 @@ static bool is_aa64(void)
     return g_str_equal(qtest_get_arch(), "aarch64");
 }
 
-static char *cmdf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static char *cmdf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Send a formatted command and check its reply. */
 static void check_cmd(RunTest *t, const char *reply, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
@@ -132,7 +120,7 @@ static void check_cmd(RunTest *t, const char *reply, const char *fmt, ...)
 /* The reply to "qprotocol<enabled>" */
 static char *protocol_reply(const char *enabled)
 {
-    return cmdf(MCD_PROTOCOL_REPLY("%s"), enabled);
+    return g_strdup_printf(MCD_PROTOCOL_REPLY("%s"), enabled);
 }
 
 /*
@@ -237,7 +225,7 @@ static bool stays(RunTest *t, int core)
 /* Open the session with the extensions @ext and every core. */
 static void session_open(RunTest *t, const char *ext)
 {
-    g_autofree char *cmd = cmdf("qprotocol%s", ext);
+    g_autofree char *cmd = g_strdup_printf("qprotocol%s", ext);
     g_autofree char *reply = protocol_reply(ext);
     g_autoptr(GPtrArray) regs = NULL;
     const char *pc;
@@ -325,7 +313,7 @@ static void run_end(RunTest *t)
 
 static uint64_t read_pc(RunTest *t, int core)
 {
-    g_autofree char *cmd = cmdf("p%d;%" PRIu64, core, t->pc_id);
+    g_autofree char *cmd = g_strdup_printf("p%d;%" PRIu64, core, t->pc_id);
     g_autofree char *hex = mcd_query(t->fd, cmd);
     uint64_t v = 0;
     int i;
@@ -342,7 +330,7 @@ static uint64_t read_pc(RunTest *t, int core)
 
 static char *state_of(RunTest *t, int core)
 {
-    g_autofree char *cmd = cmdf("qstate%d", core);
+    g_autofree char *cmd = g_strdup_printf("qstate%d", core);
 
     return mcd_query(t->fd, cmd);
 }
@@ -372,16 +360,17 @@ static char *wait_state(RunTest *t, int core, const char *prefix)
 static char *debug_rec(int core, int event, int type, uint64_t data_addr,
                        const char *stop_str, uint32_t trig_id, uint64_t pc)
 {
-    return cmdf("state=debug.event=%d.thread=0.type=%d.address=%" PRIu64
-                ".stop_str=%s.info_str=core %d stopped by the debugger."
-                "trig_id=%" PRIu32 ".pc=%" PRIu64 ".data_addr=%" PRIu64 ".",
-                event, type, data_addr, stop_str, core, trig_id, pc,
-                data_addr);
+    return g_strdup_printf("state=debug.event=%d.thread=0.type=%d.address=%"
+                           PRIu64 ".stop_str=%s.info_str=core %d stopped by "
+                           "the debugger.trig_id=%" PRIu32 ".pc=%" PRIu64
+                           ".data_addr=%" PRIu64 ".",
+                           event, type, data_addr, stop_str, core, trig_id, pc,
+                           data_addr);
 }
 
 static char *bp_stop_str(uint64_t pc)
 {
-    return cmdf("stopped at a breakpoint at 0x%" PRIx64, pc);
+    return g_strdup_printf("stopped at a breakpoint at 0x%" PRIx64, pc);
 }
 
 /*
@@ -395,8 +384,10 @@ static char *bp_stop_str(uint64_t pc)
 static void test_gdb_keeps_mcd_breakpoint(void)
 {
     RunTest t = { 0 };
-    g_autofree char *path = cmdf("/tmp/mcd-run-gdb-%d.sock", getpid());
-    g_autofree char *extra = cmdf("-gdb unix:%s,server=on,wait=off", path);
+    g_autofree char *path = g_strdup_printf("/tmp/mcd-run-gdb-%d.sock",
+                                            getpid());
+    g_autofree char *extra = g_strdup_printf("-gdb unix:%s,server=on,wait=off",
+                                             path);
     g_autofree char *stop_str = bp_stop_str(LOOP + 4);
     g_autofree char *first = debug_rec(0, 16, 1, 0, stop_str, 7, LOOP + 4);
     g_autofree char *again = debug_rec(0, 0, 1, 0, stop_str, 7, LOOP + 4);
@@ -416,7 +407,7 @@ static void test_gdb_keeps_mcd_breakpoint(void)
     gdb = mcd_connect_unix(path);
     reply = mcd_gdb_query(gdb, "?");
     g_assert_true(g_str_has_prefix(reply, "T"));
-    cmd = cmdf("Z0,%x,4", LOOP + 4);
+    cmd = g_strdup_printf("Z0,%x,4", LOOP + 4);
     g_free(reply);
     reply = mcd_gdb_query(gdb, cmd);
     g_assert_cmpstr(reply, ==, "OK");
@@ -477,8 +468,10 @@ static uint64_t read_pc_gdb(int gdb)
 static void test_mcd_keeps_gdb_breakpoint(void)
 {
     RunTest t = { 0 };
-    g_autofree char *path = cmdf("/tmp/mcd-run-gdb2-%d.sock", getpid());
-    g_autofree char *extra = cmdf("-gdb unix:%s,server=on,wait=off", path);
+    g_autofree char *path = g_strdup_printf("/tmp/mcd-run-gdb2-%d.sock",
+                                            getpid());
+    g_autofree char *extra = g_strdup_printf("-gdb unix:%s,server=on,wait=off",
+                                             path);
     g_autofree char *reply = NULL;
     g_autofree char *cmd = NULL;
     int gdb;
@@ -487,7 +480,7 @@ static void test_mcd_keeps_gdb_breakpoint(void)
     gdb = mcd_connect_unix(path);
     reply = mcd_gdb_query(gdb, "?");
     g_assert_true(g_str_has_prefix(reply, "T"));
-    cmd = cmdf("Z0,%x,4", LOOP + 4);
+    cmd = g_strdup_printf("Z0,%x,4", LOOP + 4);
     g_free(reply);
     reply = mcd_gdb_query(gdb, cmd);
     g_assert_cmpstr(reply, ==, "OK");
@@ -804,8 +797,8 @@ static void test_stop_records(void)
     g_free(note);
     note = mcd_recv_notification(t.fd);
     g_free(stop_str);
-    stop_str = cmdf("stopped by a write watchpoint hit at 0x%x (pc 0x%x)",
-                    COUNTERS, LOOP + 12);
+    stop_str = g_strdup_printf("stopped by a write watchpoint hit at 0x%x "
+                               "(pc 0x%x)", COUNTERS, LOOP + 12);
     g_free(expected);
     expected = debug_rec(0, 16, 3, COUNTERS, stop_str, 9, LOOP + 12);
     g_assert_true(g_str_has_prefix(note, "stop=0."));
@@ -848,10 +841,10 @@ static void test_stop_registers(void)
     int i;
 
     run_start(&t, 1, "", "errors,notify,stoprec,regs,stopregs");
-    ids = cmdf("0-3,%" PRIu64, t.pc_id);
+    ids = g_strdup_printf("0-3,%" PRIu64, t.pc_id);
     mcd_check_reply(t.fd, "b1;0", "success");
     check_cmd(&t, "success", "E0;%s", ids);
-    cmd = cmdf("g0;%s", ids);
+    cmd = g_strdup_printf("g0;%s", ids);
     for (i = 0; i < 3; i++) {
         uint64_t pc = read_pc(&t, 0);
 
@@ -876,7 +869,7 @@ static void test_stop_registers(void)
     g_free(note);
     note = mcd_recv_notification(t.fd);
     g_free(cmd);
-    cmd = cmdf("p0;%" PRIu64, t.pc_id);
+    cmd = g_strdup_printf("p0;%" PRIu64, t.pc_id);
     g_free(want);
     want = mcd_query(t.fd, cmd);
     g_assert_cmphex(read_pc(&t, 0), ==, LOOP + 4);
@@ -1018,7 +1011,7 @@ static void check_basic_run_control(RunTest *t)
     g_free(st);
     st = wait_state(t, 0, "state=debug.");
     g_free(stop_str);
-    stop_str = cmdf("stopped after a step at 0x%x", LOOP + 16);
+    stop_str = g_strdup_printf("stopped after a step at 0x%x", LOOP + 16);
     g_free(expected);
     expected = debug_rec(0, 16, 0, 0, stop_str, 0, LOOP + 16);
     g_assert_cmpstr(st, ==, expected);
@@ -1101,7 +1094,7 @@ static char *list_pages(RunTest *t, const char *first, const char *next)
             return g_string_free(all, false);
         }
         g_free(cmd);
-        cmd = cmdf("%s%" PRIu64, next, k);
+        cmd = g_strdup_printf("%s%" PRIu64, next, k);
         reply = mcd_query(t->fd, cmd);
     }
 }
@@ -1151,7 +1144,7 @@ static void test_extensions(void)
         }
         g_string_append_printf(ids, "%s%" PRIu64, ids->len ? "," : "",
                                mcd_rec_get_u64(rec, "id"));
-        p = cmdf("p0;%" PRIu64, mcd_rec_get_u64(rec, "id"));
+        p = g_strdup_printf("p0;%" PRIu64, mcd_rec_get_u64(rec, "id"));
         hex = mcd_query(t.fd, p);
         g_string_append(values, hex);
     }
@@ -1161,12 +1154,12 @@ static void test_extensions(void)
 
     /* the core registers in one packet, and written back in one */
     g_free(reply);
-    reply = cmdf("g0;%s", ids->str);
+    reply = g_strdup_printf("g0;%s", ids->str);
     g_free(head);
     head = mcd_query(t.fd, reply);
     g_assert_cmpstr(head, ==, values->str);
     g_free(reply);
-    reply = cmdf("G0;%s;%s", ids->str, values->str);
+    reply = g_strdup_printf("G0;%s;%s", ids->str, values->str);
     mcd_check_reply(t.fd, reply, "success");
     g_assert_cmphex(read_pc(&t, 0), ==, pc_stays(&t, 0));
 
@@ -1175,7 +1168,8 @@ static void test_extensions(void)
         data[i] = i * 7 + (i >> 8);
     }
     g_free(head);
-    head = cmdf("X0;%" PRIu32 ";%d;%d;", space, SCRATCH, 1024 * 1024);
+    head = g_strdup_printf("X0;%" PRIu32 ";%d;%d;", space, SCRATCH,
+                           1024 * 1024);
     g_byte_array_append(cmd, (uint8_t *)head, strlen(head));
     mcd_binary_escape(cmd, data, 1024 * 1024);
     got = mcd_query_binary(t.fd, cmd->data, cmd->len);
@@ -1184,7 +1178,7 @@ static void test_extensions(void)
     g_assert_cmpmem(ram, 1024 * 1024, data, 1024 * 1024);
     g_byte_array_unref(got);
     g_free(head);
-    head = cmdf("x0;%" PRIu32 ";%d;%d", space, SCRATCH, 1024 * 1024);
+    head = g_strdup_printf("x0;%" PRIu32 ";%d;%d", space, SCRATCH, 1024 * 1024);
     got = mcd_query_binary(t.fd, head, strlen(head));
     g_assert_cmpmem(got->data, got->len, data, 1024 * 1024);
     check_cmd(&t, "error=258.text=cannot read more than 1048576 bytes at "
@@ -1192,7 +1186,7 @@ static void test_extensions(void)
               1024 * 1024 + 1);
     /* hex and binary agree */
     g_free(reply);
-    reply = cmdf("m0;%" PRIu32 ";%d;8", space, SCRATCH + 0x23);
+    reply = g_strdup_printf("m0;%" PRIu32 ";%d;8", space, SCRATCH + 0x23);
     g_free(head);
     head = mcd_query(t.fd, reply);
     g_string_truncate(values, 0);

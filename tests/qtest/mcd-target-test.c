@@ -206,18 +206,6 @@ static uint64_t after_store(void)
  * Helpers
  */
 
-static char *cmdf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static char *cmdf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 static char *to_hex(const void *buf, size_t len)
 {
     GString *s = g_string_sized_new(len * 2 + 1);
@@ -384,7 +372,8 @@ static size_t reg_bytes(Target *t, const char *name)
 /* Read a register of @core as a number (little-endian on the wire). */
 static uint64_t read_reg(Target *t, int core, const char *name)
 {
-    g_autofree char *cmd = cmdf("p%d;%" PRIu64, core, reg_id(t, name));
+    g_autofree char *cmd = g_strdup_printf("p%d;%" PRIu64, core,
+                                           reg_id(t, name));
     g_autofree char *hex = mcd_query(t->fd, cmd);
     uint64_t v = 0;
     int i;
@@ -412,7 +401,8 @@ static char *write_reg_len(Target *t, int core, const char *name,
 
     stq_le_p(le, value);
     hex = to_hex(le, bytes);
-    cmd = cmdf("P%d;%" PRIu64 ";%zu;%s", core, reg_id(t, name), bytes, hex);
+    cmd = g_strdup_printf("P%d;%" PRIu64 ";%zu;%s", core, reg_id(t, name),
+                          bytes, hex);
     return mcd_query(t->fd, cmd);
 }
 
@@ -434,8 +424,9 @@ static void set_reg(Target *t, const char *name, uint64_t value)
 static char *mem_read(Target *t, int core, const char *space, uint64_t addr,
                       size_t len)
 {
-    g_autofree char *cmd = cmdf("m%d;%" PRIu64 ";%" PRIu64 ";%zu", core,
-                                space_id(t, space), addr, len);
+    g_autofree char *cmd = g_strdup_printf("m%d;%" PRIu64 ";%" PRIu64 ";%zu",
+                                           core, space_id(t, space), addr,
+                                           len);
 
     return mcd_query(t->fd, cmd);
 }
@@ -445,8 +436,8 @@ static char *mem_write(Target *t, const char *space, uint64_t addr,
                        const void *buf, size_t len)
 {
     g_autofree char *hex = to_hex(buf, len);
-    g_autofree char *cmd = cmdf("M0;%" PRIu64 ";%" PRIu64 ";%zu;%s",
-                                space_id(t, space), addr, len, hex);
+    g_autofree char *cmd = g_strdup_printf("M0;%" PRIu64 ";%" PRIu64 ";%zu;%s",
+                                           space_id(t, space), addr, len, hex);
 
     return mcd_query(t->fd, cmd);
 }
@@ -643,8 +634,8 @@ static void test_lists(void)
     size_t i;
 
     target_start(&t, "");
-    expected = cmdf("device=%s.core=%s.nr_cores=1.",
-                    is_riscv() ? "virt" : "q35", mcd_cpu_type());
+    expected = g_strdup_printf("device=%s.core=%s.nr_cores=1.",
+                               is_riscv() ? "virt" : "q35", mcd_cpu_type());
     mcd_check_reply(t.fd, "qcores", expected);
 
     /* memory spaces: in this order, ids from 1 */
@@ -928,10 +919,10 @@ static void test_breakpoint(void)
 {
     Target t = { 0 };
     uint64_t bp = store_insn();
-    g_autofree char *set = cmdf("t0;1;%" PRIu64 ";7", bp);
-    g_autofree char *clear = cmdf("T0;1;%" PRIu64 ";7", bp);
-    g_autofree char *stop_str = cmdf("stopped at a breakpoint at 0x%" PRIx64,
-                                     bp);
+    g_autofree char *set = g_strdup_printf("t0;1;%" PRIu64 ";7", bp);
+    g_autofree char *clear = g_strdup_printf("T0;1;%" PRIu64 ";7", bp);
+    g_autofree char *stop_str = g_strdup_printf("stopped at a breakpoint "
+                                                "at 0x%" PRIx64, bp);
     g_autofree char *st = NULL;
     uint64_t c;
 
@@ -976,8 +967,9 @@ static void test_watchpoint(void)
     Target t = { 0 };
     uint64_t data = counter_addr(0);
     size_t len = is_riscv() ? 8 : 4;
-    g_autofree char *set = cmdf("t0;3;%" PRIu64 ";9;%zu", data, len);
-    g_autofree char *clear = cmdf("T0;3;%" PRIu64 ";9;%zu", data, len);
+    g_autofree char *set = g_strdup_printf("t0;3;%" PRIu64 ";9;%zu", data, len);
+    g_autofree char *clear = g_strdup_printf("T0;3;%" PRIu64 ";9;%zu",
+                                             data, len);
     g_autofree char *stop_str = NULL;
     g_autofree char *st = NULL;
     uint64_t c, read_pc;
@@ -990,8 +982,8 @@ static void test_watchpoint(void)
     c = counter(&t, 0);
     mcd_check_reply(t.fd, "C1;0", "success");
     st = wait_stop(&t, 0);
-    stop_str = cmdf("stopped by a write watchpoint hit at 0x%" PRIx64
-                    " (pc 0x%" PRIx64 ")", data, after_store());
+    stop_str = g_strdup_printf("stopped by a write watchpoint hit at 0x%" PRIx64
+                               " (pc 0x%" PRIx64 ")", data, after_store());
     check_stop(st, stop_str, 3, 9, after_store(), data);
     g_assert_cmphex(read_reg(&t, 0, pc_name()), ==, pc_reg_of(after_store()));
     g_assert_cmpuint(counter(&t, 0), ==, c + 1);
@@ -1009,8 +1001,8 @@ static void test_watchpoint(void)
     /* a read watchpoint on the second half of the counter */
     g_free(set);
     g_free(clear);
-    set = cmdf("t0;2;%" PRIu64 ";3;2", data + 2);
-    clear = cmdf("T0;2;%" PRIu64 ";3;2", data + 2);
+    set = g_strdup_printf("t0;2;%" PRIu64 ";3;2", data + 2);
+    clear = g_strdup_printf("T0;2;%" PRIu64 ";3;2", data + 2);
     mcd_check_reply(t.fd, set, "success");
     mcd_check_reply(t.fd, "C1;0", "success");
     g_free(st);
@@ -1018,14 +1010,14 @@ static void test_watchpoint(void)
     /* the load: ld on RISC-V, the read of inc on x86 */
     read_pc = is_riscv() ? RV_LOOP + 4 : after_store();
     g_free(stop_str);
-    stop_str = cmdf("stopped by a read watchpoint hit at 0x%" PRIx64
-                    " (pc 0x%" PRIx64 ")", data + 2, read_pc);
+    stop_str = g_strdup_printf("stopped by a read watchpoint hit at 0x%" PRIx64
+                               " (pc 0x%" PRIx64 ")", data + 2, read_pc);
     check_stop(st, stop_str, 2, 3, read_pc, data + 2);
     mcd_check_reply(t.fd, clear, "success");
 
     /* a watchpoint elsewhere does not fire */
     g_free(set);
-    set = cmdf("t0;4;%" PRIu64 ";0;4", data + 64);
+    set = g_strdup_printf("t0;4;%" PRIu64 ";0;4", data + 64);
     mcd_check_reply(t.fd, set, "success");
     mcd_check_reply(t.fd, "C1;0", "success");
     g_assert_true(counter_moves(&t, 0));
@@ -1047,8 +1039,8 @@ static size_t check_step(Target *t, const char *cmd, size_t from, size_t n)
     size_t to = (from + n) % len;
     uint64_t c = counter(t, 0);
     g_autofree char *st = NULL;
-    g_autofree char *stop_str = cmdf("stopped after a step at 0x%" PRIx64,
-                                     loop[to].addr);
+    g_autofree char *stop_str = g_strdup_printf("stopped after a step at 0x%"
+                                                PRIx64, loop[to].addr);
 
     for (i = 0; i < n; i++) {
         stores += loop[(from + i) % len].store;
@@ -1153,8 +1145,8 @@ static void test_reset(void)
 {
     Target t = { 0 };
     g_autofree char *st = NULL;
-    g_autofree char *stop_str = cmdf("stopped at the reset vector 0x%"
-                                     PRIx64, reset_vector());
+    g_autofree char *stop_str = g_strdup_printf("stopped at the reset vector "
+                                                "0x%" PRIx64, reset_vector());
     uint64_t first = is_riscv() ? RV_RESET + 4 : X86_BASE;
     QDict *ev;
 
@@ -1182,7 +1174,7 @@ static void test_reset(void)
     qobject_unref(ev);
     /* the first instruction: the MROM's, or the jump to the guest */
     g_free(stop_str);
-    stop_str = cmdf("stopped after a step at 0x%" PRIx64, first);
+    stop_str = g_strdup_printf("stopped after a step at 0x%" PRIx64, first);
     mcd_check_reply(t.fd, "c0;0", "success");
     g_free(st);
     st = wait_stop(&t, 0);
@@ -1213,7 +1205,8 @@ static void test_reset(void)
     g_free(st);
     st = reset_stop(&t);
     g_free(stop_str);
-    stop_str = cmdf("stopped at the reset vector 0x%" PRIx64, reset_vector());
+    stop_str = g_strdup_printf("stopped at the reset vector 0x%" PRIx64,
+                               reset_vector());
     check_stop(st, stop_str, 0, 0, reset_vector(), 0);
     g_assert_cmphex(read_reg(&t, 0, pc_name()), ==,
                     is_riscv() ? RV_RESET : 0xfff0);
@@ -1245,8 +1238,8 @@ static void test_reset_notify(void)
 {
     Target t = { 0 };
     g_autofree char *note = NULL;
-    g_autofree char *stop_str = cmdf("stopped at the reset vector 0x%"
-                                     PRIx64, reset_vector());
+    g_autofree char *stop_str = g_strdup_printf("stopped at the reset vector "
+                                                "0x%" PRIx64, reset_vector());
 
     target_start(&t, "");
     mcd_check_reply(t.fd, "C1;0", "success");
@@ -1275,11 +1268,12 @@ static void test_reset_notify(void)
 static void test_detach(void)
 {
     Target t = { 0 };
-    g_autofree char *bp = cmdf("t0;1;%" PRIu64 ";1", store_insn());
-    g_autofree char *wp = cmdf("t0;3;%" PRIu64 ";2;4", counter_addr(0));
+    g_autofree char *bp = g_strdup_printf("t0;1;%" PRIu64 ";1", store_insn());
+    g_autofree char *wp = g_strdup_printf("t0;3;%" PRIu64 ";2;4",
+                                          counter_addr(0));
     g_autofree char *st = NULL;
-    g_autofree char *stop_str = cmdf("stopped at a breakpoint at 0x%" PRIx64,
-                                     store_insn());
+    g_autofree char *stop_str = g_strdup_printf("stopped at a breakpoint "
+                                                "at 0x%" PRIx64, store_insn());
 
     target_start(&t, "");
     mcd_check_reply(t.fd, bp, "success");
@@ -1322,7 +1316,7 @@ static void test_riscv_smp(void)
 {
     Target t = { 0 };
     g_autofree char *st = NULL;
-    g_autofree char *bp = cmdf("t1;1;%" PRIu64 ";4", store_insn());
+    g_autofree char *bp = g_strdup_printf("t1;1;%" PRIu64 ";4", store_insn());
     g_autofree char *stop_str = NULL;
     char *sts[2] = { NULL, NULL };
     uint64_t pc;
@@ -1372,7 +1366,8 @@ static void test_riscv_smp(void)
     mcd_check_reply(t.fd, bp, "success");
     g_free(st);
     st = wait_stop(&t, 1);
-    stop_str = cmdf("stopped at a breakpoint at 0x%" PRIx64, store_insn());
+    stop_str = g_strdup_printf("stopped at a breakpoint at 0x%" PRIx64,
+                               store_insn());
     check_stop(st, stop_str, 1, 4, store_insn(), 0);
     g_free(st);
     st = mcd_query(t.fd, "qstate0");
@@ -1390,7 +1385,8 @@ static void test_riscv_smp(void)
     /* a system reset and halt stops both at the reset vector */
     mcd_check_reply(t.fd, "r0;0;1", "success");
     g_free(stop_str);
-    stop_str = cmdf("stopped at the reset vector 0x%" PRIx64, reset_vector());
+    stop_str = g_strdup_printf("stopped at the reset vector 0x%" PRIx64,
+                               reset_vector());
     reset_stops(&t, sts, 2);
     check_stop(sts[0], stop_str, 0, 0, RV_RESET, 0);
     check_stop(sts[1], stop_str, 0, 0, RV_RESET, 0);
@@ -1718,7 +1714,8 @@ static void test_x86_hotplug(void)
     const QListEntry *e;
 
     target_start(&t, "-smp 1,maxcpus=2");
-    expected = cmdf("device=q35.core=%s.nr_cores=1.", mcd_cpu_type());
+    expected = g_strdup_printf("device=q35.core=%s.nr_cores=1.",
+                               mcd_cpu_type());
     mcd_check_reply(t.fd, "qcores", expected);
     check_cmd_error(&t, "i1", ERR_PARAM);
     mcd_check_reply(t.fd, "C1;0", "success");
@@ -1747,7 +1744,8 @@ static void test_x86_hotplug(void)
 
     /* a core from now on */
     g_free(expected);
-    expected = cmdf("device=q35.core=%s.nr_cores=2.", mcd_cpu_type());
+    expected = g_strdup_printf("device=q35.core=%s.nr_cores=2.",
+                               mcd_cpu_type());
     mcd_check_reply(t.fd, "qcores", expected);
     mcd_check_reply(t.fd, "i1", "success");
     spaces1 = mcd_query_list(t.fd, "qmemoryf1", "qmemoryc");
