@@ -770,10 +770,13 @@ static bool trigger_id_used(MCDRunCore *rc, uint32_t id)
 
 /*
  * Change the trigger lists of @cpu, which must not run meanwhile: pause
- * it for a moment if it runs.  That is not a stop of the VM.
+ * it for a moment if it runs, also if it steps alone in the VM the
+ * debugger stopped (its vCPU thread reads the lists at the step's debug
+ * exception).  That is not a stop of the VM.
  */
 typedef struct MCDPause {
     bool paused;
+    bool alone;             /* it stepped alone */
     uint32_t seq;           /* the core's stop_seq before the pause */
 } MCDPause;
 
@@ -781,7 +784,8 @@ static MCDPause pause_core(MCDSession *s, CPUState *cpu)
 {
     MCDPause p = { .seq = run_core(s, cpu->cpu_index)->stop_seq };
 
-    if (!cpu->debug_held && runstate_is_running()) {
+    if (!cpu->debug_held && (runstate_is_running() || cpu->debug_alone)) {
+        p.alone = cpu->debug_alone;
         cpu_debug_hold(cpu);
         p.paused = true;
     }
@@ -791,7 +795,13 @@ static MCDPause pause_core(MCDSession *s, CPUState *cpu)
 static void unpause_core(MCDSession *s, CPUState *cpu, MCDPause p)
 {
     /* a hit or a step end taken during the pause holds it for real */
-    if (p.paused && run_core(s, cpu->cpu_index)->stop_seq == p.seq) {
+    if (!p.paused || run_core(s, cpu->cpu_index)->stop_seq != p.seq) {
+        return;
+    }
+    if (p.alone && runstate_check(RUN_STATE_DEBUG)) {
+        /* its step is still to do */
+        cpu_debug_release_alone(cpu);
+    } else {
         cpu_debug_release(cpu);
     }
 }

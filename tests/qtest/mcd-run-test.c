@@ -760,6 +760,68 @@ static void test_step_alone(void)
 }
 
 /*
+ * Triggers change while a core steps alone in the VM the debugger
+ * stopped: the core pauses for the change and then does its step (the
+ * vCPU thread reads the trigger lists at the step's end, so they must
+ * not change under it), and a session that ends while it steps leaves
+ * QEMU running.  Under AddressSanitizer this caught lists changed under
+ * the stepping vCPU.
+ */
+static void test_step_alone_triggers(void)
+{
+    RunTest t = { 0 };
+    g_autofree char *burst = g_strdup_printf(
+        "$T0;1;%d;5#|$t0;1;%d;5#|$g0;0-3#|", LOOP + 12, LOOP + 12);
+    g_autofree char *note = NULL;
+    g_autofree char *got = NULL;
+    int i;
+
+    run_start(&t, 2, "", "errors,steps,notify,stoprec,regs");
+    mcd_check_reply(t.fd, "b1;0", "success");
+    check_cmd(&t, "success", "t0;1;%d;5", LOOP + 12);
+    for (i = 0; i < 150; i++) {
+        forget_events(&t);
+        /* the changes come at another moment of the step each time */
+        mcd_send_raw(t.fd, "$c0;0#|", 7);
+        g_usleep(i % 75 * 2);
+        mcd_send_raw(t.fd, burst, strlen(burst));
+        g_free(got);
+        got = mcd_recv_ack_reply(t.fd);
+        g_assert_cmpstr(got, ==, "success");
+        g_free(got);
+        got = mcd_recv_ack_reply(t.fd);
+        g_assert_cmpstr(got, ==, "success");
+        g_free(got);
+        got = mcd_recv_ack_reply(t.fd);
+        g_assert_cmpstr(got, ==, "success");
+        g_free(got);
+        got = mcd_recv_ack_reply(t.fd);
+        g_assert_cmpuint(strlen(got), ==, is_aa64() ? 64 : 32);
+        /* the step ended, at a step or at the breakpoint */
+        g_free(note);
+        note = mcd_recv_notification(t.fd);
+        g_assert_true(g_str_has_prefix(note, "stop=0.state=debug."));
+        g_assert_true(strstr(note, "stopped after a step") ||
+                      strstr(note, "stopped at a breakpoint"));
+        check_status(&t, "debug");
+        check_no_stop_resume(&t);
+    }
+    /* a session that ends while a core steps alone: the guest runs on */
+    for (i = 0; i < 20; i++) {
+        mcd_send_raw(t.fd, "$c0;0#|", 7);
+        g_usleep(i * 5);
+        disconnect(&t);
+        t.fd = mcd_connect_tcp(t.port);
+        mcd_drop_notifications();
+        session_open(&t, "errors,steps,notify,stoprec,regs");
+        g_assert_true(moves(&t, 0));
+        mcd_check_reply(t.fd, "b1;0", "success");
+        check_cmd(&t, "success", "t0;1;%d;5", LOOP + 12);
+    }
+    run_end(&t);
+}
+
+/*
  * With stoprec the state record of a trigger hit names the trigger id,
  * the PC and, for a watchpoint, the data address, until the core runs
  * again; the notification of the hit carries the same record.
@@ -1258,6 +1320,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/run/held-core-survives", test_held_core_survives);
     qtest_add_func("/mcd/run/qmp-events", test_qmp_events);
     qtest_add_func("/mcd/run/step-alone", test_step_alone);
+    qtest_add_func("/mcd/run/step-alone-triggers", test_step_alone_triggers);
     qtest_add_func("/mcd/run/stop-records", test_stop_records);
     qtest_add_func("/mcd/run/stop-registers", test_stop_registers);
     qtest_add_func("/mcd/run/watchpoint-in-steps", test_watchpoint_in_steps);
