@@ -135,7 +135,7 @@ typedef struct Reps {
     int bp;         /* runs to the breakpoint */
 } Reps;
 
-static const Reps full_reps = { 500, 500, 1, 3, 200, 100, 20 };
+static const Reps full_reps = { 500, 500, 1, 10, 200, 100, 20 };
 static const Reps quick_reps = { 100, 100, 1, 1, 40, 20, 5 };
 
 static const char *opt_qemu;
