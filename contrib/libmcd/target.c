@@ -226,27 +226,28 @@ static const LmStopReg *sr_find(const LmCore *c, uint64_t id)
     return NULL;
 }
 
-typedef enum SrList {
-    SR_OTHER,           /* the list does more than read registers */
-    SR_REGS,            /* it only reads registers */
-    SR_HELD,            /* ... and the stop registers hold them all */
-} SrList;
+/*
+ * A register that a transaction list reads: bytes [@off, @off + @part)
+ * of transaction @tx are register @id, of @size bytes.
+ */
+typedef bool RegReadFn(void *opaque, mcd_tx_st *tx, uint32_t off,
+                       uint32_t part, uint64_t id, uint32_t size);
 
 /*
- * What @txlist does, as the stop registers see it; with @copy, for
- * SR_HELD, copy their values into it.
+ * Call @fn for each register @txlist reads, if it reads nothing but
+ * registers libmcd knows (a debugger's list after a stop); false if it
+ * does anything else, or when @fn returns false.
  */
-static SrList sr_list(LmCore *c, mcd_txlist_st *txlist, bool copy)
+static bool reg_reads(LmCore *c, mcd_txlist_st *txlist, RegReadFn *fn,
+                      void *opaque)
 {
     const mcd_register_info_st *r;
     const mcd_memspace_st *ms;
-    const LmStopReg *sr;
-    SrList kind = SR_HELD;
     uint32_t i, done, size, part;
     uint64_t id;
 
     if (!c->have_regs || !txlist->num_tx) {
-        return SR_OTHER;
+        return false;
     }
     for (i = 0; i < txlist->num_tx; i++) {
         mcd_tx_st *tx = &txlist->tx[i];
@@ -255,33 +256,91 @@ static SrList sr_list(LmCore *c, mcd_txlist_st *txlist, bool copy)
         if (tx->access_type != MCD_TX_AT_R || !ms ||
             !(ms->mem_type & MCD_MEM_SPACE_IS_REGISTERS) ||
             (tx->num_bytes && !tx->data)) {
-            return SR_OTHER;
+            return false;
         }
         id = tx->addr.address;
         for (done = 0; done < tx->num_bytes; done += part, id++) {
             r = find_reg(c, tx->addr.mem_space_id, id);
-            if (!r) {
-                return SR_OTHER;
+            if (!r || r->regsize == 0) {
+                return false;
             }
             size = (r->regsize + 7) / 8;
             part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
-            sr = sr_find(c, id);
-            if (!sr || sr->size != size) {
-                kind = SR_REGS;
-            } else if (copy) {
-                memcpy(tx->data + done, c->sr_val + sr->off, part);
+            if (!fn(opaque, tx, done, part, id, size)) {
+                return false;
             }
         }
-        if (copy) {
-            tx->num_bytes_ok = tx->num_bytes;
+    }
+    return true;
+}
+
+/* Write @n register ids at @out as "0-33,66"; returns the length. */
+static size_t put_ids(char *out, const uint64_t *ids, uint32_t n)
+{
+    size_t len = 0;
+    uint32_t i, j;
+
+    for (i = 0; i < n; i = j + 1) {
+        for (j = i; j + 1 < n && ids[j + 1] == ids[j] + 1; j++) {
+            continue;
+        }
+        if (i) {
+            out[len++] = ',';
+        }
+        len += lm_put_u64(out + len, ids[i]);
+        if (j > i) {
+            out[len++] = '-';
+            len += lm_put_u64(out + len, ids[j]);
         }
     }
-    return kind;
+    return len;
+}
+
+typedef enum SrList {
+    SR_OTHER,           /* the list does more than read registers */
+    SR_REGS,            /* it only reads registers */
+    SR_HELD,            /* ... and the stop registers hold them all */
+} SrList;
+
+typedef struct SrWalk {
+    LmCore *c;
+    bool copy;
+    bool held;
+} SrWalk;
+
+static bool sr_reg(void *opaque, mcd_tx_st *tx, uint32_t off, uint32_t part,
+                   uint64_t id, uint32_t size)
+{
+    SrWalk *w = opaque;
+    const LmStopReg *sr = sr_find(w->c, id);
+
+    if (!sr || sr->size != size) {
+        w->held = false;
+    } else if (w->copy) {
+        memcpy(tx->data + off, w->c->sr_val + sr->off, part);
+    }
+    return true;
+}
+
+/*
+ * What @txlist does, as the stop registers see it; with @copy, for
+ * SR_HELD, copy their values into it.
+ */
+static SrList sr_list(LmCore *c, mcd_txlist_st *txlist, bool copy)
+{
+    SrWalk w = { c, copy, true };
+
+    if (!reg_reads(c, txlist, sr_reg, &w)) {
+        return SR_OTHER;
+    }
+    return w.held ? SR_HELD : SR_REGS;
 }
 
 /* Answer a list that only reads registers from the stop registers. */
 static bool sr_serve(LmCore *c, mcd_txlist_st *txlist)
 {
+    uint32_t i;
+
     if (!c->sr_valid) {
         return false;
     }
@@ -293,6 +352,9 @@ static bool sr_serve(LmCore *c, mcd_txlist_st *txlist)
         return false;
     }
     sr_list(c, txlist, true);
+    for (i = 0; i < txlist->num_tx; i++) {
+        txlist->tx[i].num_bytes_ok = txlist->tx[i].num_bytes;
+    }
     txlist->num_tx_ok = txlist->num_tx;
     return true;
 }
@@ -311,106 +373,101 @@ static bool sr_may_learn(LmCore *c)
            lm_now_ms() - c->stop_note_ms < LM_SR_FRESH_MS;
 }
 
+/* The registers of a list that the stop registers lack, to learn. */
+typedef struct SrLearn {
+    LmCore *c;
+    LmStopReg *all;
+    uint32_t n, bytes;
+} SrLearn;
+
+static bool sr_new_reg(void *opaque, mcd_tx_st *tx, uint32_t off,
+                       uint32_t part, uint64_t id, uint32_t size)
+{
+    SrLearn *l = opaque;
+
+    (void)tx;
+    (void)off;
+    (void)part;
+    if (sr_find(l->c, id)) {
+        return true;
+    }
+    if (l->n == LM_SR_MAX_REGS || l->bytes + size > LM_SR_MAX_BYTES) {
+        return false;
+    }
+    l->all[l->n++] = (LmStopReg){ id, 0, size };
+    l->bytes += size;
+    return true;
+}
+
 /*
  * After a list of register reads of a stopped core: let its stop
  * notifications carry these registers too, if they fit.
  */
-static void sr_learn(LmCore *c, const mcd_txlist_st *txlist)
+static void sr_learn(LmCore *c, mcd_txlist_st *txlist)
 {
     LmServer *s = c->srv;
-    LmStopReg *all;
-    const mcd_register_info_st *r;
-    uint32_t i, n = c->n_sr, bytes = c->sr_bytes, done, size, part;
-    uint8_t *val;
-    char *cmd;
-    size_t len, room;
-    uint64_t id, seq;
+    SrLearn l = { .c = c };
+    uint64_t *ids = NULL, seq;
+    uint32_t i, n;
+    uint8_t *val = NULL;
+    char *cmd = NULL;
+    size_t len;
     LmError e;
 
-    all = malloc(LM_SR_MAX_REGS * sizeof(*all));
-    if (!all) {
+    l.all = malloc(LM_SR_MAX_REGS * sizeof(*l.all));
+    if (!l.all) {
         return;
     }
-    memcpy(all, c->sr, n * sizeof(*all));
-    for (i = 0; i < txlist->num_tx; i++) {
-        const mcd_tx_st *tx = &txlist->tx[i];
-
-        id = tx->addr.address;
-        for (done = 0; done < tx->num_bytes; done += part, id++) {
-            r = find_reg(c, tx->addr.mem_space_id, id);
-            if (!r || r->regsize == 0) {
-                break;
-            }
-            size = (r->regsize + 7) / 8;
-            part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
-            if (sr_find(c, id)) {
-                continue;
-            }
-            if (n == LM_SR_MAX_REGS || bytes + size > LM_SR_MAX_BYTES) {
-                free(all);
-                return;
-            }
-            all[n++] = (LmStopReg){ id, 0, size };
-            bytes += size;
+    memcpy(l.all, c->sr, c->n_sr * sizeof(*l.all));
+    l.n = c->n_sr;
+    l.bytes = c->sr_bytes;
+    if (!reg_reads(c, txlist, sr_new_reg, &l) || l.n == c->n_sr) {
+        goto out;
+    }
+    qsort(l.all, l.n, sizeof(*l.all), sr_cmp);
+    /* one id twice (two transactions of the same new register) once */
+    for (i = 1, n = 1; i < l.n; i++) {
+        if (l.all[i].id != l.all[n - 1].id) {
+            l.all[n++] = l.all[i];
         }
     }
-    if (n == c->n_sr) {
-        free(all);
-        return;
-    }
-    qsort(all, n, sizeof(*all), sr_cmp);
-    /* one id twice (two lists of the same new register) counts once */
-    for (i = 1, len = 1; i < n; i++) {
-        if (all[i].id != all[len - 1].id) {
-            all[len++] = all[i];
+    ids = malloc(n * sizeof(*ids));
+    for (i = 0, l.bytes = 0; i < n; i++) {
+        l.all[i].off = l.bytes;
+        l.bytes += l.all[i].size;
+        if (ids) {
+            ids[i] = l.all[i].id;
         }
     }
-    n = len;
-    for (i = 0, bytes = 0; i < n; i++) {
-        all[i].off = bytes;
-        bytes += all[i].size;
+    val = malloc(l.bytes);
+    cmd = malloc(32 + 43 * (size_t)n);
+    if (!ids || !val || !cmd) {
+        goto out;
     }
-    val = malloc(bytes);
-    room = 16 + 24 * (size_t)n;
-    cmd = malloc(room);
-    if (!val || !cmd) {
-        free(val);
-        free(cmd);
-        free(all);
-        return;
-    }
-    len = snprintf(cmd, room, "E%u;", c->index);
-    for (i = 0; i < n; i++) {
-        uint32_t j = i;
-
-        while (j + 1 < n && all[j + 1].id == all[j].id + 1) {
-            j++;
-        }
-        len += snprintf(cmd + len, room - len, "%s%" PRIu64, i ? "," : "",
-                        all[i].id);
-        if (j > i) {
-            len += snprintf(cmd + len, room - len, "-%" PRIu64, all[j].id);
-        }
-        i = j;
-    }
+    len = snprintf(cmd, 32, "E%u;", c->index);
+    len += put_ids(cmd + len, ids, n);
+    cmd[len] = '\0';
     seq = lm_conn_next_ack(&s->conn);
     if (lm_cmd_success(s, &e, MCD_ERR_GENERAL, "%s", cmd) !=
         MCD_RET_ACT_NONE) {
         /* the stub keeps the list it had, or none */
-        free(val);
-        free(cmd);
-        free(all);
-        return;
+        goto out;
     }
-    free(cmd);
     free(c->sr);
     free(c->sr_val);
-    c->sr = all;
+    c->sr = l.all;
     c->n_sr = n;
-    c->sr_bytes = bytes;
+    c->sr_bytes = l.bytes;
     c->sr_val = val;
     c->sr_seq = seq;
     c->sr_valid = false;
+    l.all = NULL;
+    val = NULL;
+out:
+    free(ids);
+    free(val);
+    free(cmd);
+    free(l.all);
 }
 
 /*
@@ -1321,93 +1378,70 @@ typedef enum Direct {
  * decoded without the pipeline.  If the g fails, the pipeline does the
  * list again with a p per register, to find the register that failed.
  */
+typedef struct DirectRegs {
+    LmServer *s;
+    uint32_t n, bytes;
+    uint64_t ids[DIRECT_MAX_REGS];
+    struct {
+        mcd_tx_st *tx;
+        uint32_t off, part, size;
+    } at[DIRECT_MAX_REGS];
+} DirectRegs;
+
+static bool direct_reg(void *opaque, mcd_tx_st *tx, uint32_t off,
+                       uint32_t part, uint64_t id, uint32_t size)
+{
+    DirectRegs *d = opaque;
+
+    if (d->n == DIRECT_MAX_REGS || d->bytes + size > DIRECT_MAX_BYTES ||
+        d->bytes + size > d->s->max_data) {
+        return false;
+    }
+    d->ids[d->n] = id;
+    d->at[d->n].tx = tx;
+    d->at[d->n].off = off;
+    d->at[d->n].part = part;
+    d->at[d->n].size = size;
+    d->n++;
+    d->bytes += size;
+    return true;
+}
+
 static Direct regs_read_direct(LmCore *c, mcd_txlist_st *txlist)
 {
-    struct {
-        uint64_t id;
-        uint32_t tx, off, part, size;
-    } regs[DIRECT_MAX_REGS];
     LmServer *s = c->srv;
+    DirectRegs d;       /* its arrays are filled as far as used */
     uint8_t val[DIRECT_MAX_BYTES];
-    const mcd_register_info_st *r;
-    const mcd_memspace_st *ms;
-    uint32_t i, n = 0, bytes = 0, done, size, part, pos;
+    uint32_t i, pos;
     size_t len;
-    uint64_t id;
 
-    if (!s->ext_regs || !c->have_regs || !txlist->num_tx) {
-        return DIRECT_NOT;
-    }
-    for (i = 0; i < txlist->num_tx; i++) {
-        const mcd_tx_st *tx = &txlist->tx[i];
-
-        ms = find_space(c, tx->addr.mem_space_id);
-        if (tx->access_type != MCD_TX_AT_R || !ms ||
-            !(ms->mem_type & MCD_MEM_SPACE_IS_REGISTERS) ||
-            (tx->num_bytes && !tx->data)) {
-            return DIRECT_NOT;
-        }
-        id = tx->addr.address;
-        for (done = 0; done < tx->num_bytes; done += part, id++) {
-            r = find_reg(c, tx->addr.mem_space_id, id);
-            if (!r || n == DIRECT_MAX_REGS) {
-                return DIRECT_NOT;
-            }
-            size = (r->regsize + 7) / 8;
-            part = tx->num_bytes - done < size ? tx->num_bytes - done : size;
-            if (bytes + size > DIRECT_MAX_BYTES || bytes + size > s->max_data) {
-                return DIRECT_NOT;
-            }
-            regs[n].id = id;
-            regs[n].tx = i;
-            regs[n].off = done;
-            regs[n].part = part;
-            regs[n].size = size;
-            bytes += size;
-            n++;
-        }
-    }
-    if (!n) {
+    d.s = s;
+    d.n = 0;
+    d.bytes = 0;
+    if (!s->ext_regs || !reg_reads(c, txlist, direct_reg, &d) || !d.n) {
         return DIRECT_NOT;
     }
     /* "g<core>;<ids>", the ids as ranges: fits, with 43 bytes a range */
-    if (32 + 43 * (size_t)n > s->max_payload) {
+    if (32 + 43 * (size_t)d.n > s->max_payload) {
         return DIRECT_NOT;
     }
     len = 0;
     s->cmd[len++] = 'g';
     len += lm_put_u64(s->cmd + len, c->index);
     s->cmd[len++] = ';';
-    for (i = 0; i < n; i++) {
-        uint32_t j = i;
-
-        while (j + 1 < n && regs[j + 1].id == regs[j].id + 1) {
-            j++;
-        }
-        if (i) {
-            s->cmd[len++] = ',';
-        }
-        len += lm_put_u64(s->cmd + len, regs[i].id);
-        if (j > i) {
-            s->cmd[len++] = '-';
-            len += lm_put_u64(s->cmd + len, regs[j].id);
-        }
-        i = j;
-    }
+    len += put_ids(s->cmd + len, d.ids, d.n);
     if (lm_cmd_reply_raw(s, &c->err, MCD_ERR_TXLIST_READ, len) !=
         MCD_RET_ACT_NONE ||
-        !lm_hex_decode(s->reply, s->reply_len, val, bytes)) {
+        !lm_hex_decode(s->reply, s->reply_len, val, d.bytes)) {
         if (s->reply_len == 0 && lm_conn_is_open(&s->conn)) {
             s->ext_regs = false;        /* the stub does not know g */
         }
         lm_clear(&c->err);
         return DIRECT_FAILED;
     }
-    for (i = 0, pos = 0; i < n; i++) {
-        mcd_tx_st *tx = &txlist->tx[regs[i].tx];
-
-        memcpy(tx->data + regs[i].off, val + pos, regs[i].part);
-        pos += regs[i].size;
+    for (i = 0, pos = 0; i < d.n; i++) {
+        memcpy(d.at[i].tx->data + d.at[i].off, val + pos, d.at[i].part);
+        pos += d.at[i].size;
     }
     for (i = 0; i < txlist->num_tx; i++) {
         txlist->tx[i].num_bytes_ok = txlist->tx[i].num_bytes;
