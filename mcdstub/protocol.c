@@ -433,7 +433,8 @@ static bool parse_binary(const char **p, const char *end, GByteArray **out)
  */
 static bool parse_reg_list(const char **p, GArray **out)
 {
-    g_autoptr(GArray) ids = g_array_new(false, false, sizeof(uint64_t));
+    g_autoptr(GArray) ids = g_array_sized_new(false, false,
+                                              sizeof(uint64_t), 64);
     uint64_t first, last, id;
 
     for (;;) {
@@ -798,15 +799,15 @@ static const char *const mcd_run_state_names[] = {
  * that hit, the PC and the watchpoint's data address, and the event
  * MCD_CORE_EVENT_STOPPED once after each stop.
  */
-static void state_record(MCDServer *s, MCDCore *core, GString *rec)
+static void state_record_of(MCDServer *s, MCDCore *core, MCDStateRecord *stp,
+                            GString *rec)
 {
     gpointer key = GUINT_TO_POINTER(core->index);
     uint32_t seen = GPOINTER_TO_UINT(g_hash_table_lookup(s->stops_seen,
                                                          key));
-    MCDStateRecord st;
+    MCDStateRecord st = *stp;
     bool is_new;
 
-    mcd_core_get_state(core, &st);
     is_new = st.stop_seq != seen;
     g_hash_table_insert(s->stops_seen, key, GUINT_TO_POINTER(st.stop_seq));
     if (!is_new && !(s->ext & MCD_EXT_STOPREC)) {
@@ -828,6 +829,15 @@ static void state_record(MCDServer *s, MCDCore *core, GString *rec)
         rec_u64(rec, "pc", st.state == MCD_RUN_DEBUG ? st.pc : 0);
         rec_u64(rec, "data_addr", st.data_addr);
     }
+}
+
+/* The state record of a core as it is now. */
+static void state_record(MCDServer *s, MCDCore *core, GString *rec)
+{
+    MCDStateRecord st;
+
+    mcd_core_get_state(core, &st);
+    state_record_of(s, core, &st, rec);
     g_free(st.stop_reason);
     g_free(st.info);
 }
@@ -860,19 +870,27 @@ static void reply_state(MCDServer *s, MCDCore *core)
 static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
+    g_autoptr(GString) rec = NULL;
+    MCDStateRecord st;
 
     if (!core) {
         return;
     }
-    if (s->state_wait_ms && core_runs(core)) {
+    mcd_core_get_state(core, &st);
+    if (s->state_wait_ms && st.state == MCD_RUN_RUNNING) {
         s->state_waiting = true;
         s->state_core = core->index;
         timer_mod(s->state_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
                   s->state_wait_ms);
         mcd_packet_pause(&s->packet, MCD_PAUSE_STATE);
-        return;
+    } else {
+        /* the state of the moment, read once */
+        rec = g_string_sized_new(256);
+        state_record_of(s, core, &st, rec);
+        mcd_reply(s, rec->str);
     }
-    reply_state(s, core);
+    g_free(st.stop_reason);
+    g_free(st.info);
 }
 
 /* Answer the state query that waits, if its core stopped or @timeout. */
