@@ -842,23 +842,27 @@ static void state_record(MCDServer *s, MCDCore *core, GString *rec)
     g_free(st.info);
 }
 
-/* Whether a core runs or steps now. */
-static bool core_runs(MCDCore *core)
+/*
+ * Answer a state query of @core with its state of the moment, read
+ * once; unless @wait and the core runs or steps: then answer nothing
+ * and return false.
+ */
+static bool reply_state(MCDServer *s, MCDCore *core, bool wait)
 {
+    g_autoptr(GString) rec = NULL;
     MCDStateRecord st;
+    bool runs;
 
     mcd_core_get_state(core, &st);
+    runs = wait && st.state == MCD_RUN_RUNNING;
+    if (!runs) {
+        rec = g_string_sized_new(256);
+        state_record_of(s, core, &st, rec);
+        mcd_reply(s, rec->str);
+    }
     g_free(st.stop_reason);
     g_free(st.info);
-    return st.state == MCD_RUN_RUNNING;
-}
-
-static void reply_state(MCDServer *s, MCDCore *core)
-{
-    g_autoptr(GString) rec = g_string_new(NULL);
-
-    state_record(s, core, rec);
-    mcd_reply(s, rec->str);
+    return !runs;
 }
 
 /*
@@ -870,27 +874,15 @@ static void reply_state(MCDServer *s, MCDCore *core)
 static void handle_query_state(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
-    g_autoptr(GString) rec = NULL;
-    MCDStateRecord st;
 
-    if (!core) {
+    if (!core || reply_state(s, core, s->state_wait_ms)) {
         return;
     }
-    mcd_core_get_state(core, &st);
-    if (s->state_wait_ms && st.state == MCD_RUN_RUNNING) {
-        s->state_waiting = true;
-        s->state_core = core->index;
-        timer_mod(s->state_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
-                  s->state_wait_ms);
-        mcd_packet_pause(&s->packet, MCD_PAUSE_STATE);
-    } else {
-        /* the state of the moment, read once */
-        rec = g_string_sized_new(256);
-        state_record_of(s, core, &st, rec);
-        mcd_reply(s, rec->str);
-    }
-    g_free(st.stop_reason);
-    g_free(st.info);
+    s->state_waiting = true;
+    s->state_core = core->index;
+    timer_mod(s->state_timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+              s->state_wait_ms);
+    mcd_packet_pause(&s->packet, MCD_PAUSE_STATE);
 }
 
 /* Answer the state query that waits, if its core stopped or @timeout. */
@@ -899,14 +891,12 @@ static void state_wait_end(MCDServer *s, bool timeout)
     MCDCore *core = g_hash_table_lookup(s->cores,
                                         GUINT_TO_POINTER(s->state_core));
 
-    if (!s->state_waiting || (!timeout && core && core_runs(core))) {
+    if (!s->state_waiting || (core && !reply_state(s, core, !timeout))) {
         return;
     }
     s->state_waiting = false;
     timer_del(s->state_timer);
-    if (core) {
-        reply_state(s, core);
-    } else {
+    if (!core) {
         mcd_reply_error(s, MCD_ERR_USAGE, "core %" PRIu32 " is not open",
                         s->state_core);
     }
