@@ -1728,14 +1728,16 @@ static bool wait_debug(Session *s)
     return false;
 }
 
-/* Open the server and core 0, and find the Non Secure space, pc and r0. */
-static bool threads_open(Session *s, int port)
+/*
+ * Initialize libmcd, open the server at @port and core 0 of it, and find
+ * the Non Secure space.
+ */
+static bool open_core0(Session *s, int port)
 {
     mcd_api_version_st req = { 1, 1, "test-libmcd" };
     mcd_impl_version_info_st impl;
     mcd_core_con_info_st sel, core;
     mcd_memspace_st spaces[16];
-    mcd_register_info_st *regs;
     char config[64];
     uint32_t n = 1, i;
 
@@ -1756,6 +1758,18 @@ static bool threads_open(Session *s, int port)
                 s->ns_space = spaces[i].mem_space_id;
             }
         }
+    }
+    return true;
+}
+
+/* Open the server and core 0, and find the Non Secure space, pc and r0. */
+static bool threads_open(Session *s, int port)
+{
+    mcd_register_info_st *regs;
+    uint32_t n, i;
+
+    if (!open_core0(s, port)) {
+        return false;
     }
     n = 0;
     if (api.mcd_qry_reg_map_f(s->core, 0, 0, &n, NULL) != MCD_RET_ACT_NONE) {
@@ -2418,13 +2432,6 @@ static int snapshot_diff(const Snapshot *a, const Snapshot *b)
 static bool fast_open(Session *s, const Target *t, int port,
                       const char *limit)
 {
-    mcd_api_version_st req = { 1, 1, "test-libmcd" };
-    mcd_impl_version_info_st impl;
-    mcd_core_con_info_st sel, core;
-    mcd_memspace_st spaces[16];
-    char config[64];
-    uint32_t n = 1, i;
-
     memset(s, 0, sizeof(*s));
     s->t = t;
     snprintf(s->name, sizeof(s->name), "%s/fast%s%s", t->name,
@@ -2434,27 +2441,12 @@ static bool fast_open(Session *s, const Target *t, int port,
     } else {
         env_set("LIBMCD_EXTENSIONS", NULL);
     }
-    api.mcd_initialize_f(&req, &impl);
-    snprintf(config, sizeof(config), "127.0.0.1:%d", port);
-    memset(&sel, 0, sizeof(sel));
-    if (api.mcd_open_server_f("", config, &s->server) != MCD_RET_ACT_NONE ||
-        api.mcd_qry_cores_f(&sel, 0, &n, &core) != MCD_RET_ACT_NONE ||
-        api.mcd_open_core_f(&core, &s->core) != MCD_RET_ACT_NONE) {
-        diag("%s: %s", s->name, last_error(NULL).error_str);
+    if (!open_core0(s, port)) {
         api.mcd_exit_f();
         return false;
     }
     s->cores[0] = s->core;
     s->nr_cores = 1;
-    n = 16;
-    if (api.mcd_qry_mem_spaces_f(s->core, 0, &n, spaces) ==
-        MCD_RET_ACT_NONE) {
-        for (i = 0; i < n; i++) {
-            if (strcmp(spaces[i].mem_space_name, "Non Secure") == 0) {
-                s->ns_space = spaces[i].mem_space_id;
-            }
-        }
-    }
     return true;
 }
 
