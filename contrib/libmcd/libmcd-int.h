@@ -321,6 +321,8 @@ typedef struct LmCore {
     bool sr_valid;                  /* sr_val holds the values of this stop */
     int64_t sr_ms;                  /* when it came or was reported */
     int64_t stop_note_ms;           /* a stop from a notification reported */
+    /* the g of the last register-only list read (target.c) */
+    struct LmDirectPlan *direct_plan;
 } LmCore;
 
 /* What qcoreinfo<core> told of a core (coreinfo extension). */

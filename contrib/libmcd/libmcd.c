@@ -1069,6 +1069,7 @@ static mcd_return_et parse_config(LmError *e, const char *config,
 
 static void core_free(LmCore *c)
 {
+    free(c->direct_plan);
     free(c->sr);
     free(c->sr_val);
     free(c->spaces);

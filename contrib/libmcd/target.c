@@ -1366,6 +1366,32 @@ static void pipe_regs(Pipe *p, uint32_t i)
 #define DIRECT_MAX_REGS 256
 #define DIRECT_MAX_BYTES 4096
 
+/*
+ * The g of a register-only list, as regs_read_direct() sends it: a
+ * debugger reads the same registers again and again, so the walk
+ * through the register map and the id list are kept (LmCore.direct_plan)
+ * for the next list of the same shape, which reads the same registers:
+ * the same number of transactions with the same addresses, spaces and
+ * sizes.
+ */
+typedef struct LmDirectAt {
+    uint32_t tx;                /* bytes [off, off + part) of tx */
+    uint32_t off, part;
+    uint32_t size;              /* the register's bytes in the reply */
+} LmDirectAt;
+
+typedef struct LmDirectPlan {
+    uint32_t num_tx;
+    uint32_t n, bytes;          /* registers, and their bytes */
+    struct {
+        uint64_t addr;
+        uint32_t space, num_bytes;
+    } *key;                     /* num_tx: the list's shape */
+    LmDirectAt *at;             /* n: where each register goes */
+    char *cmd;                  /* the g, cmd_len bytes */
+    size_t cmd_len;
+} LmDirectPlan;
+
 typedef enum Direct {
     DIRECT_NOT,         /* not such a list: nothing sent */
     DIRECT_DONE,
@@ -1380,12 +1406,10 @@ typedef enum Direct {
  */
 typedef struct DirectRegs {
     LmServer *s;
+    mcd_tx_st *tx0;
     uint32_t n, bytes;
     uint64_t ids[DIRECT_MAX_REGS];
-    struct {
-        mcd_tx_st *tx;
-        uint32_t off, part, size;
-    } at[DIRECT_MAX_REGS];
+    LmDirectAt at[DIRECT_MAX_REGS];
 } DirectRegs;
 
 static bool direct_reg(void *opaque, mcd_tx_st *tx, uint32_t off,
@@ -1398,7 +1422,7 @@ static bool direct_reg(void *opaque, mcd_tx_st *tx, uint32_t off,
         return false;
     }
     d->ids[d->n] = id;
-    d->at[d->n].tx = tx;
+    d->at[d->n].tx = tx - d->tx0;
     d->at[d->n].off = off;
     d->at[d->n].part = part;
     d->at[d->n].size = size;
@@ -1407,41 +1431,115 @@ static bool direct_reg(void *opaque, mcd_tx_st *tx, uint32_t off,
     return true;
 }
 
-static Direct regs_read_direct(LmCore *c, mcd_txlist_st *txlist)
+/* Whether @txlist has the shape the plan @p was made for. */
+static bool plan_fits(const LmDirectPlan *p, const mcd_txlist_st *txlist)
+{
+    const mcd_tx_st *tx;
+    uint32_t i;
+
+    if (!p || p->num_tx != txlist->num_tx) {
+        return false;
+    }
+    for (i = 0; i < p->num_tx; i++) {
+        tx = &txlist->tx[i];
+        if (tx->addr.address != p->key[i].addr ||
+            tx->addr.mem_space_id != p->key[i].space ||
+            tx->num_bytes != p->key[i].num_bytes ||
+            tx->access_type != MCD_TX_AT_R ||
+            (tx->num_bytes && !tx->data)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The plan of a g for @txlist, made from the register map, kept as the
+ * core's plan; NULL if @txlist is no list for a g.
+ */
+static const LmDirectPlan *plan_new(LmCore *c, mcd_txlist_st *txlist)
 {
     LmServer *s = c->srv;
     DirectRegs d;       /* its arrays are filled as far as used */
-    uint8_t val[DIRECT_MAX_BYTES];
-    uint32_t i, pos;
-    size_t len;
+    LmDirectPlan *p;
+    char cmd[32 + 43 * DIRECT_MAX_REGS];
+    size_t len, size;
+    uint32_t i;
 
     d.s = s;
+    d.tx0 = txlist->tx;
     d.n = 0;
     d.bytes = 0;
-    if (!s->ext_regs || !reg_reads(c, txlist, direct_reg, &d) || !d.n) {
-        return DIRECT_NOT;
+    if (txlist->num_tx > DIRECT_MAX_REGS ||
+        !reg_reads(c, txlist, direct_reg, &d) || !d.n) {
+        return NULL;
     }
     /* "g<core>;<ids>", the ids as ranges: fits, with 43 bytes a range */
     if (32 + 43 * (size_t)d.n > s->max_payload) {
-        return DIRECT_NOT;
+        return NULL;
     }
     len = 0;
-    s->cmd[len++] = 'g';
-    len += lm_put_u64(s->cmd + len, c->index);
-    s->cmd[len++] = ';';
-    len += put_ids(s->cmd + len, d.ids, d.n);
-    if (lm_cmd_reply_raw(s, &c->err, MCD_ERR_TXLIST_READ, len) !=
+    cmd[len++] = 'g';
+    len += lm_put_u64(cmd + len, c->index);
+    cmd[len++] = ';';
+    len += put_ids(cmd + len, d.ids, d.n);
+
+    size = sizeof(*p) + txlist->num_tx * sizeof(p->key[0]) +
+           d.n * sizeof(p->at[0]) + len;
+    p = malloc(size);
+    if (!p) {
+        return NULL;
+    }
+    p->num_tx = txlist->num_tx;
+    p->n = d.n;
+    p->bytes = d.bytes;
+    p->key = (void *)(p + 1);
+    p->at = (void *)(p->key + p->num_tx);
+    p->cmd = (char *)(p->at + p->n);
+    p->cmd_len = len;
+    for (i = 0; i < p->num_tx; i++) {
+        p->key[i].addr = txlist->tx[i].addr.address;
+        p->key[i].space = txlist->tx[i].addr.mem_space_id;
+        p->key[i].num_bytes = txlist->tx[i].num_bytes;
+    }
+    memcpy(p->at, d.at, d.n * sizeof(p->at[0]));
+    memcpy(p->cmd, cmd, len);
+    free(c->direct_plan);
+    c->direct_plan = p;
+    return p;
+}
+
+static Direct regs_read_direct(LmCore *c, mcd_txlist_st *txlist)
+{
+    LmServer *s = c->srv;
+    const LmDirectPlan *p;
+    uint8_t val[DIRECT_MAX_BYTES];
+    uint32_t i, pos;
+
+    if (!s->ext_regs) {
+        return DIRECT_NOT;
+    }
+    p = c->direct_plan;
+    if (!plan_fits(p, txlist)) {
+        p = plan_new(c, txlist);
+        if (!p) {
+            return DIRECT_NOT;
+        }
+    }
+    memcpy(s->cmd, p->cmd, p->cmd_len);
+    if (lm_cmd_reply_raw(s, &c->err, MCD_ERR_TXLIST_READ, p->cmd_len) !=
         MCD_RET_ACT_NONE ||
-        !lm_hex_decode(s->reply, s->reply_len, val, d.bytes)) {
+        !lm_hex_decode(s->reply, s->reply_len, val, p->bytes)) {
         if (s->reply_len == 0 && lm_conn_is_open(&s->conn)) {
             s->ext_regs = false;        /* the stub does not know g */
         }
         lm_clear(&c->err);
         return DIRECT_FAILED;
     }
-    for (i = 0, pos = 0; i < d.n; i++) {
-        memcpy(d.at[i].tx->data + d.at[i].off, val + pos, d.at[i].part);
-        pos += d.at[i].size;
+    for (i = 0, pos = 0; i < p->n; i++) {
+        memcpy(txlist->tx[p->at[i].tx].data + p->at[i].off, val + pos,
+               p->at[i].part);
+        pos += p->at[i].size;
     }
     for (i = 0; i < txlist->num_tx; i++) {
         txlist->tx[i].num_bytes_ok = txlist->tx[i].num_bytes;

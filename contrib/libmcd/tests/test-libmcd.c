@@ -3282,6 +3282,8 @@ static bool fake_modern_reply(const char *cmd, char *out, size_t size)
         REPLY("error=8448.text=r2 cannot be read.");
     } else if (strcmp(cmd, "g0;0-1,7") == 0) {
         REPLY("010000000200000008000000");
+    } else if (strcmp(cmd, "g0;7,0-1") == 0) {
+        REPLY("080000000100000002000000");
     } else if (strncmp(cmd, "p0;", 3) == 0 && cmd[3] >= '0' &&
                cmd[3] <= '3' && !cmd[4]) {
         snprintf(out, size, "$0%c000000#|", cmd[3] + 1);
@@ -3676,7 +3678,7 @@ static void check_fake_modern(void)
     mcd_register_info_st regs[8];
     mcd_memspace_st spaces[4];
     mcd_core_state_st st;
-    uint32_t val[4], n, i;
+    uint32_t val[8], n, i;
     mcd_tx_st tx[4];
     mcd_txlist_st list = { tx, 4, 0 };
     char config[64];
@@ -3747,6 +3749,37 @@ static void check_fake_modern(void)
        val[1] == 2 && val[2] == 8 && fake_count(&f, "g0;0-1,7") == 1 &&
        fake_count(&f, "p0;0") == 1,
        "%s: r0, r1 and sp read with one g", name);
+    /* the same list into other buffers, then other sizes, other order */
+    for (i = 0; i < 3; i++) {
+        tx[i].data = (uint8_t *)&val[4 + i];
+    }
+    memset(val, 0xee, sizeof(val));
+    ret = api.mcd_execute_txlist_f(core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 3 && val[4] == 1 &&
+       val[5] == 2 && val[6] == 8 && val[0] == 0xeeeeeeee &&
+       fake_count(&f, "g0;0-1,7") == 2,
+       "%s: the same registers again, into other buffers", name);
+    tx[1].num_bytes = 2;
+    memset(val, 0xee, sizeof(val));
+    ret = api.mcd_execute_txlist_f(core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 3 &&
+       tx[1].num_bytes_ok == 2 && val[4] == 1 && val[5] == 0xeeee0002 &&
+       val[6] == 8 && fake_count(&f, "g0;0-1,7") == 3,
+       "%s: ... the low half of r1", name);
+    tx[1].num_bytes = 4;
+    tx[0].addr = regs[4].addr;
+    tx[1].addr = regs[0].addr;
+    tx[2].addr = regs[1].addr;
+    ret = api.mcd_execute_txlist_f(core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 3 && val[4] == 8 &&
+       val[5] == 1 && val[6] == 2 && fake_count(&f, "g0;7,0-1") == 1 &&
+       fake_count(&f, "g0;0-1,7") == 3,
+       "%s: ... sp, r0 and r1", name);
+    for (i = 0; i < 4; i++) {
+        tx[i].addr = regs[i].addr;
+        tx[i].data = (uint8_t *)&val[i];
+        val[i] = i + 1;
+    }
     /* a G refused as a whole: P writes them one by one */
     for (i = 0; i < 2; i++) {
         tx[i].access_type = MCD_TX_AT_W;
