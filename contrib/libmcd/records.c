@@ -8,6 +8,9 @@
  */
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "libmcd-int.h"
 
 void lm_strlcpy(char *dst, const char *src, size_t size)
@@ -271,6 +274,39 @@ static const uint16_t hex_value[256] = {
     ['E'] = 0x10e, ['F'] = 0x10f,
 };
 
+#ifdef __SSE2__
+/*
+ * Decode 16 hex digits at @h to 8 bytes at @out with SSE2; false if one
+ * is no hex digit.  A digit is c - '0' if that is at most 9, a letter
+ * (c | 0x20) - 'a' + 10 if (c | 0x20) - 'a' is at most 5, compared
+ * unsigned.
+ */
+static bool hex_decode16(const uint8_t *h, uint8_t *out)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)h);
+    __m128i dig = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i let = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+                               _mm_set1_epi8('a'));
+    __m128i is_dig = _mm_cmpeq_epi8(_mm_min_epu8(dig, _mm_set1_epi8(9)), dig);
+    __m128i is_let = _mm_cmpeq_epi8(_mm_min_epu8(let, _mm_set1_epi8(5)), let);
+    __m128i val, pair;
+
+    if (_mm_movemask_epi8(_mm_or_si128(is_dig, is_let)) != 0xffff) {
+        return false;
+    }
+    val = _mm_or_si128(_mm_and_si128(is_dig, dig),
+                       _mm_and_si128(is_let,
+                                     _mm_add_epi8(let, _mm_set1_epi8(10))));
+    /* a 16-bit lane holds digit 2k (the high half of byte k) low */
+    pair = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(val,
+                                                     _mm_set1_epi16(0xff)),
+                                       4),
+                        _mm_srli_epi16(val, 8));
+    _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(pair, pair));
+    return true;
+}
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ONES 0x0101010101010101ULL
 
@@ -313,6 +349,13 @@ bool lm_hex_decode(const char *hex, size_t hex_len, uint8_t *out,
     if (hex_len != 2 * len) {
         return false;
     }
+#ifdef __SSE2__
+    for (; i + 8 <= len; i += 8) {
+        if (!hex_decode16(h + 2 * i, out + i)) {
+            return false;
+        }
+    }
+#endif
 #ifdef ONES
     for (; i + 4 <= len; i += 4) {
         if (!hex_decode8(h + 2 * i, out + i)) {
