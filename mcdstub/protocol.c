@@ -77,10 +77,20 @@ static void mcd_reply_empty(MCDServer *s)
     mcd_reply(s, "");
 }
 
+#define HEX_ROW(h) \
+    h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" \
+    h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
+
+/* The two hex digits of each byte value: one copy per byte. */
+static const char hex_pairs[] =
+    HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3")
+    HEX_ROW("4") HEX_ROW("5") HEX_ROW("6") HEX_ROW("7")
+    HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b")
+    HEX_ROW("c") HEX_ROW("d") HEX_ROW("e") HEX_ROW("f");
+
 /* Append @len bytes at @buf in hex to @out, sized once. */
 static void append_hex(GString *out, const uint8_t *buf, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     size_t start = out->len;
     char *hex;
     size_t i;
@@ -88,8 +98,7 @@ static void append_hex(GString *out, const uint8_t *buf, size_t len)
     g_string_set_size(out, start + len * 2);
     hex = out->str + start;
     for (i = 0; i < len; i++) {
-        hex[2 * i] = digits[buf[i] >> 4];
-        hex[2 * i + 1] = digits[buf[i] & 0xf];
+        memcpy(hex + 2 * i, hex_pairs + 2 * buf[i], 2);
     }
 }
 
@@ -435,7 +444,8 @@ static bool parse_reg_list(const char **p, GArray **out)
 {
     g_autoptr(GArray) ids = g_array_sized_new(false, false,
                                               sizeof(uint64_t), 64);
-    uint64_t first, last, id;
+    uint64_t first, last, k;
+    guint at;
 
     for (;;) {
         if (!parse_u64(p, &first)) {
@@ -451,11 +461,11 @@ static bool parse_reg_list(const char **p, GArray **out)
         if (last - first >= MCD_MAX_REG_LIST - ids->len) {
             return false;
         }
-        for (id = first;; id++) {
-            g_array_append_val(ids, id);
-            if (id == last) {
-                break;
-            }
+        /* a range grows the array once */
+        at = ids->len;
+        g_array_set_size(ids, at + (last - first) + 1);
+        for (k = 0; k <= last - first; k++) {
+            g_array_index(ids, uint64_t, at + k) = first + k;
         }
         if (**p != ',') {
             break;
@@ -541,7 +551,9 @@ static const MCDCmd *find_cmd(MCDServer *s, const MCDCmd *table, size_t n,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (g_str_has_prefix(str, table[i].name) &&
+        /* the first character alone rules out most */
+        if (str[0] == table[i].name[0] &&
+            g_str_has_prefix(str, table[i].name) &&
             (s->ext & table[i].ext) == table[i].ext) {
             return &table[i];
         }
