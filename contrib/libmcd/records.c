@@ -91,16 +91,15 @@ bool lm_parse_u64(const char *text, uint64_t *value)
 }
 
 /*
- * Records are parsed in place with strchr(), which is quicker than a
- * loop of our own even for keys and values of a few bytes, and a
- * register list has thousands of them.  With @rest, a ';'
- * where an item would start ends the record, and *@rest is set to what
- * follows it, or NULL at the end of @text.
+ * Records are parsed in place, in one pass over their characters: keys
+ * and values are a few bytes long, and a register list has thousands of
+ * them.  With @rest, a ';' where an item would start ends the record,
+ * and *@rest is set to what follows it, or NULL at the end of @text.
  */
 static bool parse_record(char *text, LmRecord *rec, char **rest)
 {
     char *p = text;
-    char *eq, *dot;
+    char *eq;
     uint64_t next;
 
     rec->paginated = false;
@@ -119,23 +118,28 @@ static bool parse_record(char *text, LmRecord *rec, char **rest)
         p = eq + 1;
     }
     while (*p && !(rest && *p == ';')) {
-        if (rec->count == LM_RECORD_MAX_ITEMS) {
+        if (rec->count == LM_RECORD_MAX_ITEMS || *p == '=') {
             return false;
         }
-        eq = strchr(p, '=');
-        if (!eq || eq == p) {
-            return false;
-        }
-        dot = strchr(eq + 1, '.');
-        if (!dot) {
-            return false;
-        }
-        *eq = '\0';
-        *dot = '\0';
         rec->key[rec->count] = p;
-        rec->value[rec->count] = eq + 1;
+        /* the key: up to the '=' */
+        do {
+            p++;
+        } while (*p != '=' && *p);
+        if (!*p) {
+            return false;
+        }
+        *p++ = '\0';
+        /* the value: up to the '.' */
+        rec->value[rec->count] = p;
+        while (*p != '.' && *p) {
+            p++;
+        }
+        if (!*p) {
+            return false;
+        }
+        *p++ = '\0';
         rec->count++;
-        p = dot + 1;
     }
     if (rest) {
         *rest = *p ? p + 1 : NULL;
@@ -154,9 +158,17 @@ bool lm_record_parse_item(char *text, LmRecord *rec, char **rest)
     return parse_record(text, rec, rest);
 }
 
+/* Keys are a few bytes long: compared here, without a call. */
 static bool same_key(const char *a, const char *b)
 {
-    return a[0] == b[0] && strcmp(a, b) == 0;
+    while (*a == *b) {
+        if (!*a) {
+            return true;
+        }
+        a++;
+        b++;
+    }
+    return false;
 }
 
 const char *lm_record_get(const LmRecord *rec, const char *key)
