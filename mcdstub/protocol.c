@@ -158,19 +158,23 @@ static void rec_str(GString *rec, const char *key, const char *value)
         ['.'] = true, ['#'] = true, ['$'] = true, ['%'] = true,
         ['|'] = true, ['~'] = true, [';'] = true,
     };
-    size_t start, len = strlen(value);
-    uint8_t *p, *end;
+    size_t key_len = strlen(key), len = strlen(value);
+    size_t start = rec->len;
+    char *p;
+    size_t i;
 
-    g_string_append(rec, key);
-    g_string_append_c(rec, '=');
-    start = rec->len;
-    g_string_append_len(rec, value, len);
-    for (p = (uint8_t *)rec->str + start, end = p + len; p < end; p++) {
-        if (*p < 0x20 || *p >= 0x7f || unsafe[*p]) {
-            *p = '_';
-        }
+    /* sized once, written in place */
+    g_string_set_size(rec, start + key_len + len + 2);
+    p = rec->str + start;
+    memcpy(p, key, key_len);
+    p += key_len;
+    *p++ = '=';
+    for (i = 0; i < len; i++) {
+        uint8_t c = value[i];
+
+        p[i] = c < 0x20 || c >= 0x7f || unsafe[c] ? '_' : c;
     }
-    g_string_append_c(rec, '.');
+    p[len] = '.';
 }
 
 /* Write @value in decimal at @p, without a printf; returns the end. */
@@ -207,10 +211,12 @@ static void rec_number(GString *rec, const char *key, uint64_t value,
                        bool negative)
 {
     size_t key_len = strlen(key);
-    char buf[64];
-    char *p = buf;
+    size_t start = rec->len;
+    char *p;
 
-    g_assert(key_len <= sizeof(buf) - 23);
+    /* room for "<key>=-<20 digits>.", written in place */
+    g_string_set_size(rec, start + key_len + 23);
+    p = rec->str + start;
     memcpy(p, key, key_len);
     p += key_len;
     *p++ = '=';
@@ -218,7 +224,7 @@ static void rec_number(GString *rec, const char *key, uint64_t value,
         *p++ = '-';
     }
     p = put_dot(put_u64(p, value));
-    g_string_append_len(rec, buf, p - buf);
+    g_string_truncate(rec, p - rec->str);
 }
 
 static void rec_u64(GString *rec, const char *key, uint64_t value)
