@@ -867,16 +867,18 @@ static void state_record(MCDServer *s, MCDCore *core, GString *rec)
  */
 static bool reply_state(MCDServer *s, MCDCore *core, bool wait)
 {
-    g_autoptr(GString) rec = NULL;
     MCDStateRecord st;
+    GString *out;
     bool runs;
 
     mcd_core_get_state(core, &st);
     runs = wait && st.state == MCD_RUN_RUNNING;
     if (!runs) {
-        rec = g_string_sized_new(256);
-        state_record_of(s, core, &st, rec);
-        mcd_reply(s, rec->str);
+        /* built in the packet */
+        out = mcd_packet_begin(&s->packet);
+        state_record_of(s, core, &st, out);
+        trace_mcd_reply(out->str + 1);
+        mcd_packet_end(&s->packet);
     }
     g_free(st.stop_reason);
     g_free(st.info);
