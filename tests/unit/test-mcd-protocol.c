@@ -374,6 +374,9 @@ static void test_memory(void)
     g_autofree char *write = g_strdup_printf("M0;1;4096;16384;%s", data);
     g_autofree char *more = g_strnfill(2 * 17000, 'b');
     g_autofree char *big = g_strdup_printf("M0;1;4096;17000;%s", more);
+    g_autoptr(GString) hex = g_string_new(NULL);
+    g_autofree char *cmd = NULL;
+    int i;
 
     check(c, "i0", NULL);
     check(c, "M0;1;4100;4;deadbeef", "success");
@@ -397,6 +400,16 @@ static void test_memory(void)
     check(c, "M0;1;0;1;00", "error");
     check(c, "m1;1;4096;4", "error");            /* core not open */
     check(c, "m0;1;4100;4", "aaaaaaaa");
+
+    /* every byte value, also where a read is no multiple of 4 bytes */
+    for (i = 0; i < 256; i++) {
+        g_string_append_printf(hex, "%02x", i);
+    }
+    cmd = g_strdup_printf("M0;1;4096;256;%s", hex->str);
+    check(c, cmd, "success");
+    check(c, "m0;1;4096;256", hex->str);
+    check(c, "m0;1;4097;255", hex->str + 2);
+    check(c, "m0;1;4099;6", "030405060708");
 
     check(c, "qprotocolerrors", PROTOCOL("errors"));
     check(c, "m0;3;4096;4", "error=5136.text=core 0 has no memory space 3.");
@@ -653,6 +666,7 @@ static void test_ext_regs(void)
     check(c, "g0;0,15", "0100000078563412");
     check(c, "g0;15,0,15", "785634120100000078563412");
     check(c, "g0;0,15,100", "01000000785634120000000000000000");
+    check(c, "g0;0-0,15-15,0", "010000007856341201000000");
     check(c, "p0;0", "01000000");
     /* a failed write puts back the registers written before it */
     check(c, "G0;0,100,15;02000000000000000000000011111111", "error");
