@@ -10,7 +10,67 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <signal.h>
+#endif
 #include "cli-line.h"
+
+/*
+ * Ctrl-C at the prompt drops the line typed so far and prompts again, as
+ * in gdb and shells, instead of ending mcd-cli: SIGINT is caught while a
+ * line is read, without SA_RESTART, so that the read returns.  (libedit
+ * puts the terminal back, restores this handler and raises SIGINT
+ * again.)  On Windows the console's Ctrl-C is left as it is.
+ */
+#ifndef _WIN32
+static volatile sig_atomic_t line_sigint;
+static struct sigaction line_old_sigint;
+
+static void on_line_sigint(int sig)
+{
+    (void)sig;
+    line_sigint = 1;
+}
+
+static void catch_line_sigint(bool on)
+{
+    struct sigaction sa;
+
+    if (on) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_line_sigint;
+        sigemptyset(&sa.sa_mask);
+        line_sigint = 0;
+        sigaction(SIGINT, &sa, &line_old_sigint);
+    } else {
+        sigaction(SIGINT, &line_old_sigint, NULL);
+    }
+}
+
+/*
+ * Whether the read of a line ended with Ctrl-C: then @show (the "^C" a
+ * terminal does not echo while libedit edits) and a new line.
+ */
+static bool line_interrupted(const char *show)
+{
+    if (!line_sigint) {
+        return false;
+    }
+    printf("%s\n", show);
+    return true;
+}
+#else
+static void catch_line_sigint(bool on)
+{
+    (void)on;
+}
+
+static bool line_interrupted(const char *show)
+{
+    (void)show;
+    return false;
+}
+#endif
 
 #ifdef CLI_HAVE_LIBEDIT
 #include <editline/readline.h>
@@ -85,7 +145,11 @@ char *cli_line_read(const char *prompt)
     char *line;
 
     fflush(stdout);
-    line = readline(prompt);
+    do {
+        catch_line_sigint(true);
+        line = readline(prompt);
+        catch_line_sigint(false);
+    } while (!line && line_interrupted("^C"));
     if (line && line[strspn(line, " \t")] != '\0' &&
         (!last_line || strcmp(line, last_line) != 0)) {
         add_history(line);
@@ -123,10 +187,26 @@ char *cli_line_read(const char *prompt)
     size_t size = 256, len = 0;
     char *line = malloc(size), *bigger;
 
+    bool got;
+
     fputs(prompt, stdout);
     fflush(stdout);
     /* a line of any length: fgets() until its newline */
-    while (line && fgets(line + len, size - len, stdin)) {
+    while (line) {
+        catch_line_sigint(true);
+        got = fgets(line + len, size - len, stdin) != NULL;
+        catch_line_sigint(false);
+        if (!got) {
+            if (!line_interrupted("")) {
+                break;
+            }
+            /* Ctrl-C: drop what was typed, prompt again */
+            clearerr(stdin);
+            len = 0;
+            fputs(prompt, stdout);
+            fflush(stdout);
+            continue;
+        }
         len += strlen(line + len);
         if (len && line[len - 1] == '\n') {
             break;

@@ -29,6 +29,7 @@
 # wrapper: they are skipped there, as are the subtests of what mcd-cli
 # was built without (--version: disassembly, line editing).
 
+import fcntl
 import os
 import re
 import select
@@ -40,6 +41,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 GUEST = 0x40200000
@@ -837,14 +839,23 @@ def check_transfers(cli, t, q, tmp, elf, seg):
        "%s: a symbol without an ELF file" % n, r)
 
 
+def controlling_terminal():
+    """In the child: make its standard input its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Terminal:
     """mcd-cli on a pseudo terminal: stdin, stdout and stderr."""
 
     def __init__(self, cli, args, env):
         self.master, slave = os.openpty()
+        # a session of its own with the terminal as its controlling one:
+        # Ctrl-C typed is SIGINT to mcd-cli alone, as in a shell
         self.proc = subprocess.Popen([cli] + args, stdin=slave, stdout=slave,
                                      stderr=slave, close_fds=True,
-                                     env=dict(os.environ, **env))
+                                     env=dict(os.environ, **env),
+                                     start_new_session=True,
+                                     preexec_fn=controlling_terminal)
         os.close(slave)
         self.out = b""
         self.mark = 0
@@ -886,7 +897,7 @@ class Terminal:
         return self.proc.returncode
 
 
-# the subtests of check_terminal(); 2, 3 and 7 need line editing
+# the subtests of check_terminal(); 2, 3 and 8 need line editing
 TERMINAL = [
     "terminal: mcd-cli prompts",
     "terminal: a typed line runs",
@@ -894,6 +905,7 @@ TERMINAL = [
     "terminal: Tab completes a command",
     "terminal: dump draws a progress bar and erases it",
     "terminal: Ctrl-C stops the core that continue waits for",
+    "terminal: Ctrl-C at the prompt drops the line, not mcd-cli",
     "terminal: quit ends mcd-cli, exit 0",
     "terminal: the history is saved in $MCD_CLI_HISTORY",
 ]
@@ -949,20 +961,33 @@ def check_terminal(cli, q, tmp):
                      text, re.M),
            TERMINAL[5],
            repr(text if text is not None else term.out[term.mark:]))
+        # Ctrl-C typed at the prompt: the line typed so far is dropped
+        # and mcd-cli reads the next one (the new prompt it shows is not
+        # checked: a Ctrl-C that comes while libedit echoes can leave the
+        # terminal to echo the next line itself)
+        term.send(b"print 4")
+        term.expect(rb"print 4")
+        term.send(b"\x03")
+        dropped = term.expect(rb"\^C")
+        term.send(b"print 6\r")
+        text = term.expect(rb"\n6 = 0x6 \(6\)\r\n.*?mcd> ")
+        ok(dropped is not None and text is not None and
+           term.proc.poll() is None,
+           TERMINAL[6], repr(term.out[-300:]))
         term.send(b"quit\r")
         term.expect(rb"quit", 5)
     finally:
         rc = term.close()
-    ok(rc == 0, TERMINAL[6], rc)
+    ok(rc == 0, TERMINAL[7], rc)
     if features["editing"]:
         try:
             with open(history) as f:
                 saved = f.read()
         except OSError as e:
             saved = str(e)
-        ok("print" in saved and "quit" in saved, TERMINAL[7], saved)
+        ok("print" in saved and "quit" in saved, TERMINAL[8], saved)
     else:
-        skip(TERMINAL[7], "mcd-cli without libedit")
+        skip(TERMINAL[8], "mcd-cli without libedit")
 
 
 def check_big_endian(cli, build):
