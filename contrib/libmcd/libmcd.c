@@ -1451,6 +1451,19 @@ static void core_info(LmServer *s, uint32_t i)
 }
 
 /*
+ * No answer to the handshake: a QEMU that runs answers it at once, unless
+ * it serves another debugger (one at a time; a second connection waits
+ * until the first ends).
+ */
+static mcd_return_et handshake_timeout(LmServer *s, LmError *e)
+{
+    return lm_fail(e, MCD_ERR_TIMED_OUT, "the MCD stub at %s:%u did not "
+                   "answer the handshake within %u ms: QEMU serves one "
+                   "debugger at a time; is another one connected?", s->host,
+                   s->port, s->conn.reply_ms);
+}
+
+/*
  * LIBMCD_EXTENSIONS=era1: as the era-1 client, one packet at a time and
  * no negotiation: I, qsystem, qcores, then i0, qregf0 and d0 for the core
  * type.
@@ -1462,6 +1475,9 @@ static mcd_return_et connect_era1(LmServer *s, LmError *e)
 
     set_era1(s);
     ret = lm_cmd_reply(s, e, MCD_ERR_CONNECTION, "I");
+    if (ret != MCD_RET_ACT_NONE && e->code == MCD_ERR_TIMED_OUT) {
+        ret = handshake_timeout(s, e);
+    }
     if (ret == MCD_RET_ACT_NONE) {
         ret = take_handshake(s, e);
     }
@@ -1639,6 +1655,9 @@ static mcd_return_et connect_stub(LmServer *s, LmError *e)
     }
     if (r == LM_IO_OK) {
         r = take_reply(s, NULL);
+        if (r == LM_IO_TIMEOUT) {
+            ret = handshake_timeout(s, e);
+        }
     }
     if (r == LM_IO_OK) {
         ret = take_handshake(s, e);

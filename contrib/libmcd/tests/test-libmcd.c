@@ -768,6 +768,16 @@ static bool discover(Session *s, int port)
     }
     ret = api.mcd_open_server_f("", config, &other);
     expect_error(ret, NULL, MCD_ERR_SERVER_LOCKED, "a second server");
+    if (!t->host_port_config) {
+        /* another name of the same QEMU: it serves one debugger at once */
+        snprintf(config, sizeof(config), "McdHostName=localhost "
+                 "McdServerPort=%d McdTimeout=300", port);
+        ret = api.mcd_open_server_f("", config, &other);
+        expect_error(ret, NULL, MCD_ERR_TIMED_OUT, "the server as localhost");
+        ok(strstr(last_error(NULL).error_str, "is another one connected"),
+           "%s: ... the error says that another debugger may be connected",
+           s->name);
+    }
     len = sizeof(buf);
     ret = api.mcd_qry_server_config_f(s->server, &len, buf);
     snprintf(config, sizeof(config), "McdServerPort=\"%d\"", port);
@@ -3907,7 +3917,9 @@ static void check_timeouts(void)
     ret = api.mcd_open_server_f("", config, &server);
     expect_error(ret, NULL, MCD_ERR_TIMED_OUT, "a server that never answers, "
                  "McdTimeout=300");
-    ok(now_ms() - start < 3000, "... gives up after %lld ms",
+    ok(now_ms() - start < 3000 &&
+       strstr(last_error(NULL).error_str, "one debugger at a time"),
+       "... gives up after %lld ms, and says why it may be",
        now_ms() - start);
     sock_close(fd);
 }
