@@ -96,6 +96,24 @@ bool lm_parse_u64(const char *text, uint64_t *value)
  * them.  With @rest, a ';' where an item would start ends the record,
  * and *@rest is set to what follows it, or NULL at the end of @text.
  */
+/*
+ * A record that turned out malformed: put back the '=' and '.' of the
+ * items parsed, so that an error message can show the text as it came.
+ */
+static bool parse_failed(LmRecord *rec)
+{
+    unsigned int i;
+    char *v;
+
+    for (i = 0; i < rec->count; i++) {
+        v = (char *)rec->value[i];
+        v[-1] = '=';
+        v[strlen(v)] = '.';
+    }
+    rec->count = 0;
+    return false;
+}
+
 static bool parse_record(char *text, LmRecord *rec, char **rest)
 {
     char *p = text;
@@ -119,7 +137,7 @@ static bool parse_record(char *text, LmRecord *rec, char **rest)
     }
     while (*p && !(rest && *p == ';')) {
         if (rec->count == LM_RECORD_MAX_ITEMS || *p == '=') {
-            return false;
+            return parse_failed(rec);
         }
         rec->key[rec->count] = p;
         /* the key: up to the '=' */
@@ -127,17 +145,18 @@ static bool parse_record(char *text, LmRecord *rec, char **rest)
             p++;
         } while (*p != '=' && *p);
         if (!*p) {
-            return false;
+            return parse_failed(rec);
         }
-        *p++ = '\0';
+        eq = p++;
         /* the value: up to the '.' */
         rec->value[rec->count] = p;
         while (*p != '.' && *p) {
             p++;
         }
         if (!*p) {
-            return false;
+            return parse_failed(rec);
         }
+        *eq = '\0';
         *p++ = '\0';
         rec->count++;
     }

@@ -3639,6 +3639,8 @@ static void check_fake_stub(bool errors)
     }
     ret = api.mcd_qry_state_f(core, &st);
     expect_error(ret, core, MCD_ERR_GENERAL, "a malformed state");
+    ok(strstr(last_error(core).error_str, "'state=debug.stop_str'") != NULL,
+       "%s: ... the error shows the reply as it came", name);
     check_fake_hit(name, core, &f);
     n = 2;
     ret = api.mcd_qry_reg_groups_f(core, 0, &n, groups);
