@@ -1462,7 +1462,6 @@ static const LmDirectPlan *plan_new(LmCore *c, mcd_txlist_st *txlist)
     LmServer *s = c->srv;
     DirectRegs d;       /* its arrays are filled as far as used */
     LmDirectPlan *p;
-    char cmd[32 + 43 * DIRECT_MAX_REGS];
     size_t len, size;
     uint32_t i;
 
@@ -1470,8 +1469,7 @@ static const LmDirectPlan *plan_new(LmCore *c, mcd_txlist_st *txlist)
     d.tx0 = txlist->tx;
     d.n = 0;
     d.bytes = 0;
-    if (txlist->num_tx > DIRECT_MAX_REGS ||
-        !reg_reads(c, txlist, direct_reg, &d) || !d.n) {
+    if (!reg_reads(c, txlist, direct_reg, &d) || !d.n) {
         return NULL;
     }
     /* "g<core>;<ids>", the ids as ranges: fits, with 43 bytes a range */
@@ -1479,10 +1477,10 @@ static const LmDirectPlan *plan_new(LmCore *c, mcd_txlist_st *txlist)
         return NULL;
     }
     len = 0;
-    cmd[len++] = 'g';
-    len += lm_put_u64(cmd + len, c->index);
-    cmd[len++] = ';';
-    len += put_ids(cmd + len, d.ids, d.n);
+    s->cmd[len++] = 'g';
+    len += lm_put_u64(s->cmd + len, c->index);
+    s->cmd[len++] = ';';
+    len += put_ids(s->cmd + len, d.ids, d.n);
 
     size = sizeof(*p) + txlist->num_tx * sizeof(p->key[0]) +
            d.n * sizeof(p->at[0]) + len;
@@ -1503,7 +1501,7 @@ static const LmDirectPlan *plan_new(LmCore *c, mcd_txlist_st *txlist)
         p->key[i].num_bytes = txlist->tx[i].num_bytes;
     }
     memcpy(p->at, d.at, d.n * sizeof(p->at[0]));
-    memcpy(p->cmd, cmd, len);
+    memcpy(p->cmd, s->cmd, len);
     free(c->direct_plan);
     c->direct_plan = p;
     return p;

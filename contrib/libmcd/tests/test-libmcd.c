@@ -3787,6 +3787,20 @@ static void check_fake_modern(void)
        val[5] == 1 && val[6] == 2 && fake_count(&f, "g0;7,0-1") == 1 &&
        fake_count(&f, "g0;0-1,7") == 3,
        "%s: ... sp, r0 and r1", name);
+    /* the same addresses and sizes written: a G (refused, then P), no g */
+    for (i = 0; i < 3; i++) {
+        tx[i].access_type = MCD_TX_AT_W;
+        val[4 + i] = 0x11 + i;
+    }
+    ret = api.mcd_execute_txlist_f(core, &list);
+    ok(ret == MCD_RET_ACT_NONE && list.num_tx_ok == 3 &&
+       fake_count(&f, "G0;7,0-1;110000001200000013000000") == 1 &&
+       fake_count(&f, "P0;7;4;11000000") == 1 &&
+       fake_count(&f, "g0;7,0-1") == 1,
+       "%s: ... the same list written: a G, not the g of the read", name);
+    for (i = 0; i < 3; i++) {
+        tx[i].access_type = MCD_TX_AT_R;
+    }
     for (i = 0; i < 4; i++) {
         tx[i].addr = regs[i].addr;
         tx[i].data = (uint8_t *)&val[i];
