@@ -186,7 +186,6 @@ char *cli_line_read(const char *prompt)
 {
     size_t size = 256, len = 0;
     char *line = malloc(size), *bigger;
-
     bool got;
 
     fputs(prompt, stdout);
