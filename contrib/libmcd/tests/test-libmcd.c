@@ -3278,11 +3278,16 @@ static bool fake_modern_reply(const char *cmd, char *out, size_t size)
         /* not what the register names would make libmcd guess (ARM) */
         REPLY("core=0.model=fake-rv.arch=riscv:rv64.core_type=243.");
     } else if (strcmp(cmd, "qregf0") == 0) {
+        /* items as QEMU sends them, and others (see reg_item_fast()) */
         REPLY("0!id=0.name=r0.size=32.reggroupid=1.memspaceid=2.;"
-              "id=1.name=r1.size=32.reggroupid=1.memspaceid=2.;"
-              "id=2.name=r2.size=32.reggroupid=1.memspaceid=2.;"
-              "id=3.name=r3.size=32.reggroupid=1.memspaceid=2.;"
-              "id=7.name=sp.size=32.reggroupid=2.memspaceid=2.");
+              "id=1.name=r1.size=32.reggroupid=1.memspaceid=2.type=2."
+              "thread=1.opcode=0.;"
+              "id=2.name=r2.size=32.reggroupid=1.memspaceid=2.thread=3."
+              "type=4.;"
+              "id=3.name=r3.size=32.reggroupid=1.memspaceid=2.type=0."
+              "thread=0.x=a;b.y=.;"
+              "id=7.name=sp.size=32.reggroupid=2.memspaceid=2.type=-1."
+              "thread=0.");
     } else if (strcmp(cmd, "qmemoryf0") == 0) {
         REPLY("0!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=3.;"
               "name=Regs.id=2.type=1.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
@@ -3735,6 +3740,11 @@ static void check_fake_modern(void)
        strcmp(regs[4].regname, "sp") == 0 && regs[4].addr.address == 7 &&
        fake_count(&f, "qregf0") == 1,
        "%s: five registers in the reply to the core type probe", name);
+    ok(n == 5 && regs[1].reg_type == 2 && regs[1].hw_thread_id == 1 &&
+       regs[2].reg_type == 4 && regs[2].hw_thread_id == 3 &&
+       regs[3].addr.address == 3 && regs[3].regsize == 32 &&
+       regs[4].reg_type == MCD_REG_TYPE_SIMPLE && regs[4].reg_group_id == 2,
+       "%s: ... their fields, in the order QEMU sends them or not", name);
 
     /* r0 to r3: the g fails, p reads r0 and r1, and fails r2 */
     memset(tx, 0, sizeof(tx));
