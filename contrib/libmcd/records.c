@@ -25,13 +25,13 @@ void lm_strlcpy(char *dst, const char *src, size_t size)
     dst[len] = '\0';
 }
 
-/* Parse an unsigned decimal number of @len digits. */
 /* Would v * 10 + d overflow?  (No division per digit.) */
 static inline bool too_big(uint64_t v, unsigned int d)
 {
     return v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10);
 }
 
+/* Parse an unsigned decimal number of @len digits. */
 static bool parse_digits(const char *text, size_t len, uint64_t *value)
 {
     uint64_t v = 0;
@@ -91,12 +91,6 @@ bool lm_parse_u64(const char *text, uint64_t *value)
 }
 
 /*
- * Records are parsed in place, in one pass over their characters: keys
- * and values are a few bytes long, and a register list has thousands of
- * them.  With @rest, a ';' where an item would start ends the record,
- * and *@rest is set to what follows it, or NULL at the end of @text.
- */
-/*
  * A record that turned out malformed: put back the '=' and '.' of the
  * items parsed, so that an error message can show the text as it came.
  */
@@ -114,6 +108,12 @@ static bool parse_failed(LmRecord *rec)
     return false;
 }
 
+/*
+ * Records are parsed in place, in one pass over their characters: keys
+ * and values are a few bytes long, and a register list has thousands of
+ * them.  With @rest, a ';' where an item would start ends the record,
+ * and *@rest is set to what follows it, or NULL at the end of @text.
+ */
 static bool parse_record(char *text, LmRecord *rec, char **rest)
 {
     char *p = text;
