@@ -3423,10 +3423,9 @@ static void report(Vm *q, const char *load_start, double seconds,
          "after them, as debuggers that keep breakpoints across runs do "
          "(TRACE32; gdb with breakpoint always-inserted): gdb c and the stop "
          "reply (gdbstub empties the translation cache at every breakpoint "
-         "hit); MCD raw C0;0 and %s; libmcd mcd_run_f and mcd_qry_state_f "
-         "until debug.  Setting a breakpoint empties QEMU's translation "
-         "cache (gdbstub: at each hit), which is what op 8 pays on every "
-         "run.", stop);
+         "hit, which both ops pay); MCD raw C0;0 and %s; libmcd mcd_run_f "
+         "and mcd_qry_state_f until debug.  The MCD stub keeps translated "
+         "code when it sets or removes a breakpoint.", stop);
     note("9.", "A client that never sends qprotocol (packets padded to "
          "1024 bytes, as era 1 did): c0;0, then qstate0 until state=debug; "
          "polls per step: median %.0f (%.0f..%.0f).", median(&era1_polls),

@@ -25,7 +25,6 @@
 #include "qapi/error.h"
 #include "exec/breakpoint.h"
 #include "exec/cpu-interrupt.h"
-#include "exec/tb-flush.h"
 #include "hw/core/cpu.h"
 #include "qemu/main-loop.h"
 #include "qapi/qapi-types-run-state.h"
@@ -915,9 +914,11 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
         /* 0: the first id that is free */
     }
     /*
-     * The vCPU must not run while its lists change, and must translate
-     * its code again: a block chained to the new breakpoint's address
-     * would never look it up.
+     * The vCPU must not run while its lists change.  Its translated code
+     * stays: held, the vCPU has left any chain of blocks, and TCG checks
+     * the breakpoints at every block it looks up from then on (in the
+     * page of a breakpoint it translates one instruction per block and
+     * chains none).
      */
     pause = pause_core(core->session, cpu);
     if (type == MCD_TRIG_BREAKPOINT) {
@@ -925,9 +926,6 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
     } else {
         ret = cpu_watchpoint_insert(cpu, addr, len,
                                     BP_MCD | mcd_watch_flags[type], NULL);
-    }
-    if (!ret && type == MCD_TRIG_BREAKPOINT && tcg_enabled()) {
-        tb_flush(cpu);
     }
     unpause_core(core->session, cpu, pause);
     if (ret) {

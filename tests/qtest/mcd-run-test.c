@@ -1116,6 +1116,59 @@ static void test_icount(void)
     run_end(&t);
 }
 
+/*
+ * Breakpoints take effect in code that TCG translated, and whose blocks
+ * it chained, before they were set: at each instruction of the guest's
+ * loop, one set while the loop runs and one set while the core is held
+ * after many more rounds stop the core there.
+ */
+static void check_breakpoints_in_translated_code(RunTest *t)
+{
+    int n = is_aa64() ? 5 : 6;      /* the loop's instructions */
+    int i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t addr = LOOP + 4 * i;
+        g_autofree char *st = NULL;
+
+        g_assert_true(counts(t, 0, 1000));
+        check_cmd(t, "success", "t0;1;%d;5", addr);
+        st = wait_state(t, 0, "state=debug.");
+        g_assert_cmphex(read_pc(t, 0), ==, addr);
+        check_cmd(t, "success", "T0;1;%d;5", addr);
+
+        mcd_check_reply(t->fd, "C0;0", "success");
+        g_assert_true(counts(t, 0, 1000));
+        mcd_check_reply(t->fd, "b0;0", "success");
+        check_cmd(t, "success", "t0;1;%d;6", addr);
+        mcd_check_reply(t->fd, "C0;0", "success");
+        g_free(st);
+        st = wait_state(t, 0, "state=debug.");
+        g_assert_cmphex(read_pc(t, 0), ==, addr);
+        check_cmd(t, "success", "T0;1;%d;6", addr);
+        mcd_check_reply(t->fd, "C0;0", "success");
+    }
+}
+
+static void test_breakpoints_in_translated_code(void)
+{
+    RunTest t = { 0 };
+
+    run_start(&t, 1, "", "errors,stoprec");
+    check_breakpoints_in_translated_code(&t);
+    run_end(&t);
+}
+
+/* The same with the vCPUs in a single thread (round-robin TCG). */
+static void test_breakpoints_in_translated_code_st(void)
+{
+    RunTest t = { 0 };
+
+    run_start_accel(&t, "tcg,thread=single", 1, "", "errors,stoprec");
+    check_breakpoints_in_translated_code(&t);
+    run_end(&t);
+}
+
 /* The id of the first physical memory space of core 0. */
 static uint32_t physical_space(RunTest *t)
 {
@@ -1332,6 +1385,10 @@ int main(int argc, char **argv)
                    test_disconnect_before_reading_notification);
     qtest_add_func("/mcd/run/single-thread", test_single_thread);
     qtest_add_func("/mcd/run/icount", test_icount);
+    qtest_add_func("/mcd/run/breakpoints-in-translated-code",
+                   test_breakpoints_in_translated_code);
+    qtest_add_func("/mcd/run/breakpoints-in-translated-code-single-thread",
+                   test_breakpoints_in_translated_code_st);
     qtest_add_func("/mcd/run/extensions", test_extensions);
     qtest_add_func("/mcd/run/era1-polling", test_era1_polling);
 
