@@ -158,7 +158,7 @@ typedef enum MCDModel {
  * @reggroups: its register groups (MCDRegGroup)
  * @regs: its registers (MCDRegister); they do not change once the core
  *        is open
- * @reg_index: @regs by id, made by the first mcd_core_find_register()
+ * @reg_index: @regs by id, made by the first mcd_core_find_register_by_id()
  *             that needs it
  */
 typedef struct MCDArchOps MCDArchOps;
@@ -310,13 +310,38 @@ void mcd_core_close(MCDCore *core);
 void mcd_core_remove_triggers(MCDCore *core);
 
 /**
+ * mcd_core_find_register_by_id() - look up a register of a core by id
+ * @core: the core
+ * @id: the register id
+ *
+ * The general case of mcd_core_find_register().
+ *
+ * Returns: the register, or %NULL if the core has none with that id.
+ */
+const MCDRegister *mcd_core_find_register_by_id(MCDCore *core, uint64_t id);
+
+/**
  * mcd_core_find_register() - look up a register of a core
  * @core: the core
  * @id: the register id
  *
+ * The ids are gdb's register numbers, most often their indexes in
+ * @core->regs too: those are found inline.
+ *
  * Returns: the register, or %NULL if the core has none with that id.
  */
-const MCDRegister *mcd_core_find_register(MCDCore *core, uint64_t id);
+static inline const MCDRegister *mcd_core_find_register(MCDCore *core,
+                                                        uint64_t id)
+{
+    if (id < core->regs->len) {
+        const MCDRegister *r = &g_array_index(core->regs, MCDRegister, id);
+
+        if (r->id == id) {
+            return r;
+        }
+    }
+    return mcd_core_find_register_by_id(core, id);
+}
 
 /**
  * mcd_core_find_memspace() - look up a memory space of a core

@@ -58,18 +58,11 @@ void mcd_system_info_free(MCDSystemInfo *info)
     }
 }
 
-const MCDRegister *mcd_core_find_register(MCDCore *core, uint64_t id)
+const MCDRegister *mcd_core_find_register_by_id(MCDCore *core, uint64_t id)
 {
     MCDRegister *r;
     size_t i;
 
-    /* the ids are gdb's register numbers, often the indexes too */
-    if (id < core->regs->len) {
-        r = &g_array_index(core->regs, MCDRegister, id);
-        if (r->id == id) {
-            return r;
-        }
-    }
     if (!core->reg_index) {
         core->reg_index = g_hash_table_new(g_int64_hash, g_int64_equal);
         for (i = 0; i < core->regs->len; i++) {
