@@ -167,35 +167,41 @@ static void mcd_reply_binary(MCDServer *s, const uint8_t *buf, size_t len)
 }
 
 /*
- * Append "key=value." with @value made safe for a record value: the
- * wire is printable ASCII, '.' ends a value, ';' a record of a list,
- * and '#', '$', '%', '|' and '~' frame packets.  Values may echo what a
- * client sent.
+ * Write "key=value." at @p with @value made safe for a record value:
+ * the wire is printable ASCII, '.' ends a value, ';' a record of a
+ * list, and '#', '$', '%', '|' and '~' frame packets.  Values may echo
+ * what a client sent.  Writes strlen(@key) + strlen(@value) + 2 bytes;
+ * returns the end.
  */
-static void rec_str(GString *rec, const char *key, const char *value)
+static char *put_str(char *p, const char *key, const char *value)
 {
     /* the characters a value may not hold */
     static const bool unsafe[256] = {
         ['.'] = true, ['#'] = true, ['$'] = true, ['%'] = true,
         ['|'] = true, ['~'] = true, [';'] = true,
     };
-    size_t key_len = strlen(key), len = strlen(value);
-    size_t start = rec->len;
-    char *p;
-    size_t i;
+    size_t key_len = strlen(key);
 
-    /* sized once, written in place */
-    g_string_set_size(rec, start + key_len + len + 2);
-    p = rec->str + start;
     memcpy(p, key, key_len);
     p += key_len;
     *p++ = '=';
-    for (i = 0; i < len; i++) {
-        uint8_t c = value[i];
+    for (; *value; value++) {
+        uint8_t c = *value;
 
-        p[i] = c < 0x20 || c >= 0x7f || unsafe[c] ? '_' : c;
+        *p++ = c < 0x20 || c >= 0x7f || unsafe[c] ? '_' : c;
     }
-    p[len] = '.';
+    *p++ = '.';
+    return p;
+}
+
+/* Append "key=value." to @rec, @value made safe as put_str() does. */
+static void rec_str(GString *rec, const char *key, const char *value)
+{
+    size_t start = rec->len;
+
+    /* sized once, written in place */
+    g_string_set_size(rec, start + strlen(key) + strlen(value) + 2);
+    put_str(rec->str + start, key, value);
 }
 
 /* Write @value in decimal at @p, without a printf; returns the end. */
@@ -832,6 +838,14 @@ static const char *const mcd_run_state_names[] = {
 #define MCD_CORE_EVENT_STOPPED 0x10
 
 /*
+ * The fixed part of the longest state record: its keys with '=' and
+ * '.', and 7 numbers of at most 20 digits.
+ */
+#define STATE_RECORD_MAX \
+    (sizeof("state=.event=.thread=.type=.address=.stop_str=.info_str=." \
+            "trig_id=.pc=.data_addr=.") + 7 * 20)
+
+/*
  * The state record of a core.  Era-1 clients get the stop reason and
  * trigger once after each stop; clients that enabled the stoprec
  * extension get it until the core runs again, with the id of the trigger
@@ -845,29 +859,40 @@ static void state_record_of(MCDServer *s, MCDCore *core, MCDStateRecord *stp,
     uint32_t seen = GPOINTER_TO_UINT(g_hash_table_lookup(s->stops_seen,
                                                          key));
     MCDStateRecord st = *stp;
+    size_t start;
     bool is_new;
+    char *p;
 
     is_new = st.stop_seq != seen;
-    g_hash_table_insert(s->stops_seen, key, GUINT_TO_POINTER(st.stop_seq));
+    if (is_new) {
+        g_hash_table_insert(s->stops_seen, key,
+                            GUINT_TO_POINTER(st.stop_seq));
+    }
     if (!is_new && !(s->ext & MCD_EXT_STOPREC)) {
         /* era-1: reported once */
         st.stop_reason[0] = '\0';
         st.trig_type = 0;
         st.data_addr = 0;
     }
-    rec_str(rec, "state", mcd_run_state_names[st.state]);
-    rec_u64(rec, "event", (s->ext & MCD_EXT_STOPREC) && is_new &&
-            st.stop_seq ? MCD_CORE_EVENT_STOPPED : 0);
-    rec_u64(rec, "thread", 0);
-    rec_u64(rec, "type", st.trig_type);
-    rec_u64(rec, "address", st.data_addr);
-    rec_str(rec, "stop_str", st.stop_reason);
-    rec_str(rec, "info_str", st.info);
+    /* sized once for the longest record, written in place */
+    start = rec->len;
+    g_string_set_size(rec, start + STATE_RECORD_MAX +
+                      strlen(mcd_run_state_names[st.state]) +
+                      strlen(st.stop_reason) + strlen(st.info));
+    p = put_str(rec->str + start, "state", mcd_run_state_names[st.state]);
+    p = PUT_FIELD(p, "event", (s->ext & MCD_EXT_STOPREC) && is_new &&
+                  st.stop_seq ? MCD_CORE_EVENT_STOPPED : 0);
+    p = PUT_FIELD(p, "thread", 0);
+    p = PUT_FIELD(p, "type", st.trig_type);
+    p = PUT_FIELD(p, "address", st.data_addr);
+    p = put_str(p, "stop_str", st.stop_reason);
+    p = put_str(p, "info_str", st.info);
     if (s->ext & MCD_EXT_STOPREC) {
-        rec_u64(rec, "trig_id", st.trig_id);
-        rec_u64(rec, "pc", st.state == MCD_RUN_DEBUG ? st.pc : 0);
-        rec_u64(rec, "data_addr", st.data_addr);
+        p = PUT_FIELD(p, "trig_id", st.trig_id);
+        p = PUT_FIELD(p, "pc", st.state == MCD_RUN_DEBUG ? st.pc : 0);
+        p = PUT_FIELD(p, "data_addr", st.data_addr);
     }
+    g_string_truncate(rec, p - rec->str);
 }
 
 /* The state record of a core as it is now. */

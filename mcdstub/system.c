@@ -110,7 +110,10 @@ static void mcd_out_flush(MCDSystemState *st)
     }
     st->flushing = false;
     if (!st->out->len) {
-        timer_del(st->stall_timer);
+        /* timer_del() takes a lock: not after every reply */
+        if (timer_pending(st->stall_timer)) {
+            timer_del(st->stall_timer);
+        }
         /* the client took everything: its next packets may run */
         mcd_packet_resume(&st->server.packet, MCD_PAUSE_OUTPUT);
         mcd_json_feed(st);
