@@ -915,10 +915,11 @@ uint32_t mcd_core_set_trigger(MCDCore *core, uint32_t type, uint64_t addr,
     }
     /*
      * The vCPU must not run while its lists change.  Its translated code
-     * stays: held, the vCPU has left any chain of blocks, and TCG checks
-     * the breakpoints at every block it looks up from then on (in the
-     * page of a breakpoint it translates one instruction per block and
-     * chains none).
+     * stays: held, the vCPU has left any chain of blocks; TCG chains
+     * blocks only within a page, and checks the breakpoints at every
+     * block it looks up, where it enters a page and after the hold (in
+     * the page of a breakpoint it translates one instruction per block
+     * and chains none).
      */
     pause = pause_core(core->session, cpu);
     if (type == MCD_TRIG_BREAKPOINT) {

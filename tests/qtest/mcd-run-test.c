@@ -1119,8 +1119,9 @@ static void test_icount(void)
 /*
  * Breakpoints take effect in code that TCG translated, and whose blocks
  * it chained, before they were set: at each instruction of the guest's
- * loop, one set while the loop runs and one set while the core is held
- * after many more rounds stop the core there.
+ * loop, one set while the loop runs, one set while core 0 is held and
+ * one set while the whole VM is stopped, each after many more rounds,
+ * stop core 0 there.  Core 1 runs the same code, and its blocks.
  */
 static void check_breakpoints_in_translated_code(RunTest *t)
 {
@@ -1137,7 +1138,7 @@ static void check_breakpoints_in_translated_code(RunTest *t)
         g_assert_cmphex(read_pc(t, 0), ==, addr);
         check_cmd(t, "success", "T0;1;%d;5", addr);
 
-        mcd_check_reply(t->fd, "C0;0", "success");
+        mcd_check_reply(t->fd, "C1;0", "success");
         g_assert_true(counts(t, 0, 1000));
         mcd_check_reply(t->fd, "b0;0", "success");
         check_cmd(t, "success", "t0;1;%d;6", addr);
@@ -1146,25 +1147,36 @@ static void check_breakpoints_in_translated_code(RunTest *t)
         st = wait_state(t, 0, "state=debug.");
         g_assert_cmphex(read_pc(t, 0), ==, addr);
         check_cmd(t, "success", "T0;1;%d;6", addr);
-        mcd_check_reply(t->fd, "C0;0", "success");
+
+        mcd_check_reply(t->fd, "C1;0", "success");
+        g_assert_true(counts(t, 0, 1000));
+        mcd_check_reply(t->fd, "b1;0", "success");
+        check_cmd(t, "success", "t0;1;%d;7", addr);
+        mcd_check_reply(t->fd, "C1;0", "success");
+        g_free(st);
+        st = wait_state(t, 0, "state=debug.");
+        g_assert_cmphex(read_pc(t, 0), ==, addr);
+        check_cmd(t, "success", "T0;1;%d;7", addr);
+        mcd_check_reply(t->fd, "C1;0", "success");
     }
+    g_assert_true(counts(t, 1, 1000));
 }
 
 static void test_breakpoints_in_translated_code(void)
 {
     RunTest t = { 0 };
 
-    run_start(&t, 1, "", "errors,stoprec");
+    run_start(&t, 2, "", "errors,stoprec");
     check_breakpoints_in_translated_code(&t);
     run_end(&t);
 }
 
-/* The same with the vCPUs in a single thread (round-robin TCG). */
+/* The same with both vCPUs in one thread (round-robin TCG). */
 static void test_breakpoints_in_translated_code_st(void)
 {
     RunTest t = { 0 };
 
-    run_start_accel(&t, "tcg,thread=single", 1, "", "errors,stoprec");
+    run_start_accel(&t, "tcg,thread=single", 2, "", "errors,stoprec");
     check_breakpoints_in_translated_code(&t);
     run_end(&t);
 }
