@@ -8,9 +8,9 @@
  * control registers), register writes, memory accesses through every
  * space, breakpoints, watchpoints, single steps, run control, resets
  * and detach.  Then what only these have: on RISC-V, the Supervisor and
- * User views of an Sv39 page table and per-hart run control; on x86,
- * the Linear space with paging on, the SMRAM space, and a CPU plugged
- * in with device_add.
+ * User views of an Sv39 page table, per-hart run control and an RV32
+ * hart; on x86, the Linear space with paging on, the SMRAM space, and a
+ * CPU plugged in with device_add.
  *
  * Each test starts QEMU with a tiny guest as its firmware (-bios) and
  * talks the packet protocol of docs/interop/mcd.rst to the stub:
@@ -69,6 +69,18 @@ static const uint32_t guest_rv[] = {
     0xff5ff06f, /* j loop */
 };
 
+/* The same for an RV32 hart (-cpu rv32): a 32-bit counter, lw and sw. */
+static const uint32_t guest_rv32[] = {
+    0x00002317, /* auipc t1, 2 */
+    0xf14022f3, /* csrr t0, mhartid */
+    0x00329293, /* slli t0, t0, 3 */
+    0x00530333, /* add t1, t1, t0 */
+    0x00032383, /* loop: lw t2, 0(t1) */
+    0x00138393, /* addi t2, t2, 1 */
+    0x00732023, /* sw t2, 0(t1) */
+    0xff5ff06f, /* j loop */
+};
+
 /*
  * The x86 guest: 64 KiB at 0xffff0000 (CS base in real mode), all nop
  * but for ds = 0, bx = 0x2000, loop: inc dword [bx]; jmp loop, and the
@@ -102,6 +114,7 @@ typedef struct Target {
     char *bios;
     GPtrArray *spaces;
     GPtrArray *regs;
+    bool rv32;          /* an RV32 hart on qemu-system-riscv64 */
 } Target;
 
 /*
@@ -245,10 +258,12 @@ static void write_guest(Target *t)
     g_assert_nonnull(t->dir);
     t->bios = g_build_filename(t->dir, "guest.bin", NULL);
     if (is_riscv()) {
+        const uint32_t *guest = t->rv32 ? guest_rv32 : guest_rv;
+
         len = sizeof(guest_rv);
         img = g_malloc(len);
         for (i = 0; i < ARRAY_SIZE(guest_rv); i++) {
-            stl_le_p(img + 4 * i, guest_rv[i]);
+            stl_le_p(img + 4 * i, guest[i]);
         }
     } else {
         len = X86_SIZE;
@@ -1440,6 +1455,67 @@ static void test_riscv_single_thread(void)
     target_end(&t);
 }
 
+/*
+ * An RV32 hart (qemu-system-riscv64 -cpu rv32): 32-bit registers,
+ * breakpoints, steps and memory through its spaces, which end at 4 GiB.
+ */
+static void test_riscv_rv32(void)
+{
+    Target t = { .rv32 = true };
+    g_autofree char *reply = NULL;
+    g_autofree char *note = NULL;
+    g_autofree char *code = NULL;
+    g_autofree char *cmd = NULL;
+    uint8_t le[sizeof(guest_rv32)];
+    uint64_t pc;
+    size_t i;
+
+    target_start(&t, "-cpu rv32");
+    g_assert_cmpuint(reg_bytes(&t, "pc"), ==, 4);
+    g_assert_cmpuint(reg_bytes(&t, "t1"), ==, 4);
+    /*
+     * qemu-system-riscv64's gdbstub reads CSRs as target_ulong, 64 bits
+     * wide also for an RV32 hart: the stub takes the width it reads.
+     */
+    g_assert_cmpuint(reg_bytes(&t, "misa"), ==, 8);
+
+    run_into_loop(&t, 1);
+    pc = read_reg(&t, 0, "pc");
+    g_assert_cmphex(pc, >=, RV_LOOP);
+    g_assert_cmphex(pc, <, RV_LOOP + 16);
+    g_assert_cmphex(read_reg(&t, 0, "t1"), ==, RV_COUNTERS);
+    /* MXL 1: RV32 */
+    g_assert_cmphex(read_reg(&t, 0, "misa") >> 30, ==, 1);
+    set_reg(&t, "t2", 0x89abcdef);
+
+    /* a breakpoint, and a step after it */
+    cmd = g_strdup_printf("t0;1;%llu;3", RV_LOOP + 4);
+    mcd_check_reply(t.fd, cmd, "success");
+    mcd_check_reply(t.fd, "C0;0", "success");
+    note = wait_stop(&t, 0);
+    g_assert_cmphex(mcd_rec_get_u64(note, "pc"), ==, RV_LOOP + 4);
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, RV_LOOP + 4);
+    cmd[0] = 'T';
+    mcd_check_reply(t.fd, cmd, "success");
+    mcd_check_reply(t.fd, "c0;0", "success");
+    g_free(note);
+    note = wait_stop(&t, 0);
+    g_assert_cmphex(read_reg(&t, 0, "pc"), ==, RV_LOOP + 8);
+
+    /* the code through the Supervisor space (satp is bare) */
+    for (i = 0; i < ARRAY_SIZE(guest_rv32); i++) {
+        stl_le_p(le + 4 * i, guest_rv32[i]);
+    }
+    code = to_hex(le, sizeof(le));
+    check_view(&t, "Supervisor", RV_BASE, code);
+    check_view(&t, "Physical", RV_BASE, code);
+    /* the logical spaces end at 4 GiB, the physical one does not */
+    reply = mem_read(&t, 0, "Supervisor", 0xfffffffcULL, 8);
+    check_error(reply, ERR_READ);
+    g_assert_nonnull(strstr(reply, "beyond the 32-bit address space"));
+    target_end(&t);
+}
+
 /* The Supervisor and User spaces walk satp's tables as a load would. */
 static void test_riscv_mmu(void)
 {
@@ -1818,6 +1894,7 @@ int main(int argc, char **argv)
     if (is_riscv()) {
         qtest_add_func("/mcd/target/riscv/smp", test_riscv_smp);
         qtest_add_func("/mcd/target/riscv/mmu", test_riscv_mmu);
+        qtest_add_func("/mcd/target/riscv/rv32", test_riscv_rv32);
         qtest_add_func("/mcd/target/riscv/single-thread",
                        test_riscv_single_thread);
     } else {
