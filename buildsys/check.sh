@@ -16,13 +16,15 @@ set -uo pipefail
 
 TESTS=(test-mcd-packet test-mcd-protocol test-mcd-json
        qtest-aarch64/mcd-test qtest-arm/mcd-test
-       qtest-riscv64/mcd-test qtest-i386/mcd-test qtest-x86_64/mcd-test
+       qtest-riscv64/mcd-test qtest-riscv32/mcd-test
+       qtest-i386/mcd-test qtest-x86_64/mcd-test
        qtest-m68k/mcd-test qtest-m68k/mcd-generic-test
        qtest-aarch64/mcd-arm-test qtest-arm/mcd-arm-test
        qtest-aarch64/mcd-run-test qtest-arm/mcd-run-test
        qtest-aarch64/mcd-json-test qtest-arm/mcd-json-test
        qtest-aarch64/mcd-disconnect-test qtest-arm/mcd-disconnect-test
-       qtest-riscv64/mcd-target-test qtest-i386/mcd-target-test
+       qtest-riscv64/mcd-target-test qtest-riscv32/mcd-target-test
+       qtest-i386/mcd-target-test
        qtest-x86_64/mcd-target-test)
 
 # What TESTS need: each test program, and the emulators of the qtests.

@@ -21,7 +21,7 @@ MCD_QEMU_SERIES=10.0
 
 # Targets and features: the smallest QEMU that runs our tests.  The
 # targets with descriptions of their own, and m68k for the generic one.
-MCD_TARGETS=aarch64-softmmu,arm-softmmu,riscv64-softmmu,i386-softmmu,x86_64-softmmu,m68k-softmmu
+MCD_TARGETS=aarch64-softmmu,arm-softmmu,riscv64-softmmu,riscv32-softmmu,i386-softmmu,x86_64-softmmu,m68k-softmmu
 MCD_CONFIGURE_ARGS=(
     --target-list=$MCD_TARGETS
     --without-default-features

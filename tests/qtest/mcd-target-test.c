@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QTest for the MCD stub on the targets other than ARM: RISC-V
- * (qemu-system-riscv64) and x86 (qemu-system-i386, qemu-system-x86_64).
+ * (qemu-system-riscv64, qemu-system-riscv32) and x86 (qemu-system-i386,
+ * qemu-system-x86_64).
  *
  * What the ARM test checks on ARM, checked here on these: the memory
  * spaces, register groups and registers (with RISC-V's CSRs and x86's
@@ -123,7 +124,14 @@ typedef struct Target {
 
 static bool is_riscv(void)
 {
-    return g_str_equal(qtest_get_arch(), "riscv64");
+    return g_str_equal(qtest_get_arch(), "riscv64") ||
+           g_str_equal(qtest_get_arch(), "riscv32");
+}
+
+/* qemu-system-riscv32, whose harts are all RV32 */
+static bool is_riscv32(void)
+{
+    return g_str_equal(qtest_get_arch(), "riscv32");
 }
 
 static bool is_x86_64(void)
@@ -258,7 +266,8 @@ static void write_guest(Target *t)
     g_assert_nonnull(t->dir);
     t->bios = g_build_filename(t->dir, "guest.bin", NULL);
     if (is_riscv()) {
-        const uint32_t *guest = t->rv32 ? guest_rv32 : guest_rv;
+        const uint32_t *guest = t->rv32 || is_riscv32() ? guest_rv32
+                                                        : guest_rv;
 
         len = sizeof(guest_rv);
         img = g_malloc(len);
@@ -634,6 +643,16 @@ static const RegDesc regs_x86_64[] = {
     { NULL }
 };
 
+/*
+ * The size of a register of the table: on qemu-system-riscv32 those
+ * XLEN wide are 32 bits (the FPU registers are D's, 64 bits).
+ */
+static uint64_t reg_bits(const RegDesc *r)
+{
+    return is_riscv32() && r->bits == 64 &&
+           !g_str_equal(r->group, "FPU Registers") ? 32 : r->bits;
+}
+
 /* Memory spaces, register groups and registers, with their ids. */
 static void test_lists(void)
 {
@@ -698,7 +717,7 @@ static void test_lists(void)
         const char *rec = reg_rec(&t, regs[i].name);
 
         g_assert_cmpuint(mcd_rec_get_u64(rec, "id"), ==, regs[i].id);
-        g_assert_cmpuint(mcd_rec_get_u64(rec, "size"), ==, regs[i].bits);
+        g_assert_cmpuint(mcd_rec_get_u64(rec, "size"), ==, reg_bits(&regs[i]));
         g_assert_cmpuint(mcd_rec_get_u64(rec, "reggroupid"), ==,
                          mcd_rec_get_u64(mcd_find_named(grecs,
                                                         regs[i].group),
@@ -735,8 +754,12 @@ static void test_registers(void)
         g_assert_cmphex(pc, >=, RV_LOOP);
         g_assert_cmphex(pc, <, RV_LOOP + 16);
         g_assert_cmphex(read_reg(&t, 0, "mhartid"), ==, 0);
-        /* RV64 (MXL 2) with I and S */
-        g_assert_cmphex(read_reg(&t, 0, "misa") >> 62, ==, 2);
+        /* RV64 (MXL 2) or RV32 (MXL 1), with I and S */
+        if (is_riscv32()) {
+            g_assert_cmphex(read_reg(&t, 0, "misa") >> 30, ==, 1);
+        } else {
+            g_assert_cmphex(read_reg(&t, 0, "misa") >> 62, ==, 2);
+        }
         g_assert_cmphex(read_reg(&t, 0, "misa") & (1 << 8 | 1 << 18), ==,
                         1 << 8 | 1 << 18);
         /* M-mode */
@@ -762,7 +785,8 @@ static void test_registers(void)
 
     if (is_riscv()) {
         /* a CSR, through its write function */
-        set_reg(&t, "mscratch", 0x0123456789abcdefULL);
+        set_reg(&t, "mscratch", is_riscv32() ? 0x89abcdef
+                                             : 0x0123456789abcdefULL);
         set_reg(&t, "mtvec", RV_SCRATCH);
         /* WARL: mtvec's mode 3 is reserved, the write keeps mode 0 */
         g_free(reply);
@@ -904,7 +928,8 @@ static void test_memory(void)
     /* the guest's code, through the logical space */
     g_free(reply);
     reply = mem_read(&t, 0, logical_name(), store_insn(), 4);
-    g_assert_cmpstr(reply, ==, is_riscv() ? "23307300" : "66ff07eb");
+    g_assert_cmpstr(reply, ==, is_riscv32() ? "23207300" :
+                               is_riscv() ? "23307300" : "66ff07eb");
     g_free(reply);
     reply = mem_read(&t, 0, logical_name(), reset_vector(), 4);
     g_assert_cmpstr(reply, ==, is_riscv() ? "97020000" : "e90d0090");
@@ -981,7 +1006,7 @@ static void test_watchpoint(void)
 {
     Target t = { 0 };
     uint64_t data = counter_addr(0);
-    size_t len = is_riscv() ? 8 : 4;
+    size_t len = is_riscv() && !is_riscv32() ? 8 : 4;
     g_autofree char *set = g_strdup_printf("t0;3;%" PRIu64 ";9;%zu", data, len);
     g_autofree char *clear = g_strdup_printf("T0;3;%" PRIu64 ";9;%zu",
                                              data, len);
@@ -1456,8 +1481,9 @@ static void test_riscv_single_thread(void)
 }
 
 /*
- * An RV32 hart (qemu-system-riscv64 -cpu rv32): 32-bit registers,
- * breakpoints, steps and memory through its spaces, which end at 4 GiB.
+ * An RV32 hart (qemu-system-riscv64 -cpu rv32, or any hart of
+ * qemu-system-riscv32): 32-bit registers, breakpoints, steps and memory
+ * through its spaces, which end at 4 GiB.
  */
 static void test_riscv_rv32(void)
 {
@@ -1474,10 +1500,10 @@ static void test_riscv_rv32(void)
     g_assert_cmpuint(reg_bytes(&t, "pc"), ==, 4);
     g_assert_cmpuint(reg_bytes(&t, "t1"), ==, 4);
     /*
-     * qemu-system-riscv64's gdbstub reads CSRs as target_ulong, 64 bits
-     * wide also for an RV32 hart: the stub takes the width it reads.
+     * gdbstub reads CSRs as target_ulong: in qemu-system-riscv64 64 bits
+     * wide also for an RV32 hart, and the stub takes the width it reads.
      */
-    g_assert_cmpuint(reg_bytes(&t, "misa"), ==, 8);
+    g_assert_cmpuint(reg_bytes(&t, "misa"), ==, is_riscv32() ? 4 : 8);
 
     run_into_loop(&t, 1);
     pc = read_reg(&t, 0, "pc");
@@ -1893,7 +1919,10 @@ int main(int argc, char **argv)
     qtest_add_func("/mcd/target/detach", test_detach);
     if (is_riscv()) {
         qtest_add_func("/mcd/target/riscv/smp", test_riscv_smp);
-        qtest_add_func("/mcd/target/riscv/mmu", test_riscv_mmu);
+        if (!is_riscv32()) {
+            /* an Sv39 page table */
+            qtest_add_func("/mcd/target/riscv/mmu", test_riscv_mmu);
+        }
         qtest_add_func("/mcd/target/riscv/rv32", test_riscv_rv32);
         qtest_add_func("/mcd/target/riscv/single-thread",
                        test_riscv_single_thread);

@@ -90,6 +90,17 @@ static const McdArch mcd_arch_info[] = {
         .step_pc = 0x1004, .step_pc_reg = 0x1004,
         .gdb_arch = "riscv:rv64", .core_type = 243,
     }, {
+        .arch = "riscv32", .machine = "virt",
+        .pc = "pc", .pc_id = 32, .pc_bits = 32, .gpr0 = "zero",
+        .status = "mstatus", .status_id = 66 + 0x300,
+        .plain_args = "-M virt -cpu rv32 -bios none -smp 2",
+        .plain_cpu_type = "rv32-riscv-cpu", .plain_cores = 2,
+        /* the MROM's auipc t0, 0 */
+        .reset_pc = 0x1000, .reset_pc_reg = 0x1000,
+        .reset_insn = "97020000",
+        .step_pc = 0x1004, .step_pc_reg = 0x1004,
+        .gdb_arch = "riscv:rv32", .core_type = 243,
+    }, {
         .arch = "i386", .machine = "q35",
         .pc = "eip", .pc_id = 8, .pc_bits = 32, .gpr0 = "eax",
         .status = "eflags", .status_id = 9,

@@ -32,6 +32,8 @@ static const struct {
     { "aarch64", "-M virt -cpu cortex-a57", "cortex-a57-arm-cpu" },
     { "arm", "-M virt -cpu cortex-a15", "cortex-a15-arm-cpu" },
     { "riscv64", "-M virt -cpu rv64", "rv64-riscv-cpu" },
+    /* Debian has no OpenSBI for RV32: no firmware but the test's */
+    { "riscv32", "-M virt -cpu rv32 -bios none", "rv32-riscv-cpu" },
     { "i386", "-M q35 -cpu qemu32", "qemu32-i386-cpu" },
     { "x86_64", "-M q35 -cpu qemu64", "qemu64-x86_64-cpu" },
     /*
