@@ -1117,6 +1117,30 @@ static void test_icount(void)
 }
 
 /*
+ * After many more rounds of core 0's loop, @stop it (NULL: not), set
+ * breakpoint @id at @addr, @go and check that core 0 stops there; then
+ * remove it and let every core run.
+ */
+static void hit_after_rounds(RunTest *t, const char *stop, const char *go,
+                             uint32_t addr, int id)
+{
+    g_autofree char *st = NULL;
+
+    g_assert_true(counts(t, 0, 1000));
+    if (stop) {
+        mcd_check_reply(t->fd, stop, "success");
+    }
+    check_cmd(t, "success", "t0;1;%d;%d", addr, id);
+    if (go) {
+        mcd_check_reply(t->fd, go, "success");
+    }
+    st = wait_state(t, 0, "state=debug.");
+    g_assert_cmphex(read_pc(t, 0), ==, addr);
+    check_cmd(t, "success", "T0;1;%d;%d", addr, id);
+    mcd_check_reply(t->fd, "C1;0", "success");
+}
+
+/*
  * Breakpoints take effect in code that TCG translated, and whose blocks
  * it chained, before they were set: at each instruction of the guest's
  * loop, one set while the loop runs, one set while core 0 is held and
@@ -1130,34 +1154,11 @@ static void check_breakpoints_in_translated_code(RunTest *t)
 
     for (i = 0; i < n; i++) {
         uint32_t addr = LOOP + 4 * i;
-        g_autofree char *st = NULL;
 
-        g_assert_true(counts(t, 0, 1000));
-        check_cmd(t, "success", "t0;1;%d;5", addr);
-        st = wait_state(t, 0, "state=debug.");
-        g_assert_cmphex(read_pc(t, 0), ==, addr);
-        check_cmd(t, "success", "T0;1;%d;5", addr);
-
-        mcd_check_reply(t->fd, "C1;0", "success");
-        g_assert_true(counts(t, 0, 1000));
-        mcd_check_reply(t->fd, "b0;0", "success");
-        check_cmd(t, "success", "t0;1;%d;6", addr);
-        mcd_check_reply(t->fd, "C0;0", "success");
-        g_free(st);
-        st = wait_state(t, 0, "state=debug.");
-        g_assert_cmphex(read_pc(t, 0), ==, addr);
-        check_cmd(t, "success", "T0;1;%d;6", addr);
-
-        mcd_check_reply(t->fd, "C1;0", "success");
-        g_assert_true(counts(t, 0, 1000));
-        mcd_check_reply(t->fd, "b1;0", "success");
-        check_cmd(t, "success", "t0;1;%d;7", addr);
-        mcd_check_reply(t->fd, "C1;0", "success");
-        g_free(st);
-        st = wait_state(t, 0, "state=debug.");
-        g_assert_cmphex(read_pc(t, 0), ==, addr);
-        check_cmd(t, "success", "T0;1;%d;7", addr);
-        mcd_check_reply(t->fd, "C1;0", "success");
+        /* set while the loop runs, while core 0 is held, in a stopped VM */
+        hit_after_rounds(t, NULL, NULL, addr, 5);
+        hit_after_rounds(t, "b0;0", "C0;0", addr, 6);
+        hit_after_rounds(t, "b1;0", "C1;0", addr, 7);
     }
     g_assert_true(counts(t, 1, 1000));
 }
