@@ -71,6 +71,16 @@ static void mcd_reply(MCDServer *s, const char *str)
     mcd_packet_send(&s->packet, str, strlen(str));
 }
 
+/*
+ * Send the reply built in @out by mcd_packet_begin(), traced as
+ * mcd_reply() does.
+ */
+static void mcd_reply_end(MCDServer *s, GString *out)
+{
+    trace_mcd_reply(out->str + 1);
+    mcd_packet_end(&s->packet);
+}
+
 /* The empty packet: the reply to unknown and malformed commands. */
 static void mcd_reply_empty(MCDServer *s)
 {
@@ -371,8 +381,7 @@ static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
     out = mcd_packet_begin(&s->packet);
     g_string_append_printf(out, "%zu!", next < count ? next : 0);
     g_string_append_len(out, recs->str, recs->len);
-    trace_mcd_reply(out->str + 1);
-    mcd_packet_end(&s->packet);
+    mcd_reply_end(s, out);
 }
 
 /*
@@ -923,8 +932,7 @@ static bool reply_state(MCDServer *s, MCDCore *core, bool wait)
         /* built in the packet */
         out = mcd_packet_begin(&s->packet);
         state_record_of(s, core, &st, out);
-        trace_mcd_reply(out->str + 1);
-        mcd_packet_end(&s->packet);
+        mcd_reply_end(s, out);
     }
     g_free(st.stop_reason);
     g_free(st.info);
