@@ -201,6 +201,8 @@ void lm_record_find(const LmRecord *rec, const char *const *keys,
                     unsigned int n, const char **values);
 /* A decimal number, optionally negative (two's complement). */
 bool lm_parse_u64(const char *text, uint64_t *value);
+/* An unsigned decimal number of exactly @len digits, at most 64 bits. */
+bool lm_parse_digits(const char *text, size_t len, uint64_t *value);
 /*
  * Write @v in decimal at @out (at most 20 characters, no NUL); returns
  * how many: quicker than snprintf() for the commands sent most.

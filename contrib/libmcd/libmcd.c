@@ -559,24 +559,15 @@ static bool take_key(const char **p, const char *key)
  * moves *@p past the '.'.  (Anything else, a sign too, is left to
  * lm_parse_u64() and lm_parse_u32().)
  */
-static inline bool take_number(const char **p, uint64_t max,
-                               uint64_t *value)
+static bool take_number(const char **p, uint64_t max, uint64_t *value)
 {
     const char *q = *p;
-    uint64_t v = 0;
-    unsigned int d;
+    uint64_t v;
 
-    if (*q < '0' || *q > '9') {
-        return false;
+    while (*q >= '0' && *q <= '9') {
+        q++;
     }
-    do {
-        d = *q++ - '0';
-        if (v > max / 10 || (v == max / 10 && d > max % 10)) {
-            return false;
-        }
-        v = v * 10 + d;
-    } while (*q >= '0' && *q <= '9');
-    if (*q != '.') {
+    if (*q != '.' || !lm_parse_digits(*p, q - *p, &v) || v > max) {
         return false;
     }
     *value = v;

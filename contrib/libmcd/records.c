@@ -31,8 +31,7 @@ static inline bool too_big(uint64_t v, unsigned int d)
     return v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10);
 }
 
-/* Parse an unsigned decimal number of @len digits. */
-static bool parse_digits(const char *text, size_t len, uint64_t *value)
+bool lm_parse_digits(const char *text, size_t len, uint64_t *value)
 {
     uint64_t v = 0;
     size_t i;
@@ -128,7 +127,7 @@ static bool parse_record(char *text, LmRecord *rec, char **rest)
     }
     /* "<next>!" before the first '=' starts a list item */
     if (*eq == '!') {
-        if (!parse_digits(text, eq - text, &next) || next > UINT32_MAX) {
+        if (!lm_parse_digits(text, eq - text, &next) || next > UINT32_MAX) {
             return false;
         }
         rec->paginated = true;
