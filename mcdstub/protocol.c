@@ -750,22 +750,28 @@ static void reggroup_record(GString *rec, const void *item)
     rec_str(rec, "name", g->name);
 }
 
+/* The keys of a register record, and room for its 7 numbers */
+#define REG_RECORD_ROOM \
+    (sizeof("id=.name=.size=.reggroupid=.memspaceid=.type=.thread=.opcode=.") \
+     - 1 + 7 * 20)
+
 static void reg_record(GString *rec, const void *item)
 {
     const MCDRegister *r = item;
-    char buf[256];
+    size_t start = rec->len;
     char *p;
 
-    /* the lists of registers are long: their numbers go out at once */
-    rec_u64(rec, "id", r->id);
-    rec_str(rec, "name", r->name);
-    p = PUT_FIELD(buf, "size", r->bits);
+    /* the lists of registers are long: each record is written in place */
+    g_string_set_size(rec, start + strlen(r->name) + REG_RECORD_ROOM);
+    p = PUT_FIELD(rec->str + start, "id", r->id);
+    p = put_str(p, "name", r->name);
+    p = PUT_FIELD(p, "size", r->bits);
     p = PUT_FIELD(p, "reggroupid", r->group_id);
     p = PUT_FIELD(p, "memspaceid", r->memspace_id);
     p = PUT_FIELD(p, "type", 0);        /* MCD_REG_TYPE_SIMPLE */
     p = PUT_FIELD(p, "thread", 0);
     p = PUT_FIELD(p, "opcode", r->opcode);
-    g_string_append_len(rec, buf, p - buf);
+    g_string_truncate(rec, p - rec->str);
 }
 
 /* The lists of a core, in the order of enum MCDCoreList. */
