@@ -351,9 +351,13 @@ typedef void (*MCDListItemFn)(GString *rec, const void *item);
 static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
                            size_t count, size_t index, MCDListItemFn fn)
 {
-    g_autoptr(GString) recs = g_string_sized_new(4096);
-    size_t next = index, mark;
+    /* sized once for the records of a whole packet, or for one */
+    g_autoptr(GString) recs = g_string_sized_new(s->ext & MCD_EXT_LISTS ?
+                                                 MCD_PACKET_MAX_PAYLOAD :
+                                                 1024);
+    size_t next = index, mark, start;
     GString *out;
+    char *p;
 
     if (count == 0 && index == 0) {
         mcd_reply(s, "0!");
@@ -379,8 +383,12 @@ static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
     } while ((s->ext & MCD_EXT_LISTS) && next < count);
     /* the records are long lists: built once, copied once */
     out = mcd_packet_begin(&s->packet);
-    g_string_append_printf(out, "%zu!", next < count ? next : 0);
-    g_string_append_len(out, recs->str, recs->len);
+    start = out->len;
+    g_string_set_size(out, start + 21 + recs->len);
+    p = put_u64(out->str + start, next < count ? next : 0);
+    *p++ = '!';
+    memcpy(p, recs->str, recs->len);
+    g_string_truncate(out, p + recs->len - out->str);
     mcd_reply_end(s, out);
 }
 
@@ -988,6 +996,15 @@ static void state_wait_timeout(void *opaque)
     state_wait_end(opaque, true);
 }
 
+/* Append @name to the comma-separated list @list. */
+static void list_append(GString *list, const char *name)
+{
+    if (list->len) {
+        g_string_append_c(list, ',');
+    }
+    g_string_append(list, name);
+}
+
 /*
  * "qprotocol" reports the protocol version, the largest payload and the
  * extensions; "qprotocol<ext>,<ext>..." also enables those extensions
@@ -1022,11 +1039,9 @@ static void handle_query_protocol(MCDServer *s, const MCDCmdArgs *args)
     s->ext |= ext;
 
     for (j = 0; j < ARRAY_SIZE(mcd_extensions); j++) {
-        g_string_append_printf(offered, "%s%s", offered->len ? "," : "",
-                               mcd_extensions[j].name);
+        list_append(offered, mcd_extensions[j].name);
         if (s->ext & mcd_extensions[j].bit) {
-            g_string_append_printf(enabled, "%s%s", enabled->len ? "," : "",
-                                   mcd_extensions[j].name);
+            list_append(enabled, mcd_extensions[j].name);
         }
     }
     if (s->ext & MCD_EXT_BINARY) {
