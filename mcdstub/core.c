@@ -234,7 +234,10 @@ static void build_registers(MCDCore *core, CPUState *cpu,
     g_autoptr(GByteArray) buf = g_byte_array_new();
     const char *feature = NULL;
     int feature_base = 0;
-    size_t i;
+    size_t i, n = core->regs->len;
+
+    /* at most one register per description: sized once, trimmed below */
+    g_array_set_size(core->regs, n + descs->len);
 
     for (i = 0; i < descs->len; i++) {
         GDBRegDesc *d = &g_array_index(descs, GDBRegDesc, i);
@@ -276,8 +279,9 @@ static void build_registers(MCDCore *core, CPUState *cpu,
             reg.sysreg = d->gdb_reg - feature_base;
             reg.memspace_id = sys_space;
         }
-        g_array_append_val(core->regs, reg);
+        g_array_index(core->regs, MCDRegister, n++) = reg;
     }
+    g_array_set_size(core->regs, n);
 }
 
 MCDCore *mcd_core_open(MCDSession *s, uint32_t index, MCDModel model,
