@@ -31,6 +31,8 @@
  * scheduler picks changes from run to run; pinned, a request and its
  * reply are two wake-ups on the same CPU, as the loopback floor (a TCP
  * echo thread on that CPU) measures.  With one CPU nothing is pinned.
+ * The floor is sampled between the small round trips of every client,
+ * so that it and they see the same machine.
  *
  * Both stubs drive one VM, so each client's turn starts from a VM that
  * is stopped and ends leaving it so:
@@ -126,7 +128,7 @@ enum {
  */
 
 typedef struct Reps {
-    int floor;      /* loopback round trips per block */
+    int floor;      /* loopback round trips before every floor-th rtt */
     int rtt;        /* small round trips */
     int mem;        /* 64 MiB reads and writes */
     int map;        /* register maps from a fresh connection */
@@ -135,8 +137,8 @@ typedef struct Reps {
     int bp;         /* runs to the breakpoint */
 } Reps;
 
-static const Reps full_reps = { 500, 500, 1, 10, 200, 100, 20 };
-static const Reps quick_reps = { 100, 100, 1, 1, 40, 20, 5 };
+static const Reps full_reps = { 50, 500, 1, 10, 200, 100, 20 };
+static const Reps quick_reps = { 25, 100, 1, 1, 40, 20, 5 };
 
 static const char *opt_qemu;
 static const char *opt_cpu = "cortex-a53";
@@ -1981,6 +1983,27 @@ static void echo_round_trip(void)
 }
 
 /*
+ * The floor is sampled in runs of reps.floor round trips between the
+ * small round trips of every client (before its i-th, for every
+ * reps.floor-th i), so that the load of the machine weighs on both
+ * alike.
+ */
+static void floor_between(int i)
+{
+    int k;
+
+    if (i % reps.floor) {
+        return;
+    }
+    for (k = 0; k < reps.floor; k++) {
+        uint64_t t0 = now_ns();
+
+        echo_round_trip();
+        add_sample(&floor_samples, (double)(now_ns() - t0));
+    }
+}
+
+/*
  * libmcd
  */
 
@@ -2749,6 +2772,7 @@ static void turn_gdb(Vm *q, int block)
     check_regs_expect(regs, "gdb", block);
 
     for (i = 0; i < reps.rtt; i++) {
+        floor_between(i);
         TIMED(OP_RTT, GDB, r = gdb_cmd(c, NULL, "qAttached"));
     }
     for (i = 0; i < reps.mem; i++) {
@@ -2856,6 +2880,7 @@ static void turn_raw(Vm *q, int block)
     mcd_run(c, "b1;0");
 
     for (i = 0; i < reps.rtt; i++) {
+        floor_between(i);
         TIMED(OP_RTT, RAW, mcd_cmd(c, NULL, "qsystem"));
     }
     for (i = 0; i < reps.mem; i++) {
@@ -2951,6 +2976,7 @@ static void turn_lib(Vm *q, int block)
     lib_check(mcd_stop_f(l.core, TRUE), l.core, "mcd_stop_f");
 
     for (i = 0; i < reps.rtt; i++) {
+        floor_between(i);
         TIMED(OP_RTT, LIB, lib_check(mcd_qry_state_f(l.core, &st), l.core,
                                      "mcd_qry_state_f"));
     }
@@ -3554,14 +3580,7 @@ int main(int argc, char **argv)
     lib_probe(&q);
 
     for (block = 1; block <= opt_blocks; block++) {
-        progress("block %d/%d: floor", block, opt_blocks);
-        for (i = 0; i < reps.floor; i++) {
-            uint64_t t0 = now_ns();
-
-            echo_round_trip();
-            add_sample(&floor_samples, (double)(now_ns() - t0));
-        }
-        progress(", gdb");
+        progress("block %d/%d: gdb", block, opt_blocks);
         turn_gdb(&q, block);
         progress(", MCD raw");
         turn_raw(&q, block);
