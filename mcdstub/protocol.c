@@ -185,20 +185,22 @@ static void mcd_reply_binary(MCDServer *s, const uint8_t *buf, size_t len)
  */
 static char *put_str(char *p, const char *key, const char *value)
 {
-    /* the characters a value may not hold */
-    static const bool unsafe[256] = {
-        ['.'] = true, ['#'] = true, ['$'] = true, ['%'] = true,
-        ['|'] = true, ['~'] = true, [';'] = true,
-    };
+    /* each character as a value holds it: '_' for those it may not */
+    static char safe[256];
     size_t key_len = strlen(key);
+    int i;
 
+    if (!safe['a']) {
+        for (i = 0; i < ARRAY_SIZE(safe); i++) {
+            safe[i] = i < 0x20 || i >= 0x7f || strchr(".#$%|~;", i) ? '_'
+                                                                    : i;
+        }
+    }
     memcpy(p, key, key_len);
     p += key_len;
     *p++ = '=';
     for (; *value; value++) {
-        uint8_t c = *value;
-
-        *p++ = c < 0x20 || c >= 0x7f || unsafe[c] ? '_' : c;
+        *p++ = safe[(uint8_t)*value];
     }
     *p++ = '.';
     return p;
@@ -220,6 +222,11 @@ static char *put_u64(char *p, uint64_t value)
     char digits[20];
     size_t n = 0;
 
+    if (value < 10) {
+        /* most numbers of a record: ids, flags, small counts */
+        *p = '0' + value;
+        return p + 1;
+    }
     do {
         digits[n++] = '0' + value % 10;
         value /= 10;
