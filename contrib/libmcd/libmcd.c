@@ -537,20 +537,19 @@ static bool reg_item(void *ctx, const LmRecord *rec)
     return true;
 }
 
-/* "<key>=" at *@p: moves *@p past it. */
-static bool take_key(const char **p, const char *key)
-{
-    const char *q = *p;
+/*
+ * "<key>=" at *@p, before @end, for a literal @key: moves *@p past it.
+ * With the length known, the comparison is a load or two.
+ */
+#define TAKE_KEY(p, end, key) take_key((p), (end), key "=", sizeof(key))
 
-    while (*key) {
-        if (*q++ != *key++) {
-            return false;
-        }
-    }
-    if (*q != '=') {
+static inline bool take_key(const char **p, const char *end,
+                            const char *key_eq, size_t len)
+{
+    if ((size_t)(end - *p) < len || memcmp(*p, key_eq, len) != 0) {
         return false;
     }
-    *p = q + 1;
+    *p += len;
     return true;
 }
 
@@ -559,15 +558,19 @@ static bool take_key(const char **p, const char *key)
  * moves *@p past the '.'.  (Anything else, a sign too, is left to
  * lm_parse_u64() and lm_parse_u32().)
  */
-static bool take_number(const char **p, uint64_t max, uint64_t *value)
+static inline bool take_number(const char **p, uint64_t max,
+                               uint64_t *value)
 {
-    const char *q = *p;
-    uint64_t v;
+    const char *q;
+    uint64_t v = 0;
+    unsigned int d;
 
-    while (*q >= '0' && *q <= '9') {
-        q++;
+    /* 19 digits cannot overflow: longer numbers are checked again */
+    for (q = *p; (d = (unsigned char)*q - '0') <= 9; q++) {
+        v = v * 10 + d;
     }
-    if (*q != '.' || !lm_parse_digits(*p, q - *p, &v) || v > max) {
+    if (q == *p || *q != '.' ||
+        (q - *p > 19 && !lm_parse_digits(*p, q - *p, &v)) || v > max) {
         return false;
     }
     *value = v;
@@ -586,29 +589,33 @@ static bool reg_item_fast(void *ctx, const char *item, char **rest)
     LmCore *c = ctx;
     mcd_register_info_st *r;
     const char *p = item, *name;
+    const char *end = strchr(item, ';');
     uint64_t id, size, group, space, type, thread;
     unsigned int n = 7;
     size_t len;
 
-    if (!take_key(&p, "id") || !take_number(&p, UINT64_MAX, &id) ||
-        !take_key(&p, "name")) {
+    if (!end) {
+        end = item + strlen(item);
+    }
+    if (!TAKE_KEY(&p, end, "id") || !take_number(&p, UINT64_MAX, &id) ||
+        !TAKE_KEY(&p, end, "name")) {
         return false;
     }
-    for (name = p; *p != '.' && *p; p++) {
-        continue;
-    }
-    if (!*p) {
+    name = p;
+    p = strchr(name, '.');
+    if (!p) {
         return false;
     }
     len = p++ - name;
-    if (!take_key(&p, "size") || !take_number(&p, UINT32_MAX, &size) ||
+    if (!TAKE_KEY(&p, end, "size") || !take_number(&p, UINT32_MAX, &size) ||
         size == 0 || size > 8 * 4096 ||
-        !take_key(&p, "reggroupid") ||
+        !TAKE_KEY(&p, end, "reggroupid") ||
         !take_number(&p, UINT32_MAX, &group) ||
-        !take_key(&p, "memspaceid") ||
+        !TAKE_KEY(&p, end, "memspaceid") ||
         !take_number(&p, UINT32_MAX, &space) ||
-        !take_key(&p, "type") || !take_number(&p, UINT32_MAX, &type) ||
-        !take_key(&p, "thread") || !take_number(&p, UINT32_MAX, &thread)) {
+        !TAKE_KEY(&p, end, "type") || !take_number(&p, UINT32_MAX, &type) ||
+        !TAKE_KEY(&p, end, "thread") ||
+        !take_number(&p, UINT32_MAX, &thread)) {
         return false;
     }
     /* the rest of the item, as parse_record() reads it */
