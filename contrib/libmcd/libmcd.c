@@ -539,14 +539,16 @@ static bool reg_item(void *ctx, const LmRecord *rec)
 
 /*
  * "<key>=" at *@p, before @end, for a literal @key: moves *@p past it.
- * With the length known, the comparison is a load or two.
+ * With the length known, the comparison is a load or two.  *@p may be
+ * past @end already: after a value that held the ';' taken for the end.
  */
 #define TAKE_KEY(p, end, key) take_key((p), (end), key "=", sizeof(key))
 
 static inline bool take_key(const char **p, const char *end,
                             const char *key_eq, size_t len)
 {
-    if ((size_t)(end - *p) < len || memcmp(*p, key_eq, len) != 0) {
+    if (*p > end || (size_t)(end - *p) < len ||
+        memcmp(*p, key_eq, len) != 0) {
         return false;
     }
     *p += len;

@@ -3288,8 +3288,9 @@ static bool fake_modern_reply(const char *cmd, char *out, size_t size)
               "thread=0.x=a;b.y=.;"
               "id=7.name=sp.size=32.reggroupid=2.memspaceid=2.type=-1."
               "thread=0.;"
-              "id=18446744073709551615.name=last.size=8.reggroupid=2."
-              "memspaceid=2.type=0.thread=0.opcode=0.");
+              "id=18446744073709551615.name=big.size=8.reggroupid=2."
+              "memspaceid=2.type=0.thread=0.opcode=0.;"
+              "id=9.name=a;b.size=8.reggroupid=2.memspaceid=2.");
     } else if (strcmp(cmd, "qmemoryf0") == 0) {
         REPLY("0!name=Mem.id=1.type=34.bpm=8.i=1.e=1.min=0.max=-1.sao=3.;"
               "name=Regs.id=2.type=1.bpm=8.i=1.e=1.min=0.max=-1.sao=0.");
@@ -3738,19 +3739,23 @@ static void check_fake_modern(void)
        "%s: two memory spaces in one reply", name);
     n = 8;
     ret = api.mcd_qry_reg_map_f(core, 0, 0, &n, regs);
-    ok(ret == MCD_RET_ACT_NONE && n == 6 &&
+    ok(ret == MCD_RET_ACT_NONE && n == 7 &&
        strcmp(regs[4].regname, "sp") == 0 && regs[4].addr.address == 7 &&
        fake_count(&f, "qregf0") == 1,
-       "%s: six registers in the reply to the core type probe", name);
-    ok(n == 6 && regs[1].reg_type == 2 && regs[1].hw_thread_id == 1 &&
+       "%s: seven registers in the reply to the core type probe", name);
+    ok(n == 7 && regs[1].reg_type == 2 && regs[1].hw_thread_id == 1 &&
        regs[2].reg_type == 4 && regs[2].hw_thread_id == 3 &&
        regs[3].addr.address == 3 && regs[3].regsize == 32 &&
        regs[4].reg_type == MCD_REG_TYPE_SIMPLE && regs[4].reg_group_id == 2,
        "%s: ... their fields, in the order QEMU sends them or not", name);
     /* a number of 20 digits, the largest there is */
-    ok(n == 6 && regs[5].addr.address == UINT64_MAX &&
-       strcmp(regs[5].regname, "last") == 0 && regs[5].regsize == 8,
+    ok(n == 7 && regs[5].addr.address == UINT64_MAX &&
+       strcmp(regs[5].regname, "big") == 0 && regs[5].regsize == 8,
        "%s: a register id of 20 digits", name);
+    /* a ';' in the last item's name, not the end of the item */
+    ok(n == 7 && regs[6].addr.address == 9 &&
+       strcmp(regs[6].regname, "a;b") == 0 && regs[6].regsize == 8,
+       "%s: a register name with a ';'", name);
 
     /* r0 to r3: the g fails, p reads r0 and r1, and fails r2 */
     memset(tx, 0, sizeof(tx));
