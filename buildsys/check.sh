@@ -73,20 +73,33 @@ mcd_say "building libmcd.dll and testing it under wine"
 win_rc=$?
 tail -n 1 "$MCD_BUILD/meson-logs/libmcd-windows.log"
 
+# libmcd and its test built with a sanitizer, in build/<name>, and run
+# with <env> and <test args>; the log is meson-logs/<name>.log.
+libmcd_sanitized() {
+    local name=$1 san=$2 env=$3
+    local dir=$MCD_BUILDROOT/$name log=$MCD_BUILD/meson-logs/$name.log rc
+    shift 3
+    {
+        { [ -f "$dir/build.ninja" ] ||
+          meson setup "$dir" "$MCD_REPO/contrib/libmcd" -Db_sanitize="$san" \
+              -Db_lundef=false -Dqemu_build="$MCD_BUILD"; } &&
+        ninja -C "$dir" libmcd.so.1.1.0 test-libmcd &&
+        env "$env" timeout 300 "$dir/test-libmcd" "$@" "$dir/libmcd.so.1.1.0"
+    } > "$log" 2>&1
+    rc=$?
+    echo "$name: $(grep -c '^ok ' "$log") passed," \
+         "$(grep -c '^not ok ' "$log") failed (exit $rc)"
+    return $rc
+}
+
 mcd_say "running libmcd's threads test under ThreadSanitizer"
-tsan=$MCD_BUILDROOT/libmcd-tsan
-tsan_log=$MCD_BUILD/meson-logs/libmcd-tsan.log
-{
-    { [ -f "$tsan/build.ninja" ] ||
-      meson setup "$tsan" "$MCD_REPO/contrib/libmcd" -Db_sanitize=thread \
-          -Db_lundef=false -Dqemu_build="$MCD_BUILD"; } &&
-    ninja -C "$tsan" libmcd.so.1.1.0 test-libmcd &&
-    TSAN_OPTIONS="halt_on_error=1 exitcode=66" timeout 120 \
-        "$tsan/test-libmcd" --threads "$tsan/libmcd.so.1.1.0"
-} > "$tsan_log" 2>&1
+libmcd_sanitized libmcd-tsan thread "TSAN_OPTIONS=halt_on_error=1 exitcode=66" \
+    --threads
 tsan_rc=$?
-echo "libmcd-tsan: $(grep -c '^ok ' "$tsan_log") passed," \
-     "$(grep -c '^not ok ' "$tsan_log") failed (exit $tsan_rc)"
+
+mcd_say "running libmcd's test under AddressSanitizer"
+libmcd_sanitized libmcd-asan address "ASAN_OPTIONS=detect_leaks=0 exitcode=66"
+lasan_rc=$?
 
 mcd_say "running the demo smoke test"
 python3 "$MCD_REPO/buildsys/demo-smoke.py" \
@@ -103,18 +116,18 @@ grep -E '^(wire fuzz|FINDING|  )' "$MCD_BUILD/meson-logs/fuzz-wire.log"
 # Count the test cases: the TAP lines of every test, plus the checks.
 LIBMCD_LOG=$MCD_BUILDROOT/libmcd/meson-logs/testlog.json \
 python3 - "$MCD_BUILD/meson-logs/testlog.json" "$demo_rc" "$style_rc" \
-    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "$win_rc" "$tsan_rc" "${TESTS[@]}" \
-    test-libmcd test-mcd-cli <<'EOPY'
+    "$disabled_rc" "$asan_rc" "$docs_rc" "$fuzz_rc" "$win_rc" "$tsan_rc" \
+    "$lasan_rc" "${TESTS[@]}" test-libmcd test-mcd-cli <<'EOPY'
 import json, os, re, sys
 
-log, names = sys.argv[1], sys.argv[10:]
+log, names = sys.argv[1], sys.argv[11:]
 lines = []
 for path in (log, os.environ["LIBMCD_LOG"]):
     if os.path.exists(path):
         with open(path) as f:
             lines += f.readlines()
 (demo_rc, style_rc, disabled_rc, asan_rc, docs_rc, fuzz_rc, win_rc,
- tsan_rc) = map(int, sys.argv[2:10])
+ tsan_rc, lasan_rc) = map(int, sys.argv[2:11])
 passed = failed = 0
 seen = set()
 for line in lines:
@@ -149,20 +162,22 @@ if m:
 if win_rc and not (m and int(m.group(2))):
     failed += 1         # the build failed, or the test crashed
 print(win or f"libmcd-windows: FAILED (see {win_log})")
-# libmcd's threads under ThreadSanitizer: TAP lines
-tsan_log = os.path.join(os.path.dirname(log), "libmcd-tsan.log")
-tsan_ok = tsan_bad = 0
-if os.path.exists(tsan_log):
-    with open(tsan_log, errors="replace") as f:
-        out = f.read()
-    tsan_ok = len(re.findall(r"^ok \d+(?!.*# SKIP)", out, re.M))
-    tsan_bad = len(re.findall(r"^not ok \d+", out, re.M))
-if tsan_rc and not tsan_bad:
-    tsan_bad = 1        # the build failed, a race, or a crash
-passed += tsan_ok
-failed += tsan_bad
-print(f"libmcd-tsan: {tsan_ok} passed, {tsan_bad} failed"
-      + (f" (see {tsan_log})" if tsan_bad else ""))
+# libmcd's threads under ThreadSanitizer, its test under
+# AddressSanitizer: TAP lines
+for san, san_rc in (("libmcd-tsan", tsan_rc), ("libmcd-asan", lasan_rc)):
+    san_log = os.path.join(os.path.dirname(log), san + ".log")
+    san_ok = san_bad = 0
+    if os.path.exists(san_log):
+        with open(san_log, errors="replace") as f:
+            out = f.read()
+        san_ok = len(re.findall(r"^ok \d+(?!.*# SKIP)", out, re.M))
+        san_bad = len(re.findall(r"^not ok \d+", out, re.M))
+    if san_rc and not san_bad:
+        san_bad = 1     # the build failed, a report, or a crash
+    passed += san_ok
+    failed += san_bad
+    print(f"{san}: {san_ok} passed, {san_bad} failed"
+          + (f" (see {san_log})" if san_bad else ""))
 logs = os.path.dirname(log)
 for what, rc, name in (
         ("demo smoke test", demo_rc, "demo-smoke.log"),
