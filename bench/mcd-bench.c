@@ -3469,6 +3469,69 @@ static void report(Vm *q, const char *load_start, double seconds,
 }
 
 /*
+ * Issue 13's goals, each a ratio of this run's medians through libmcd
+ * (gdb's over libmcd's; the small round trip libmcd's over the floor's,
+ * era-1 polls a count).  Figures a run did not take (an option skipped
+ * them) are left out.
+ */
+static void report_goals(void)
+{
+    static const struct {
+        const char *what;
+        int op;             /* gdb over libmcd; -1: see below */
+        double goal;
+    } goals[] = {
+        { "read 64 MiB", OP_READ, 10 },
+        { "write 64 MiB", OP_WRITE, 10 },
+        { "register map, the --cpu model", OP_MAP, 2 },
+        { "register map, the --map-cpu model", OP_MAP2, 2 },
+        { "all core registers", OP_REGS, 1.5 },
+        { "one step", OP_STEP, 2 },
+        { "step + core registers", OP_STEP_REGS, 2.5 },
+        { "run to a breakpoint (op 8)", OP_BP, 10 },
+        { "run to a breakpoint that stays set (op 8b)", OP_BP_KEPT, 10 },
+    };
+    double lib, fl = median(&floor_samples), polls = median(&era1_polls);
+    int i, met = 0, all = 0;
+    bool ok;
+
+    printf("\ngoals (issue 13; gdb's median over libmcd's, at least):\n");
+    for (i = 0; i < (int)(sizeof(goals) / sizeof(goals[0])); i++) {
+        const Samples *s = samples[goals[i].op];
+        double r;
+
+        lib = median(&s[LIB]);
+        if (!s[GDB].n || !s[LIB].n || !(lib > 0)) {
+            continue;
+        }
+        r = median(&s[GDB]) / lib;
+        ok = r >= goals[i].goal;
+        met += ok;
+        all++;
+        printf("  %-44s %5.2f  goal %4.1f  %s\n", goals[i].what, r,
+               goals[i].goal, ok ? "met" : "MISSED");
+    }
+    lib = median(&samples[OP_RTT][LIB]);
+    if (samples[OP_RTT][LIB].n && fl > 0) {
+        ok = lib / fl <= 1.3;
+        met += ok;
+        all++;
+        printf("  %-44s %5.2f  goal %4.1f  %s\n",
+               "small round trip / floor (at most)", lib / fl, 1.3,
+               ok ? "met" : "MISSED");
+    }
+    if (era1_polls.n) {
+        ok = polls <= 3;
+        met += ok;
+        all++;
+        printf("  %-44s %5.0f  goal %4.0f  %s\n",
+               "era-1 polls per step (median, at most)", polls, 3.0,
+               ok ? "met" : "MISSED");
+    }
+    printf("  %d of %d goals met in this run\n", met, all);
+}
+
+/*
  * main
  */
 
@@ -3613,5 +3676,6 @@ int main(int argc, char **argv)
     mcd_exit_f();
 
     report(&q, load_start, (now_ns() - t_start) / 1e9, &impl);
+    report_goals();
     return failures ? 1 : 0;
 }
