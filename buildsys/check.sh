@@ -74,17 +74,19 @@ win_rc=$?
 tail -n 1 "$MCD_BUILD/meson-logs/libmcd-windows.log"
 
 # libmcd and its test built with a sanitizer, in build/<name>, and run
-# with <env> and <test args>; the log is meson-logs/<name>.log.
+# for at most <seconds> with <env> and <test args>; the log is
+# meson-logs/<name>.log.
 libmcd_sanitized() {
-    local name=$1 san=$2 env=$3
+    local name=$1 san=$2 secs=$3 env=$4
     local dir=$MCD_BUILDROOT/$name log=$MCD_BUILD/meson-logs/$name.log rc
-    shift 3
+    shift 4
     {
         { [ -f "$dir/build.ninja" ] ||
           meson setup "$dir" "$MCD_REPO/contrib/libmcd" -Db_sanitize="$san" \
               -Db_lundef=false -Dqemu_build="$MCD_BUILD"; } &&
         ninja -C "$dir" libmcd.so.1.1.0 test-libmcd &&
-        env "$env" timeout 300 "$dir/test-libmcd" "$@" "$dir/libmcd.so.1.1.0"
+        env "$env" timeout "$secs" "$dir/test-libmcd" "$@" \
+            "$dir/libmcd.so.1.1.0"
     } > "$log" 2>&1
     rc=$?
     echo "$name: $(grep -c '^ok ' "$log") passed," \
@@ -93,12 +95,13 @@ libmcd_sanitized() {
 }
 
 mcd_say "running libmcd's threads test under ThreadSanitizer"
-libmcd_sanitized libmcd-tsan thread "TSAN_OPTIONS=halt_on_error=1 exitcode=66" \
-    --threads
+libmcd_sanitized libmcd-tsan thread 120 \
+    "TSAN_OPTIONS=halt_on_error=1 exitcode=66" --threads
 tsan_rc=$?
 
 mcd_say "running libmcd's test under AddressSanitizer"
-libmcd_sanitized libmcd-asan address "ASAN_OPTIONS=detect_leaks=0 exitcode=66"
+libmcd_sanitized libmcd-asan address 300 \
+    "ASAN_OPTIONS=detect_leaks=0 exitcode=66"
 lasan_rc=$?
 
 mcd_say "running the demo smoke test"
