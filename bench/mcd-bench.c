@@ -3468,6 +3468,16 @@ static void report(Vm *q, const char *load_start, double seconds,
     }
 }
 
+/* One goal's line of report_goals(); counts it in *@met of *@all. */
+static void goal_line(const char *what, double value, int prec, double goal,
+                      bool ok, int *met, int *all)
+{
+    *met += ok;
+    (*all)++;
+    printf("  %-44s %5.*f  goal %4.*f  %s\n", what, prec, value, prec ? 1 : 0,
+           goal, ok ? "met" : "MISSED");
+}
+
 /*
  * Issue 13's goals, each a ratio of this run's medians through libmcd
  * (gdb's over libmcd's; the small round trip libmcd's over the floor's,
@@ -3478,8 +3488,8 @@ static void report_goals(void)
 {
     static const struct {
         const char *what;
-        int op;             /* gdb over libmcd; -1: see below */
-        double goal;
+        int op;             /* gdb's median over libmcd's */
+        double goal;        /* at least */
     } goals[] = {
         { "read 64 MiB", OP_READ, 10 },
         { "write 64 MiB", OP_WRITE, 10 },
@@ -3491,42 +3501,29 @@ static void report_goals(void)
         { "run to a breakpoint (op 8)", OP_BP, 10 },
         { "run to a breakpoint that stays set (op 8b)", OP_BP_KEPT, 10 },
     };
-    double lib, fl = median(&floor_samples), polls = median(&era1_polls);
+    double lib, r, fl = median(&floor_samples), polls = median(&era1_polls);
     int i, met = 0, all = 0;
-    bool ok;
 
     printf("\ngoals (issue 13; gdb's median over libmcd's, at least):\n");
     for (i = 0; i < (int)(sizeof(goals) / sizeof(goals[0])); i++) {
         const Samples *s = samples[goals[i].op];
-        double r;
 
         lib = median(&s[LIB]);
         if (!s[GDB].n || !s[LIB].n || !(lib > 0)) {
             continue;
         }
         r = median(&s[GDB]) / lib;
-        ok = r >= goals[i].goal;
-        met += ok;
-        all++;
-        printf("  %-44s %5.2f  goal %4.1f  %s\n", goals[i].what, r,
-               goals[i].goal, ok ? "met" : "MISSED");
+        goal_line(goals[i].what, r, 2, goals[i].goal, r >= goals[i].goal,
+                  &met, &all);
     }
     lib = median(&samples[OP_RTT][LIB]);
     if (samples[OP_RTT][LIB].n && fl > 0) {
-        ok = lib / fl <= 1.3;
-        met += ok;
-        all++;
-        printf("  %-44s %5.2f  goal %4.1f  %s\n",
-               "small round trip / floor (at most)", lib / fl, 1.3,
-               ok ? "met" : "MISSED");
+        goal_line("small round trip / floor (at most)", lib / fl, 2, 1.3,
+                  lib / fl <= 1.3, &met, &all);
     }
     if (era1_polls.n) {
-        ok = polls <= 3;
-        met += ok;
-        all++;
-        printf("  %-44s %5.0f  goal %4.0f  %s\n",
-               "era-1 polls per step (median, at most)", polls, 3.0,
-               ok ? "met" : "MISSED");
+        goal_line("era-1 polls per step (median, at most)", polls, 0, 3,
+                  polls <= 3, &met, &all);
     }
     printf("  %d of %d goals met in this run\n", met, all);
 }
