@@ -410,6 +410,15 @@ static void test_memory(void)
     check(c, "m0;1;4096;256", hex->str);
     check(c, "m0;1;4097;255", hex->str + 2);
     check(c, "m0;1;4099;6", "030405060708");
+    /* every length up to 40 bytes, from four alignments */
+    for (i = 0; i < 4 * 41; i++) {
+        g_autofree char *read = g_strdup_printf("m0;1;%d;%d", 4096 + i % 4,
+                                                i / 4);
+        g_autofree char *want = g_strndup(hex->str + 2 * (i % 4),
+                                          2 * (i / 4));
+
+        check(c, read, want);
+    }
 
     check(c, "qprotocolerrors", PROTOCOL("errors"));
     check(c, "m0;3;4096;4", "error=5136.text=core 0 has no memory space 3.");
