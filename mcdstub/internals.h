@@ -142,6 +142,7 @@ typedef struct MCDCmd {
  *                 it to stop (0: it does not wait)
  * @state_timer: ends that wait
  * @state_waiting: a state query waits, for the core @state_core
+ * @reg_values: where ``g`` reads register values, kept between commands
  */
 struct MCDServer {
     MCDPacketLayer packet;
@@ -157,6 +158,7 @@ struct MCDServer {
     QEMUTimer *state_timer;
     bool state_waiting;
     uint32_t state_core;
+    GByteArray *reg_values;
 };
 
 /**

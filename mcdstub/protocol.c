@@ -1259,7 +1259,7 @@ static void handle_read_registers(MCDServer *s, const MCDCmdArgs *args)
 {
     MCDCore *core = open_core(s, args->arg[0].u32);
     g_autofree const MCDRegister **regs = NULL;
-    g_autoptr(GByteArray) buf = NULL;
+    GByteArray *buf = s->reg_values;
     Error *err = NULL;
     size_t size;
     uint32_t code;
@@ -1271,7 +1271,7 @@ static void handle_read_registers(MCDServer *s, const MCDCmdArgs *args)
     if (!find_registers(s, core, args->ids, regs, &size)) {
         return;
     }
-    buf = g_byte_array_sized_new(size);
+    g_byte_array_set_size(buf, 0);
     code = mcd_core_read_registers(core, regs, args->ids->len, buf, &err);
     if (code != MCD_ERR_NONE) {
         mcd_reply_error(s, code, "%s", error_get_pretty(err));
@@ -1761,6 +1761,7 @@ void mcd_server_init(MCDServer *s, const MCDPacketOps *ops, void *opaque)
     s->stops_seen = g_hash_table_new(NULL, NULL);
     s->stop_regs = g_hash_table_new_full(NULL, NULL, NULL,
                                          (GDestroyNotify)g_array_unref);
+    s->reg_values = g_byte_array_sized_new(MCD_MAX_DATA);
 }
 
 void mcd_server_set_state_wait(MCDServer *s, uint32_t ms)
@@ -1782,5 +1783,6 @@ void mcd_server_destroy(MCDServer *s)
     g_hash_table_destroy(s->cores);
     g_hash_table_destroy(s->stops_seen);
     g_hash_table_destroy(s->stop_regs);
+    g_byte_array_unref(s->reg_values);
     mcd_packet_destroy(&s->packet);
 }
