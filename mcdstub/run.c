@@ -84,6 +84,19 @@ typedef struct MCDRunCore {
     /* to do in the bottom half */
     bool notify;            /* tell the front-end it stopped */
     bool read_pc;           /* take the stop PC, after a reset */
+    /*
+     * Texts of state records, made once: the last stop's description
+     * (@said: the stop it describes) and the state under the debugger
+     */
+    char *stop_text;
+    struct {
+        MCDStopReason reason;
+        uint32_t trig_type;
+        uint32_t cause;
+        uint64_t pc;
+        uint64_t data_addr;
+    } said;
+    char *held_text;
 } MCDRunCore;
 
 struct MCDSession {
@@ -124,6 +137,8 @@ static void run_core_free(gpointer p)
     MCDRunCore *rc = p;
 
     g_array_free(rc->triggers, true);
+    g_free(rc->stop_text);
+    g_free(rc->held_text);
     g_free(rc);
 }
 
@@ -996,7 +1011,7 @@ void mcd_session_free(MCDSession *s)
 }
 
 /* The reason of a stop, in words. */
-static char *stop_reason(MCDRunCore *rc)
+static char *describe_stop(MCDRunCore *rc)
 {
     switch (rc->reason) {
     case MCD_STOP_REQUEST:
@@ -1025,6 +1040,26 @@ static char *stop_reason(MCDRunCore *rc)
     return g_strdup("");
 }
 
+/*
+ * The description of the last stop, for a state record: made once per
+ * stop, as state queries come often and printf is slow.
+ */
+static char *stop_reason(MCDRunCore *rc)
+{
+    if (!rc->stop_text || rc->said.reason != rc->reason ||
+        rc->said.trig_type != rc->trig_type || rc->said.cause != rc->cause ||
+        rc->said.pc != rc->pc || rc->said.data_addr != rc->data_addr) {
+        g_free(rc->stop_text);
+        rc->stop_text = describe_stop(rc);
+        rc->said.reason = rc->reason;
+        rc->said.trig_type = rc->trig_type;
+        rc->said.cause = rc->cause;
+        rc->said.pc = rc->pc;
+        rc->said.data_addr = rc->data_addr;
+    }
+    return g_strdup(rc->stop_text);
+}
+
 void mcd_core_get_state(MCDCore *core, MCDStateRecord *st)
 {
     CPUState *cpu = run_cpu(core, NULL);
@@ -1049,8 +1084,11 @@ void mcd_core_get_state(MCDCore *core, MCDStateRecord *st)
         st->pc = cpu->cc->get_pc(cpu);
         st->data_addr = rc->data_addr;
         st->stop_reason = stop_reason(rc);
-        st->info = g_strdup_printf("core %" PRIu32 " stopped by the "
-                                   "debugger", core->index);
+        if (!rc->held_text) {
+            rc->held_text = g_strdup_printf("core %" PRIu32 " stopped by "
+                                            "the debugger", core->index);
+        }
+        st->info = g_strdup(rc->held_text);
     } else if (runstate_is_running() || rc->steps_left) {
         st->state = cpu->halted && !rc->steps_left ? MCD_RUN_HALTED
                                                    : MCD_RUN_RUNNING;
