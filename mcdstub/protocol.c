@@ -225,10 +225,16 @@ static void rec_str(GString *rec, const char *key, const char *value)
     put_str(rec->str + start, key, value);
 }
 
-/* Write @value in decimal at @p, without a printf; returns the end. */
+/* The most digits a 64-bit number has in decimal */
+#define MCD_U64_DIGITS 20
+
+/*
+ * Write @value in decimal at @p, without a printf; returns the end (at
+ * most MCD_U64_DIGITS characters on).
+ */
 static char *put_u64(char *p, uint64_t value)
 {
-    char digits[20];
+    char digits[MCD_U64_DIGITS];
     size_t n = 0;
 
     if (value < 10) {
@@ -267,8 +273,8 @@ static void rec_number(GString *rec, const char *key, uint64_t value,
     size_t start = rec->len;
     char *p;
 
-    /* room for "<key>=-<20 digits>.", written in place */
-    g_string_set_size(rec, start + key_len + 23);
+    /* room for "<key>=-<digits>.", written in place */
+    g_string_set_size(rec, start + key_len + 3 + MCD_U64_DIGITS);
     p = rec->str + start;
     memcpy(p, key, key_len);
     p += key_len;
@@ -390,8 +396,9 @@ static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
             g_string_append_c(recs, ';');
         }
         fn(recs, (const char *)items + next * size);
-        /* "<next>!" takes at most 21 characters */
-        if (next > index && recs->len + 21 > MCD_PACKET_MAX_PAYLOAD) {
+        /* the records and "<next>!" before them fit one packet */
+        if (next > index &&
+            recs->len + MCD_U64_DIGITS + 1 > MCD_PACKET_MAX_PAYLOAD) {
             g_string_truncate(recs, mark);
             break;
         }
@@ -400,7 +407,7 @@ static void mcd_reply_list(MCDServer *s, const void *items, size_t size,
     /* the records are long lists: built once, copied once */
     out = mcd_packet_begin(&s->packet);
     start = out->len;
-    g_string_set_size(out, start + 21 + recs->len);
+    g_string_set_size(out, start + MCD_U64_DIGITS + 1 + recs->len);
     p = put_u64(out->str + start, next < count ? next : 0);
     *p++ = '!';
     memcpy(p, recs->str, recs->len);
@@ -777,7 +784,7 @@ static void reggroup_record(GString *rec, const void *item)
 /* The keys of a register record, and room for its 7 numbers */
 #define REG_RECORD_ROOM \
     (sizeof("id=.name=.size=.reggroupid=.memspaceid=.type=.thread=.opcode=.") \
-     - 1 + 7 * 20)
+     - 1 + 7 * MCD_U64_DIGITS)
 
 static void reg_record(GString *rec, const void *item)
 {
@@ -878,11 +885,11 @@ static const char *const mcd_run_state_names[] = {
 
 /*
  * The fixed part of the longest state record: its keys with '=' and
- * '.', and 7 numbers of at most 20 digits.
+ * '.', and 7 numbers of at most MCD_U64_DIGITS digits.
  */
 #define STATE_RECORD_MAX \
     (sizeof("state=.event=.thread=.type=.address=.stop_str=.info_str=." \
-            "trig_id=.pc=.data_addr=.") + 7 * 20)
+            "trig_id=.pc=.data_addr=.") + 7 * MCD_U64_DIGITS)
 
 /*
  * The state record of a core.  Era-1 clients get the stop reason and
